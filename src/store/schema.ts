@@ -1,0 +1,103 @@
+// The tables of DESIGN.md. Times are integer milliseconds since the epoch (UTC); JSON columns hold
+// objects validated at the API boundary.
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    // The schedule as the client gave it, and what it compiled to.
+    schedule: text("schedule"),
+    scheduleKind: text("schedule_kind", { enum: ["cron", "every", "once", "iso8601", "manual"] }).notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    dueTime: text("due_time"),
+    ttl: text("ttl"),
+    // Resolved instants (ms): first fire, anchor of @every / ISO 8601 repeats, bounds.
+    dueAt: integer("due_at"),
+    anchorAt: integer("anchor_at"),
+    startAt: integer("start_at"),
+    endAt: integer("end_at"),
+    repeats: integer("repeats"),
+    firedCount: integer("fired_count").notNull().default(0),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    targetKind: text("target_kind", { enum: ["http", "tcp"] }).notNull(),
+    target: text("target", { mode: "json" }).notNull(),
+    // Policy.
+    timeoutMs: integer("timeout_ms"),
+    retry: text("retry", { mode: "json" }),
+    overlap: text("overlap", { enum: ["allow", "forbid", "replace", "queue"] }).notNull().default("forbid"),
+    maxConcurrency: integer("max_concurrency"),
+    misfire: text("misfire", { enum: ["skip", "once", "all"] }).notNull().default("once"),
+    payload: text("payload", { mode: "json" }),
+    memo: text("memo"),
+    labels: text("labels", { mode: "json" }),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    // Null when the job is paused, manual-only or has no slot left.
+    nextFireAt: integer("next_fire_at"),
+    version: integer("version").notNull().default(1),
+  },
+  (t) => [
+    uniqueIndex("jobs_namespace_name").on(t.namespace, t.name),
+    index("jobs_next_fire_at").on(t.nextFireAt).where(sql`next_fire_at IS NOT NULL`),
+  ],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: integer("job_id").notNull(),
+    namespace: text("namespace").notNull(),
+    jobName: text("job_name").notNull(),
+    // The slot this run belongs to, and when this attempt may start (later than the slot for retries).
+    scheduledAt: integer("scheduled_at").notNull(),
+    dueAt: integer("due_at").notNull(),
+    trigger: text("trigger", { enum: ["schedule", "manual", "retry", "api", "recovery"] }).notNull(),
+    attempt: integer("attempt").notNull().default(1),
+    // The id every attempt of one slot shares: sent as `webhook-id` so receivers can deduplicate.
+    key: text("key").notNull(),
+    status: text("status", {
+      enum: ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"],
+    }).notNull(),
+    nodeId: text("node_id"),
+    leaseUntil: integer("lease_until"),
+    fence: integer("fence").notNull().default(0),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    result: text("result", { mode: "json" }),
+    error: text("error"),
+    outputTail: text("output_tail"),
+  },
+  (t) => [
+    uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),
+    index("runs_job").on(t.jobId, t.id),
+    index("runs_pending").on(t.status, t.dueAt),
+  ],
+);
+
+export const runLogs = sqliteTable(
+  "run_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: integer("at").notNull(),
+    stream: text("stream").notNull(),
+    line: text("line").notNull(),
+  },
+  (t) => [index("run_logs_run").on(t.runId, t.seq)],
+);
+
+export const nodes = sqliteTable("nodes", {
+  id: text("id").primaryKey(),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+  version: text("version").notNull(),
+});
+
+export type JobRow = typeof jobs.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
