@@ -58,7 +58,7 @@ CREATE TABLE `runs` (
 	`due_at` integer NOT NULL,
 	`trigger` text NOT NULL,
 	`attempt` integer DEFAULT 1 NOT NULL,
-	`key` text NOT NULL,
+	`key` integer,
 	`status` text NOT NULL,
 	`node_id` text,
 	`lease_until` integer,

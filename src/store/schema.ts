@@ -58,8 +58,9 @@ export const runs = sqliteTable(
     dueAt: integer("due_at").notNull(),
     trigger: text("trigger", { enum: ["schedule", "manual", "retry", "api", "recovery"] }).notNull(),
     attempt: integer("attempt").notNull().default(1),
-    // The id every attempt of one slot shares: sent as `webhook-id` so receivers can deduplicate.
-    key: text("key").notNull(),
+    // Id of the slot's first run, shared by its retries: sent as `webhook-id` so receivers can deduplicate.
+    // Null on the first run itself (its own id is the key).
+    key: integer("key"),
     status: text("status", {
       enum: ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"],
     }).notNull(),

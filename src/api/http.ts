@@ -1,0 +1,61 @@
+// Shared HTTP plumbing of the native API: error mapping (STYLE rule 3), JSON bodies, query parameters.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DomainError, type ErrorCode, invalid } from "../domain/errors.ts";
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case "invalid":
+      return 400;
+    case "not_found":
+      return 404;
+    case "conflict":
+      return 409;
+    case "too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "unavailable":
+      return 503;
+  }
+}
+
+export function errorBody(code: string, message: string, field?: string) {
+  return { error: field ? { code, message, field } : { code, message } };
+}
+
+/** Maps anything thrown by a handler to the native error shape; never a 500 for what a client sent. */
+export function toErrorResponse(c: Context, err: unknown, log: (msg: string, f: Record<string, unknown>) => void): Response {
+  if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.field), statusOf(err.code));
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code = status === 413 ? "too_large" : status === 415 ? "unsupported_media_type" : status === 404 ? "not_found" : "invalid";
+    return c.json(errorBody(code, err.message || "bad request"), status as ContentfulStatusCode);
+  }
+  log("request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+  return c.json(errorBody("internal", "internal error; the request may not have been applied"), 500);
+}
+
+/** Reads a JSON object body; 415 for another content type, 400 for malformed JSON. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new DomainError("unsupported_media_type", "request body must be JSON (Content-Type: application/json)");
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalid(`body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, "body");
+  }
+}
+
+export function intParam(c: Context, name: string, opts: { min: number; max: number; def?: number }): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return opts.def;
+  if (!/^-?\d+$/.test(raw)) throw invalid(`${name} must be an integer`, name);
+  const n = Number(raw);
+  if (n < opts.min || n > opts.max) throw invalid(`${name} must be between ${opts.min} and ${opts.max}`, name);
+  return n;
+}

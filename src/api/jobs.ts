@@ -1,0 +1,93 @@
+// Native job and run routes: validate, call one domain verb, map the result (STYLE rule 1).
+import { Hono } from "hono";
+import type { Deps } from "../deps.ts";
+import { invalid } from "../domain/errors.ts";
+import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
+import { getRun, listRuns } from "../domain/runs.ts";
+import { intParam, jsonBody } from "./http.ts";
+
+export function jobRoutes(deps: Deps) {
+  const app = new Hono();
+  const names = (ns: string, name?: string) => {
+    checkName(ns, "namespace");
+    if (name !== undefined) checkName(name, "name");
+  };
+
+  app.put("/namespaces/:ns/jobs/:name", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    const ifMatch = c.req.header("if-match");
+    if (ifMatch !== undefined && !/^"?\d+"?$/.test(ifMatch.trim())) throw invalid("If-Match must be a job version (its ETag)", "If-Match");
+    const body = await jsonBody(c);
+    const { created, job } = await putJob(deps, ns, name, body, {
+      createOnly: c.req.header("if-none-match")?.trim() === "*",
+      ifVersion: ifMatch !== undefined ? Number(ifMatch.replaceAll('"', "")) : undefined,
+    });
+    c.header("ETag", `"${job.version}"`);
+    if (created) c.header("Location", `/api/v1/namespaces/${ns}/jobs/${name}`);
+    return c.json(job, created ? 201 : 200);
+  });
+
+  app.get("/namespaces/:ns/jobs/:name", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    const job = await getJob(deps, ns, name);
+    c.header("ETag", `"${job.version}"`);
+    return c.json(job);
+  });
+
+  app.delete("/namespaces/:ns/jobs/:name", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    await removeJob(deps, ns, name);
+    return c.body(null, 204);
+  });
+
+  app.get("/namespaces/:ns/jobs", async (c) => {
+    const { ns } = c.req.param();
+    names(ns);
+    const page = await listJobs(deps, ns, {
+      prefix: c.req.query("prefix"),
+      limit: intParam(c, "limit", { min: 1, max: 1000, def: 100 }),
+      cursor: c.req.query("cursor") || undefined,
+    });
+    return c.json(page);
+  });
+
+  app.post("/namespaces/:ns/jobs/:name/trigger", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    return c.json(await triggerJob(deps, ns, name), 202);
+  });
+
+  app.post("/namespaces/:ns/jobs/:name/pause", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    return c.json(await pauseJob(deps, ns, name));
+  });
+
+  app.post("/namespaces/:ns/jobs/:name/resume", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    return c.json(await resumeJob(deps, ns, name));
+  });
+
+  app.get("/namespaces/:ns/jobs/:name/runs", async (c) => {
+    const { ns, name } = c.req.param();
+    names(ns, name);
+    const page = await listRuns(deps, ns, name, {
+      limit: intParam(c, "limit", { min: 1, max: 1000, def: 100 }),
+      cursor: c.req.query("cursor") || undefined,
+      status: c.req.query("status") || undefined,
+    });
+    return c.json(page);
+  });
+
+  app.get("/runs/:id", async (c) => {
+    const raw = c.req.param("id");
+    if (!/^\d{1,15}$/.test(raw)) throw invalid("run id must be a positive integer", "id");
+    return c.json(await getRun(deps, Number(raw)));
+  });
+
+  return app;
+}

@@ -1,0 +1,49 @@
+// Health, readiness, cluster membership and the schedule preview (a lint for specs).
+import { Hono } from "hono";
+import type { Deps } from "../deps.ts";
+import { invalid } from "../domain/errors.ts";
+import { iso } from "../domain/ids.ts";
+import { preview } from "../schedule/index.ts";
+import { read } from "../store/sql.ts";
+import { intParam } from "./http.ts";
+
+export function systemRoutes(deps: Deps) {
+  const app = new Hono();
+
+  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
+
+  app.get("/readyz", async (c) => {
+    let database = "ok";
+    try {
+      await read(deps.store, "SELECT 1");
+    } catch (e) {
+      database = e instanceof Error ? e.message : String(e);
+    }
+    const scheduler = deps.scheduler.running ? "ok" : "stopped";
+    const ready = database === "ok" && scheduler === "ok";
+    return c.json({ status: ready ? "ready" : "not ready", database, scheduler, node: deps.scheduler.nodeId }, ready ? 200 : 503);
+  });
+
+  app.get("/api/v1/nodes", async (c) => {
+    const rows = await read(deps.store, "SELECT * FROM nodes ORDER BY id");
+    const items = rows.map((r) => ({
+      id: String(r.id),
+      version: String(r.version),
+      startedAt: iso(Number(r.started_at)),
+      heartbeatAt: iso(Number(r.heartbeat_at)),
+    }));
+    return c.json({ items, nextCursor: null });
+  });
+
+  app.get("/api/v1/schedule/preview", (c) => {
+    const spec = c.req.query("spec");
+    if (!spec) throw invalid("spec is required (a cron expression, @every duration or ISO 8601 repeating interval)", "spec");
+    const timezone = c.req.query("timezone") || "UTC";
+    const count = intParam(c, "count", { min: 1, max: 1000, def: 10 })!;
+    const result = preview(spec, timezone, count, deps.clock.now());
+    if (!result.ok) throw invalid(`${result.error.field}: ${result.error.message}`, result.error.field);
+    return c.json({ spec, timezone, items: result.items });
+  });
+
+  return app;
+}

@@ -1,0 +1,273 @@
+// The valibot schema of tock.toml. Input keys are the file's snake_case keys; the output is camelCase, with
+// durations in milliseconds and sizes in bytes. Defaults are written in the file's own form ("30s", "1MiB")
+// and pass through the same parsing as user values, so tock.example.toml can show them verbatim.
+import { hostname } from "node:os";
+import * as v from "valibot";
+import { parseDuration } from "../schedule/duration.ts";
+
+/** Longest duration a timer can hold (setTimeout overflows past 2^31-1 ms, about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const GiB = 1024 ** 3;
+
+/** A value as the user wrote it, for messages: strings quoted, tables and arrays named. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a date"; // smol-toml's TomlDate extends Date
+  if (value && typeof value === "object") return "a table";
+  return String(value);
+}
+
+const got = (issue: { input: unknown }) => `, got ${describe(issue.input)}`;
+
+function duration(opts: { zero: boolean }) {
+  const expect = opts.zero ? "a duration >= 0" : "a positive duration";
+  return v.pipe(
+    v.string((i) => `must be ${expect} such as "30s" or "1h30m"${got(i)}`),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const text = dataset.value;
+      const ms = parseDuration(text);
+      if (ms === null || (!opts.zero && ms <= 0) || ms > MAX_DURATION_MS) {
+        const t = text.trim();
+        const why = ms !== null
+          ? ms > MAX_DURATION_MS ? "must be at most 24d" : `must be ${expect}`
+          : t.startsWith("-") ? "must not be negative"
+          : /^\d+(\.\d+)?$/.test(t) ? `needs a unit, such as "${t}s" or "${t}ms"`
+          : `must be ${expect} with units ns, us, ms, s, m, h or d, such as "500ms", "30s", "1h30m"`;
+        addIssue({ message: `${why}${got({ input: text })}` });
+        return NEVER;
+      }
+      return ms;
+    }),
+  );
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: GiB };
+
+/** Byte sizes: an integer, or a string such as "512KiB", "1MiB", "1MB" (KB/MB/GB are powers of 1000). */
+function size(min: number, max: number) {
+  const expect = `must be a size from ${min} bytes to 1GiB, as integer bytes or a string such as "512KiB", "1MiB", "1MB"`;
+  return v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const raw = dataset.value;
+      let bytes: number | null = null;
+      if (typeof raw === "number") bytes = Number.isInteger(raw) ? raw : null;
+      else if (typeof raw === "string") {
+        const m = SIZE.exec(raw.trim());
+        const unit = SIZE_UNITS[(m?.[2] ?? "b").toLowerCase()];
+        // Fractions only with a unit larger than a byte ("1.5KiB"); the product is rounded.
+        if (m && (unit > 1 || !m[1].includes("."))) bytes = Math.round(Number(m[1]) * unit);
+      }
+      if (bytes === null || bytes < min || bytes > max) {
+        addIssue({ message: `${expect}${got({ input: raw })}` });
+        return NEVER;
+      }
+      return bytes;
+    }),
+  );
+}
+
+function int(min: number, max: number) {
+  const expect = `must be an integer from ${min} to ${max}`;
+  return v.pipe(
+    v.number((i) => `${expect}${got(i)}`),
+    v.check((n) => Number.isInteger(n) && n >= min && n <= max, (i) => `${expect}${got(i)}`),
+  );
+}
+
+function fraction() {
+  const expect = "must be a number from 0 to 1";
+  return v.pipe(
+    v.number((i) => `${expect}${got(i)}`),
+    v.check((n) => n >= 0 && n <= 1, (i) => `${expect}${got(i)}`),
+  );
+}
+
+function text() {
+  return v.pipe(
+    v.string((i) => `must be a string${got(i)}`),
+    v.check((s) => s.trim() !== "", "must not be empty"),
+  );
+}
+
+/** An optional string where "" also means unset (lets an empty env var or the example file clear it). */
+function optionalText() {
+  return v.pipe(
+    v.string((i) => `must be a string${got(i)}`),
+    v.transform((s) => (s === "" ? undefined : s)),
+  );
+}
+
+function oneOf<const T extends readonly string[]>(options: T) {
+  const list = options.map((o) => `"${o}"`).join(", ");
+  return v.picklist(options, (i) => `must be one of ${list}${got(i)}`);
+}
+
+function section<const E extends v.ObjectEntries>(entries: E) {
+  return v.object(entries, (i) => `must be a table${got(i)}`);
+}
+
+const DATABASE_URL = /^(file|libsql|https?|wss?):/;
+const REMOTE_URL = /^(libsql|https?|wss?):\/\//;
+
+const Server = section({
+  host: v.optional(text(), "127.0.0.1"),
+  port: v.optional(int(0, 65535), 8080),
+  max_body: v.optional(size(1, GiB), "1MiB"),
+});
+
+const Database = v.pipe(
+  section({
+    url: v.optional(
+      v.pipe(
+        text(),
+        v.regex(DATABASE_URL, (i) => `must start with file:, libsql:, http(s): or ws(s):${got(i)}`),
+      ),
+      "file:tock.db",
+    ),
+    auth_token: v.optional(optionalText()),
+    sync_url: v.optional(
+      v.pipe(
+        optionalText(),
+        v.check((s) => s === undefined || REMOTE_URL.test(s), (i) => `must be a libsql://, https:// or wss:// URL${got(i)}`),
+      ),
+    ),
+    sync_interval: v.optional(duration({ zero: false }), "5s"),
+  }),
+  v.forward(
+    v.partialCheck(
+      [["url"], ["sync_url"]],
+      (db) => db.sync_url === undefined || db.url.startsWith("file:"),
+      "needs a file: url (an embedded replica) in database.url",
+    ),
+    ["sync_url"],
+  ),
+);
+
+const Retry = v.pipe(
+  section({
+    times: v.optional(int(0, 1000), 0),
+    interval: v.optional(duration({ zero: true }), "1s"),
+    backoff: v.optional(oneOf(["fixed", "exponential"]), "exponential"),
+    max_interval: v.optional(duration({ zero: false }), "1m"),
+    jitter: v.optional(fraction(), 0.2),
+  }),
+  v.forward(
+    v.partialCheck(
+      [["interval"], ["max_interval"]],
+      (r) => r.max_interval >= r.interval,
+      "must be at least scheduler.default_retry.interval",
+    ),
+    ["max_interval"],
+  ),
+);
+
+const Scheduler = section({
+  // "" means the default too, so the example file can show the key uncommented.
+  node_id: v.optional(
+    v.pipe(
+      v.string((i) => `must be a string${got(i)}`),
+      v.transform((s) => s.trim() || hostname()),
+    ),
+    "",
+  ),
+  lookahead: v.optional(duration({ zero: false }), "5s"),
+  poll_interval: v.optional(duration({ zero: false }), "1s"),
+  batch_size: v.optional(int(1, 10_000), 500),
+  lease: v.optional(duration({ zero: false }), "30s"),
+  shutdown_grace: v.optional(duration({ zero: true }), "30s"),
+  default_timeout: v.optional(duration({ zero: false }), "30s"),
+  misfire_threshold: v.optional(duration({ zero: true }), "5s"),
+  misfire_all_cap: v.optional(int(1, 100_000), 100),
+  min_every: v.optional(duration({ zero: false }), "1s"),
+  max_in_flight: v.optional(int(1, 1_000_000), 1024),
+  default_retry: v.optional(Retry, {}),
+});
+
+const Executors = section({
+  http: v.optional(
+    section({
+      user_agent: v.optional(text(), "tock"),
+      max_response_bytes: v.optional(size(0, GiB), 65536),
+      max_in_flight: v.optional(int(1, 1_000_000), 1024),
+    }),
+    {},
+  ),
+  tcp: v.optional(
+    section({
+      max_response_bytes: v.optional(size(0, GiB), 65536),
+      connect_timeout: v.optional(duration({ zero: false }), "5s"),
+    }),
+    {},
+  ),
+});
+
+const Log = section({
+  level: v.optional(oneOf(["debug", "info", "warn", "error"]), "info"),
+  format: v.optional(oneOf(["json", "text"]), "json"),
+});
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type Camelized<T> = T extends readonly unknown[] ? T
+  : T extends object ? { [K in keyof T as K extends string ? CamelCase<K> : K]: Camelized<T[K]> }
+  : T;
+
+function camelize<T>(value: T): Camelized<T> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value as Camelized<T>;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = camelize(inner);
+  }
+  return out as Camelized<T>;
+}
+
+export const ConfigSchema = v.pipe(
+  v.object(
+    {
+      server: v.optional(Server, {}),
+      database: v.optional(Database, {}),
+      scheduler: v.optional(Scheduler, {}),
+      executors: v.optional(Executors, {}),
+      log: v.optional(Log, {}),
+    },
+    (i) => `the configuration must be a table${got(i)}`,
+  ),
+  v.transform(camelize),
+);
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** One key of the file as the schema knows it: its path and the JS type an env string must become. */
+export interface KeyInfo {
+  path: string[];
+  kind: "number" | "boolean" | "string";
+}
+
+// Walks the schema rather than a second list, so a key added to the schema gets its env var for free.
+type SchemaNode = { type: string; wrapped?: SchemaNode; entries?: Record<string, SchemaNode> };
+
+function unwrap(node: SchemaNode): SchemaNode {
+  return node.type === "optional" && node.wrapped ? unwrap(node.wrapped) : node;
+}
+
+/** The entries of a table in the schema at `path` ([] is the root), or undefined for a leaf. */
+export function tableAt(path: readonly string[]): Record<string, SchemaNode> | undefined {
+  let node: SchemaNode | undefined = unwrap(ConfigSchema as unknown as SchemaNode);
+  for (const key of path) {
+    const entries: Record<string, SchemaNode> | undefined = node?.entries;
+    node = entries && Object.hasOwn(entries, key) ? unwrap(entries[key]) : undefined;
+  }
+  return node?.entries;
+}
+
+function leaves(node: SchemaNode, path: string[]): KeyInfo[] {
+  const inner = unwrap(node);
+  if (inner.entries) return Object.entries(inner.entries).flatMap(([key, child]) => leaves(child, [...path, key]));
+  const kind = inner.type === "number" ? "number" : inner.type === "boolean" ? "boolean" : "string";
+  return [{ path, kind }];
+}
+
+/** Every leaf key of the file. */
+export const KEYS: readonly KeyInfo[] = leaves(ConfigSchema as unknown as SchemaNode, []);

@@ -1,0 +1,19 @@
+// Domain errors know nothing of HTTP (STYLE rule 3): each carries a code that the native API and every
+// compat facade map to their own status codes and shapes.
+
+export type ErrorCode = "invalid" | "not_found" | "conflict" | "too_large" | "unsupported_media_type" | "unavailable";
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const invalid = (message: string, field?: string) => new DomainError("invalid", message, field);
+export const notFound = (message: string) => new DomainError("not_found", message);
+export const conflict = (message: string) => new DomainError("conflict", message);

@@ -1,0 +1,44 @@
+// Run queries: history of a job and single runs.
+import { read, readOne } from "../store/sql.ts";
+import type { DomainDeps } from "./deps.ts";
+import { invalid, notFound } from "./errors.ts";
+import { decodeCursor, encodeCursor } from "./ids.ts";
+import { getJobRow, type Page } from "./jobs.ts";
+import { type RunView, runView } from "./views.ts";
+
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"] as const;
+
+export async function listRuns(
+  deps: DomainDeps,
+  ns: string,
+  name: string,
+  q: { limit?: number; cursor?: string; status?: string },
+): Promise<Page<RunView>> {
+  const job = await getJobRow(deps, ns, name);
+  const limit = q.limit ?? 100;
+  const args: (string | number)[] = [Number(job.id)];
+  let sql = "SELECT * FROM runs WHERE job_id = ?";
+  if (q.status) {
+    const statuses = q.status.split(",");
+    for (const s of statuses) {
+      if (!(RUN_STATUSES as readonly string[]).includes(s)) throw invalid(`status must be one of ${RUN_STATUSES.join(", ")}`, "status");
+    }
+    sql += ` AND status IN (${statuses.map(() => "?").join(", ")})`;
+    args.push(...statuses);
+  }
+  if (q.cursor) {
+    sql += " AND id < ?";
+    args.push(decodeCursor<number>(q.cursor, "number"));
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  args.push(limit + 1);
+  const rows = await read(deps.store, { sql, args });
+  const items = rows.slice(0, limit).map(runView);
+  return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null };
+}
+
+export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
+  const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
+  if (!row) throw notFound(`run ${id} not found`);
+  return runView(row);
+}

@@ -1,0 +1,113 @@
+// The native API's input schemas (STYLE rule 4: one schema, one type, one name). Schedule strings are
+// checked by src/schedule when the job is compiled; here they are only shapes.
+import * as v from "valibot";
+import { parseDuration } from "../schedule/duration.ts";
+import { invalid } from "./errors.ts";
+
+const MAX_DURATION_MS = 100 * 365 * 86_400_000;
+
+export const Duration = v.pipe(
+  v.string(),
+  v.check((s) => {
+    const ms = parseDuration(s);
+    return ms !== null && ms <= MAX_DURATION_MS;
+  }, "must be a duration such as 500ms, 30s, 1m30s or 2h"),
+);
+
+const PositiveDuration = v.pipe(
+  Duration,
+  v.check((s) => (parseDuration(s) ?? 0) > 0, "must be longer than 0s"),
+);
+
+export const Name = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, "must be 1-200 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"),
+);
+
+const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp"]);
+
+export const HttpTarget = v.strictObject({
+  url: v.pipe(
+    v.string(),
+    v.url("must be an absolute URL"),
+    v.check((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL"),
+  ),
+  method: v.optional(v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), "POST"),
+  headers: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")), v.string()),
+      v.check((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), "may not set Host, Content-Length, Transfer-Encoding, Connection or webhook-* (tock sets them)"),
+    ),
+  ),
+  body: v.optional(v.pipe(v.string(), v.maxLength(1 << 20, "must be at most 1 MiB"))),
+});
+export type HttpTarget = v.InferOutput<typeof HttpTarget>;
+
+const Base64 = v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be base64"));
+
+export const TcpTarget = v.strictObject({
+  addr: v.pipe(
+    v.string(),
+    v.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port"),
+    v.check((a) => {
+      const port = Number(a.slice(a.lastIndexOf(":") + 1));
+      return port > 0 && port < 65536;
+    }, "port must be 1-65535"),
+  ),
+  body: Base64,
+  ack: v.optional(Base64),
+});
+export type TcpTarget = v.InferOutput<typeof TcpTarget>;
+
+export const Target = v.pipe(
+  v.strictObject({ http: v.optional(HttpTarget), tcp: v.optional(TcpTarget) }),
+  v.check((t) => (t.http ? 1 : 0) + (t.tcp ? 1 : 0) === 1, "must have exactly one of http or tcp"),
+);
+export type Target = v.InferOutput<typeof Target>;
+
+export const RetryPolicy = v.strictObject({
+  times: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(0), v.maxValue(1000)),
+  interval: v.optional(PositiveDuration, "1s"),
+  backoff: v.optional(v.picklist(["fixed", "exponential"], "must be fixed or exponential"), "exponential"),
+  maxInterval: v.optional(PositiveDuration),
+});
+export type RetryPolicy = v.InferOutput<typeof RetryPolicy>;
+
+export const Overlap = v.picklist(["allow", "forbid", "replace", "queue"], "must be one of allow, forbid, replace, queue");
+export const Misfire = v.picklist(["skip", "once", "all"], "must be one of skip, once, all");
+
+export const JobInput = v.strictObject({
+  schedule: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  dueTime: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  timezone: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  repeats: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be at least 1"))),
+  ttl: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  startAt: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  endAt: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  enabled: v.optional(v.boolean(), true),
+  target: Target,
+  timeout: v.optional(PositiveDuration),
+  retry: v.optional(RetryPolicy),
+  overlap: v.optional(Overlap, "forbid"),
+  maxConcurrency: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(10_000))),
+  misfire: v.optional(Misfire, "once"),
+  payload: v.optional(v.unknown()),
+  memo: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  labels: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.maxLength(63)), v.pipe(v.string(), v.maxLength(256))),
+      v.check((l) => Object.keys(l).length <= 64, "at most 64 labels"),
+    ),
+  ),
+});
+export type JobInput = v.InferOutput<typeof JobInput>;
+
+/** Validates `input` against `schema`; throws a DomainError naming the first bad field. */
+export function parseInput<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const field = v.getDotPath(issue) ?? undefined;
+  const message = issue.expected && issue.message.startsWith("Invalid") ? `${field ?? "body"}: ${issue.message}` : `${field ?? "body"} ${issue.message}`;
+  throw invalid(message, field);
+}

@@ -1,0 +1,182 @@
+// The SQL of claiming (DESIGN invariant 2): advancing a job's next_fire_at and inserting its run rows
+// happen in one write transaction guarded by the job's version, so of two nodes claiming one slot only
+// one succeeds; runs queued without an owner (triggers, recovery) are claimed with a lease and a fence.
+import type { Row } from "@libsql/client";
+import type { RetryPolicy } from "../domain/schemas.ts";
+import { planOf } from "../domain/jobs.ts";
+import type { Store } from "../store/client.ts";
+import { json, num, read, type Stmt, write } from "../store/sql.ts";
+import { decideSlots, type Misfire } from "./policy.ts";
+
+/** What executing a run needs to know of its job, captured at claim time. */
+export interface JobExec {
+  targetKind: "http" | "tcp";
+  target: unknown;
+  timeoutMs: number | null;
+  retry: RetryPolicy | null;
+  overlap: "allow" | "forbid" | "replace" | "queue";
+  maxConcurrency: number | null;
+  payload: unknown;
+  recurring: boolean;
+}
+
+/** A run this node holds: queued in the timer heap until due, then running. */
+export interface Claimed {
+  id: number;
+  jobId: number;
+  namespace: string;
+  jobName: string;
+  scheduledAt: number;
+  dueAt: number;
+  trigger: string;
+  attempt: number;
+  key: string;
+  fence: number;
+  job: JobExec;
+  cancelled?: boolean;
+  /** One of several missed slots run by misfire `all`: waits for the job's earlier run, never skipped. */
+  catchUp?: boolean;
+}
+
+export const RUN_INSERT_COLUMNS =
+  "job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error";
+
+export function jobExec(r: Row): JobExec {
+  return {
+    targetKind: r.target_kind as "http" | "tcp",
+    target: json(r.target),
+    timeoutMs: num(r.timeout_ms),
+    retry: json<RetryPolicy>(r.retry),
+    overlap: r.overlap as JobExec["overlap"],
+    maxConcurrency: num(r.max_concurrency),
+    payload: json(r.payload),
+    recurring: r.schedule_kind !== "once",
+  };
+}
+
+export function claimedFrom(r: Row, job: JobExec): Claimed {
+  return {
+    id: Number(r.id),
+    jobId: Number(r.job_id),
+    namespace: String(r.namespace),
+    jobName: String(r.job_name),
+    scheduledAt: Number(r.scheduled_at),
+    dueAt: Number(r.due_at),
+    trigger: String(r.trigger),
+    attempt: Number(r.attempt),
+    key: String(r.key ?? r.id),
+    fence: Number(r.fence),
+    job,
+  };
+}
+
+export interface ClaimOptions {
+  nodeId: string;
+  now: number;
+  horizon: number;
+  leaseUntil: number;
+  limit: number;
+  misfireThreshold: number;
+  misfireCap: number;
+}
+
+/** Claims the next slots of up to `limit` jobs due by `horizon`. Returns the runs now held by this node. */
+export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
+  const rows = await read(store, {
+    sql: "SELECT * FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
+    args: [o.horizon, o.limit],
+  });
+  if (rows.length === 0) return { claimed: [], jobs: 0 };
+  const stmts: Stmt[] = [];
+  const inserts: { at: number; job: JobExec; catchUp: boolean }[] = [];
+  for (const r of rows) {
+    const version = Number(r.version);
+    const d = decideSlots(planOf(r), Number(r.next_fire_at), Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
+    stmts.push({
+      sql: "UPDATE jobs SET next_fire_at = ?, fired_count = fired_count + ?, version = version + 1 WHERE id = ? AND version = ?",
+      args: [d.next, d.fire.length, r.id, version],
+    });
+    // Inserts below run only if this node's update above won (the job is now at version + 1).
+    const guard = "WHERE (SELECT version FROM jobs WHERE id = ?) = ?";
+    const job = jobExec(r);
+    for (const slot of d.fire) {
+      inserts.push({ at: stmts.length, job, catchUp: d.fire.length > 1 });
+      stmts.push({
+        sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, 'schedule', 1, NULL, 'queued', ?, ?, 1, NULL, NULL, NULL ${guard}
+              ON CONFLICT DO NOTHING RETURNING *`,
+        args: [r.id, r.namespace, r.name, slot, slot, o.nodeId, o.leaseUntil, r.id, version + 1],
+      });
+    }
+    if (d.skipped > 0) {
+      stmts.push({
+        sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, 'schedule', 1, NULL, 'skipped', ?, NULL, 1, NULL, ?, ? ${guard}
+              ON CONFLICT DO NOTHING`,
+        args: [r.id, r.namespace, r.name, Number(r.next_fire_at), o.now, o.nodeId, o.now, `misfire: ${d.skipped} missed slot(s) not run (policy ${r.misfire})`, r.id, version + 1],
+      });
+    }
+  }
+  const results = await write(store, stmts);
+  const claimed: Claimed[] = [];
+  for (const { at, job, catchUp } of inserts) {
+    for (const row of results[at].rows) claimed.push({ ...claimedFrom(row, job), catchUp });
+  }
+  return { claimed, jobs: rows.length };
+}
+
+/** Claims queued runs without a live owner (triggers, retries released by a stopped node, recovery). */
+export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claimed[]> {
+  const [rs] = await write(store, [
+    {
+      sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
+            WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND due_at <= ? AND (node_id IS NULL OR lease_until < ?)
+                         ORDER BY due_at LIMIT ?)
+            RETURNING *`,
+      args: [o.nodeId, o.leaseUntil, o.horizon, o.now, o.limit],
+    },
+  ]);
+  if (rs.rows.length === 0) return [];
+  const ids = [...new Set(rs.rows.map((r) => Number(r.job_id)))];
+  const jobs = await read(store, { sql: "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(ids)] });
+  const byId = new Map(jobs.map((j) => [Number(j.id), jobExec(j)]));
+  const out: Claimed[] = [];
+  const orphans: number[] = [];
+  for (const r of rs.rows) {
+    const job = byId.get(Number(r.job_id));
+    if (job) out.push(claimedFrom(r, job));
+    else orphans.push(Number(r.id));
+  }
+  if (orphans.length) await write(store, [{ sql: "DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(orphans)] }]);
+  return out;
+}
+
+/**
+ * Runs left `running` by a node that lost its lease (crashed) are marked `lost`, and a `recovery` attempt
+ * of the same slot is queued while the job's retry budget allows (at least one: at-least-once).
+ * `mine` also recovers this node's own runs at start, without waiting for their leases to expire.
+ */
+export async function recoverLost(store: Store, now: number, defaultRetryTimes: number, mine?: string): Promise<number> {
+  const cond = mine ? "(r.lease_until < ? OR r.node_id = ?)" : "(r.lease_until < ? AND ? IS NULL)";
+  const args = [now, mine ?? null];
+  const results = await write(store, [
+    {
+      sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS})
+            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL
+            FROM runs r JOIN jobs j ON j.id = r.job_id
+            WHERE r.status = 'running' AND ${cond}
+              AND r.attempt <= max(1, COALESCE(json_extract(j.retry, '$.times'), ?))
+            ON CONFLICT DO NOTHING`,
+      args: [now, ...args, defaultRetryTimes],
+    },
+    {
+      sql: `UPDATE runs AS r SET status = 'lost', ended_at = ?, lease_until = NULL, fence = r.fence + 1,
+              error = 'lost: node ' || COALESCE(r.node_id, '?') || ' stopped or lost its lease while the run was in flight'
+            WHERE r.status = 'running' AND ${cond}`,
+      args: [now, ...args],
+    },
+    // Queued runs of a node that went away are released for anyone to claim.
+    mine
+      ? { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND node_id = ?", args: [mine] }
+      : { sql: "SELECT 1", args: [] },
+  ]);
+  return results[1].rowsAffected;
+}

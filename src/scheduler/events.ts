@@ -1,0 +1,58 @@
+// Typed scheduler events (STYLE rule 9): tests and the CLI observe the scheduler by events, not sleeps.
+export interface RunEvent {
+  runId: number;
+  jobId: number;
+  namespace: string;
+  jobName: string;
+  scheduledAt: number;
+  attempt: number;
+  trigger: string;
+  status: string;
+}
+
+export interface SchedulerEvents {
+  "run:started": RunEvent;
+  "run:finished": RunEvent;
+  tick: { claimed: number; at: number };
+}
+
+type Listener<T> = (event: T) => void;
+
+export class Emitter {
+  #listeners = new Map<keyof SchedulerEvents, Set<Listener<never>>>();
+
+  on<K extends keyof SchedulerEvents>(name: K, fn: Listener<SchedulerEvents[K]>): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(fn as Listener<never>);
+    return () => set.delete(fn as Listener<never>);
+  }
+
+  emit<K extends keyof SchedulerEvents>(name: K, event: SchedulerEvents[K]): void {
+    const set = this.#listeners.get(name);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        (fn as Listener<SchedulerEvents[K]>)(event);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /** Resolves with the next event of `name` that satisfies `pred`. */
+  next<K extends keyof SchedulerEvents>(name: K, pred: (e: SchedulerEvents[K]) => boolean = () => true, timeoutMs = 10_000): Promise<SchedulerEvents[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no ${name} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.on(name, (e) => {
+        if (!pred(e)) return;
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      });
+    });
+  }
+}

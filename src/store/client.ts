@@ -1,0 +1,79 @@
+// Opens the libSQL database in one of the three storage modes of DESIGN.md and applies migrations.
+import { type Client, createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { migrate } from "./migrate.ts";
+import * as schema from "./schema.ts";
+
+export type Db = ReturnType<typeof drizzle<typeof schema>>;
+
+export interface DatabaseConfig {
+  url: string;
+  authToken?: string;
+  syncUrl?: string;
+  syncIntervalMs?: number;
+}
+
+export interface Store {
+  client: Client;
+  db: Db;
+  /** Drops every pooled connection (after a busy error) and re-applies the connection pragmas. */
+  reconnect(): Promise<void>;
+  close(): void;
+}
+
+/** Rejects after `ms`: createClient blocks for a long time on a sync_url that accepts but never answers. */
+function bounded<T>(work: () => Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000}s`)), ms);
+    work().then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+export async function openStore(config: DatabaseConfig, opts: { migrate?: boolean; connectTimeoutMs?: number } = {}): Promise<Store> {
+  const local = config.url.startsWith("file:") || config.url === ":memory:";
+  const client = await bounded(
+    async () =>
+      createClient({
+        url: config.url,
+        authToken: config.authToken || undefined,
+        syncUrl: config.syncUrl || undefined,
+        syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
+        // The busy timeout must reach every pooled connection: only this option does (TOOLCHAIN.md).
+        timeout: 5000,
+      }),
+    opts.connectTimeoutMs ?? 15_000,
+    `database ${config.syncUrl ? config.syncUrl : config.url}`,
+  );
+  const pragmas = async () => {
+    if (local && !config.syncUrl) {
+      await client.execute("PRAGMA journal_mode=WAL");
+      await client.execute("PRAGMA synchronous=NORMAL");
+    }
+  };
+  try {
+    await pragmas();
+    if (opts.migrate !== false) await bounded(() => migrate(client), opts.connectTimeoutMs ?? 15_000, "migration");
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  const db = drizzle(client, { schema });
+  return {
+    client,
+    db,
+    async reconnect() {
+      client.reconnect();
+      await pragmas();
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,169 @@
+// Real parts for tests: a database file in a temp dir, an HTTP sink and a TCP server on 127.0.0.1 port 0,
+// and a full Deps (scheduler included) over them.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../src/app.ts";
+import { type Config, parseConfig } from "../src/config.ts";
+import type { Deps } from "../src/deps.ts";
+import { createHttpExecutor } from "../src/executors/http.ts";
+import { createTcpExecutor } from "../src/executors/tcp.ts";
+import { silentLogger } from "../src/log.ts";
+import { type Clock, systemClock } from "../src/scheduler/clock.ts";
+import { Scheduler } from "../src/scheduler/scheduler.ts";
+import { openStore } from "../src/store/client.ts";
+
+export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+type Overrides = { [K in keyof Config]?: Partial<Config[K]> };
+
+export function testConfig(dbUrl: string, overrides: Overrides = {}): Config {
+  const base = parseConfig(null, {}, { db: dbUrl });
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) out[k] = { ...(base as Record<string, object>)[k], ...v };
+  const cfg = out as Config;
+  cfg.scheduler = { ...cfg.scheduler, nodeId: cfg.scheduler.nodeId === base.scheduler.nodeId && !overrides.scheduler?.nodeId ? "test-node" : cfg.scheduler.nodeId };
+  return cfg;
+}
+
+export interface TestEnv {
+  deps: Deps;
+  app: ReturnType<typeof createApp>;
+  dbUrl: string;
+  dir: string;
+  /** Calls the app in-process (app.request) with a JSON body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean } = {}): Promise<TestEnv> {
+  const own = opts.dir ? null : tempDir();
+  const dir = opts.dir ?? own!.dir;
+  const dbUrl = `file:${join(dir, "tock.db")}`;
+  const config = testConfig(dbUrl, opts.config);
+  const clock = opts.clock ?? systemClock;
+  const store = await openStore({ url: dbUrl });
+  const executors = {
+    http: createHttpExecutor({ userAgent: "tock-test", maxResponseBytes: config.executors.http.maxResponseBytes }),
+    tcp: createTcpExecutor({ connectTimeoutMs: config.executors.tcp.connectTimeout, maxResponseBytes: config.executors.tcp.maxResponseBytes }),
+  };
+  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test" });
+  const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
+  const app = createApp(deps);
+  if (opts.start) await scheduler.start();
+  return {
+    deps,
+    app,
+    dbUrl,
+    dir,
+    async call(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === "string" ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+      }
+      const res = await app.request(path, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await scheduler.stop();
+      store.close();
+      own?.cleanup();
+    },
+  };
+}
+
+export interface SinkRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+/** An HTTP server that records every request; `respond` decides the answer (default 200 "ok"). */
+export function startSink(respond: (req: SinkRequest, n: number) => Response | Promise<Response> = () => new Response("ok")) {
+  const requests: SinkRequest[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const url = new URL(req.url);
+      const r: SinkRequest = { method: req.method, path: url.pathname, headers: Object.fromEntries(req.headers), body: await req.text(), at: Date.now() };
+      requests.push(r);
+      for (const w of [...waiters]) if (requests.length >= w.n) w.resolve();
+      return respond(r, requests.length);
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    requests,
+    /** Resolves once `n` requests have arrived. */
+    waitFor(n: number, timeoutMs = 10_000): Promise<void> {
+      if (requests.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`sink saw ${requests.length} of ${n} requests`)), timeoutMs);
+        waiters.push({ n, resolve: () => (clearTimeout(t), resolve()) });
+      });
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+/** A TCP server: collects what each connection sends and answers with `reply(data)` once `expect` bytes came. */
+export function startTcpServer(opts: { expect: number; reply?: (data: Buffer) => Buffer | null; close?: boolean }) {
+  const received: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    let buf = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= opts.expect) {
+        received.push(buf);
+        const answer = opts.reply?.(buf);
+        if (answer) socket.write(answer);
+        if (opts.close !== false) socket.end();
+      }
+    });
+    socket.on("error", () => {});
+  });
+  return new Promise<{ port: number; received: Buffer[]; stop: () => Promise<void> }>((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({
+        port,
+        received,
+        stop: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+/** Polls `check` until it returns a truthy value (for observing the database, not for timing). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
