@@ -1,4 +1,5 @@
 // The CLI: serve | migrate | check-config | version. The only module with side effects at import.
+import { writeSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
@@ -78,6 +79,7 @@ async function main(argv: string[]) {
   const command = positionals[0] ?? "help";
   if (values.help || command === "help") return void process.stdout.write(USAGE);
   if (command === "version") return void process.stdout.write(`tock ${VERSION} (${runtimeName})\n`);
+  if (!["serve", "migrate", "check-config"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
@@ -93,17 +95,16 @@ async function main(argv: string[]) {
     }
     case "serve":
       return serveCommand(cfg, log);
-    default:
-      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-      process.exit(2);
   }
 }
 
+/** Writes synchronously: output queued on a pipe is lost when process.exit follows at once. */
+const fatal = (text: string, code: number): never => {
+  writeSync(2, text);
+  process.exit(code);
+};
+
 main(process.argv.slice(2)).catch((e) => {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`tock: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  if (e instanceof ConfigError) fatal(`${e.message}\n`, 2);
+  fatal(`tock: ${e instanceof Error ? e.message : String(e)}\n`, 1);
 });

@@ -49,7 +49,7 @@ const DEFAULTS: Config = {
     defaultRetry: { times: 0, interval: 1000, backoff: "exponential", maxInterval: 60_000, jitter: 0.2 },
   },
   executors: {
-    http: { userAgent: "tock", maxResponseBytes: 65536, maxInFlight: 1024 },
+    http: { userAgent: "tock", maxResponseBytes: 65536 },
     tcp: { maxResponseBytes: 65536, connectTimeout: 5000 },
   },
   log: { level: "info", format: "json" },
@@ -107,7 +107,6 @@ jitter = 0
 [executors.http]
 user_agent = "tock-test"
 max_response_bytes = "1KiB"
-max_in_flight = 8
 
 [executors.tcp]
 max_response_bytes = 128
@@ -142,7 +141,7 @@ format = "text"
         defaultRetry: { times: 3, interval: 2000, backoff: "fixed", maxInterval: 600_000, jitter: 0 },
       },
       executors: {
-        http: { userAgent: "tock-test", maxResponseBytes: 1024, maxInFlight: 8 },
+        http: { userAgent: "tock-test", maxResponseBytes: 1024 },
         tcp: { maxResponseBytes: 128, connectTimeout: 500 },
       },
       log: { level: "debug", format: "text" },
@@ -275,7 +274,6 @@ describe("precedence", () => {
     const config = parseConfig(null, {
       TOCK_SCHEDULER_NODE_ID: "from-env",
       TOCK_SCHEDULER_MAX_IN_FLIGHT: "7",
-      TOCK_EXECUTORS_HTTP_MAX_IN_FLIGHT: "8",
       TOCK_EXECUTORS_HTTP_USER_AGENT: "agent/1",
       TOCK_EXECUTORS_HTTP_MAX_RESPONSE_BYTES: "2KiB",
       TOCK_EXECUTORS_TCP_MAX_RESPONSE_BYTES: "100",
@@ -288,7 +286,7 @@ describe("precedence", () => {
     });
     expect(config.scheduler.nodeId).toBe("from-env");
     expect(config.scheduler.maxInFlight).toBe(7);
-    expect(config.executors.http).toEqual({ userAgent: "agent/1", maxResponseBytes: 2048, maxInFlight: 8 });
+    expect(config.executors.http).toEqual({ userAgent: "agent/1", maxResponseBytes: 2048 });
     expect(config.executors.tcp.maxResponseBytes).toBe(100);
     expect(config.scheduler.defaultRetry).toEqual({
       times: 5,

@@ -192,7 +192,6 @@ const Executors = section({
     section({
       user_agent: v.optional(text(), "tock"),
       max_response_bytes: v.optional(size(0, GiB), 65536),
-      max_in_flight: v.optional(int(1, 1_000_000), 1024),
     }),
     {},
   ),

@@ -5,7 +5,7 @@ import { cronMatches } from "./cron.ts";
 import { isoIndexAfter, isoOccurrence } from "./iso8601.ts";
 import { compilePlan, firstFire, nextFire, type Plan, type ScheduleError } from "./plan.ts";
 import { isoPeriodOf } from "./spec.ts";
-import { formatLocal, formatUtc, isAmbiguousLocal } from "./zone.ts";
+import { formatLocal, isAmbiguousLocal } from "./zone.ts";
 
 export type PreviewNote = "dst-gap" | "dst-overlap";
 
@@ -39,7 +39,7 @@ export function preview(spec: string, timezone: string, count: number, now: numb
   const items: PreviewItem[] = [];
   let at = firstFire(plan, now);
   while (at !== null && items.length < count) {
-    const item: PreviewItem = { at: formatUtc(at), local: formatLocal(at, plan.timezone) };
+    const item: PreviewItem = { at: new Date(at).toISOString(), local: formatLocal(at, plan.timezone) };
     const note = noteFor(plan, at);
     if (note) item.note = note;
     items.push(item);
