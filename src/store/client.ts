@@ -38,7 +38,10 @@ function bounded<T>(work: () => Promise<T>, ms: number, what: string): Promise<T
   });
 }
 
-export async function openStore(config: DatabaseConfig, opts: { migrate?: boolean; connectTimeoutMs?: number } = {}): Promise<Store> {
+export async function openStore(
+  config: DatabaseConfig,
+  opts: { migrate?: boolean; connectTimeoutMs?: number; busyTimeoutMs?: number } = {},
+): Promise<Store> {
   const local = config.url.startsWith("file:") || config.url === ":memory:";
   const client = await bounded(
     async () =>
@@ -48,7 +51,7 @@ export async function openStore(config: DatabaseConfig, opts: { migrate?: boolea
         syncUrl: config.syncUrl || undefined,
         syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
         // The busy timeout must reach every pooled connection: only this option does (TOOLCHAIN.md).
-        timeout: 5000,
+        timeout: opts.busyTimeoutMs ?? 5000,
       }),
     opts.connectTimeoutMs ?? 15_000,
     `database ${config.syncUrl ? config.syncUrl : config.url}`,
