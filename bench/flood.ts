@@ -1,8 +1,9 @@
 // The floor: a bare Bun fetch client in its own process. Usage: flood.ts <url> <n> <concurrency> <at>
-// Warms `concurrency` keep-alive connections to the sink (GET /__warm, not recorded), waits until epoch ms
+// Warms `concurrency` keep-alive connections to the sink (GET /__warm, not recorded; skipped when a fifth
+// argument "cold" is given, for diagnosis), waits until epoch ms
 // `at` (0: start at once), then sends `n` POSTs with `concurrency` in flight, each with a distinct
 // webhook-id and a webhook-timestamp like tock's, and prints one JSON line.
-const [url, nText, cText, atText] = process.argv.slice(2);
+const [url, nText, cText, atText, mode] = process.argv.slice(2);
 const n = Number(nText);
 const concurrency = Number(cText);
 const at = Number(atText);
@@ -10,7 +11,7 @@ const origin = new URL(url).origin;
 
 const w0 = performance.now();
 // Two rounds so every connection of the pool has been opened and reused once.
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < (mode === "cold" ? 0 : 2); round++) {
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, () => fetch(`${origin}/__warm`).then((r) => r.text())));
 }
 const warmMs = performance.now() - w0;

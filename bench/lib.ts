@@ -289,8 +289,10 @@ export interface FloodResult {
  * Runs bench/flood.ts in its own process: warms `concurrency` keep-alive connections to the sink, then at
  * epoch ms `at` (0: at once) sends `n` POSTs with `concurrency` in flight, each with its own webhook-id.
  */
-export async function flood(url: string, n: number, concurrency: number, at: number, timeoutMs = 120_000): Promise<FloodResult> {
-  const c = spawnChild([process.execPath, join(BENCH, "flood.ts"), url, String(n), String(concurrency), String(at)], {
+export async function flood(url: string, n: number, concurrency: number, at: number, opts: { cold?: boolean; timeoutMs?: number } = {}): Promise<FloodResult> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const args = [url, String(n), String(concurrency), String(at), ...(opts.cold ? ["cold"] : [])];
+  const c = spawnChild([process.execPath, join(BENCH, "flood.ts"), ...args], {
     name: "flood",
     echo: (l) => !l.startsWith("{"),
   });

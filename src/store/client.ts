@@ -38,11 +38,32 @@ function bounded<T>(work: () => Promise<T>, ms: number, what: string): Promise<T
   });
 }
 
+/**
+ * An embedded replica's createClient blocks the whole process while it syncs: for a primary that accepts
+ * connections but never answers, for longer than 15 s (TOOLCHAIN.md), and no timer can interrupt a
+ * blocked thread. So the primary is asked first, asynchronously and with a deadline; any HTTP answer at all
+ * means it is there.
+ */
+export async function preflight(syncUrl: string, timeoutMs: number): Promise<void> {
+  const http = syncUrl.replace(/^libsql:/, "https:").replace(/^wss:/, "https:").replace(/^ws:/, "http:");
+  try {
+    const res = await fetch(http, { method: "GET", signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    await res.body?.cancel();
+  } catch (e) {
+    const err = e as Error;
+    if (err.name === "TimeoutError" || err.name === "AbortError") {
+      throw new Error(`database sync_url ${syncUrl} did not answer within ${timeoutMs / 1000}s`);
+    }
+    throw new Error(`database sync_url ${syncUrl} cannot be reached: ${err.message}`);
+  }
+}
+
 export async function openStore(
   config: DatabaseConfig,
   opts: { migrate?: boolean; connectTimeoutMs?: number; busyTimeoutMs?: number } = {},
 ): Promise<Store> {
   const local = config.url.startsWith("file:") || config.url === ":memory:";
+  if (config.syncUrl) await preflight(config.syncUrl, opts.connectTimeoutMs ?? 15_000);
   const client = await bounded(
     async () =>
       createClient({

@@ -1,0 +1,148 @@
+// Drain: 100,000 one-shot runs already due to a local sink, history kept.
+//
+// Setup (tock not running): one job is created by the domain verb putJob in this process (the same code
+// path as PUT /api/v1/namespaces/drain/jobs/job-0, dueTime a moment ago), then cloned in SQL into jobs
+// job-1 … job-99999 with every column copied from it except id and name, so the table holds exactly what
+// the API would have left (created_at/updated_at equal rather than spread over the setup time).
+// misfire_threshold is set to 1h so these slots are ordinary due slots (misfire "once" would fire them too).
+//
+// Then tock starts as a child process (`bun src/main.ts serve`, default config otherwise) and the clock
+// runs from the spawn until every run is `succeeded` in the database: executions/s = N / (last ended_at -
+// spawn time). The bare figure: bench/flood.ts in its own process sending N POSTs to the same sink at
+// tock's max_in_flight (1024), 256 and 64 in flight; the best rate is the reference.
+//
+// Target: >= 20,000 executions/s and >= 30% of the bare rate.
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { parseConfig } from "../src/config.ts";
+import { putJob } from "../src/domain/jobs.ts";
+import { systemClock } from "../src/scheduler/clock.ts";
+import { noScheduler } from "../src/scheduler/control.ts";
+import { openStore } from "../src/store/client.ts";
+import { cpuMsOf, flood, log, main, memoryOf, round, sleep, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
+
+const N = Number(process.env.DRAIN_N ?? 100_000);
+const TIMEOUT_MS = 120_000;
+const ENV = { TOCK_SCHEDULER_MISFIRE_THRESHOLD: "1h" };
+
+/** The columns putJob writes (all but id). */
+const COLUMNS = [
+  "namespace", "name", "schedule", "schedule_kind", "timezone", "due_time", "ttl", "due_at", "anchor_at", "start_at",
+  "end_at", "repeats", "fired_count", "enabled", "target_kind", "target", "timeout_ms", "retry", "overlap",
+  "max_concurrency", "misfire", "payload", "memo", "labels", "created_at", "updated_at", "next_fire_at", "version",
+];
+
+async function seed(dbUrl: string, sinkUrl: string): Promise<number> {
+  const t0 = performance.now();
+  const store = await openStore({ url: dbUrl });
+  try {
+    const config = parseConfig(null, {}, { db: dbUrl });
+    const deps = { store, clock: systemClock, config, scheduler: noScheduler };
+    const dueTime = new Date(Date.now() - 1000).toISOString();
+    await putJob(deps, "drain", "job-0", { dueTime, target: { http: { url: `${sinkUrl}/drain` } } });
+    const copied = COLUMNS.map((c) => (c === "name" ? "'job-' || c.i" : `t.${c}`)).join(", ");
+    await store.client.batch(
+      [
+        {
+          sql: `INSERT INTO jobs (${COLUMNS.join(", ")})
+                WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?)
+                SELECT ${copied} FROM c, (SELECT * FROM jobs WHERE namespace = 'drain' AND name = 'job-0') AS t`,
+          args: [N - 1],
+        },
+      ],
+      "write",
+    );
+    await store.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    const rs = await store.client.execute("SELECT count(*) AS n FROM jobs WHERE namespace = 'drain' AND next_fire_at IS NOT NULL");
+    if (Number(rs.rows[0].n) !== N) throw new Error(`seeded ${rs.rows[0].n} jobs, wanted ${N}`);
+  } finally {
+    store.close();
+  }
+  return performance.now() - t0;
+}
+
+main("drain", async () => {
+  const sink = await startSink();
+  const { dir, cleanup } = tempDir();
+  const dbFile = join(dir, "tock.db");
+  const dbUrl = `file:${dbFile}`;
+  try {
+    const seedMs = await seed(dbUrl, sink.url);
+    log(`drain: ${N} due jobs stored in ${Math.round(seedMs)} ms`);
+    await sink.reset();
+
+    const tock = await startTock(dbUrl, ENV);
+    const t0 = tock.spawnedAt;
+    const db = new Database(dbFile, { readonly: true });
+    const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
+    let done = 0;
+    let peakMB = 0;
+    const progress: [number, number][] = [];
+    try {
+      for (;;) {
+        done = (succeeded.get() as { n: number }).n;
+        peakMB = Math.max(peakMB, memoryOf(tock.pid).rssMB);
+        progress.push([Date.now() - t0, done]);
+        if (done >= N || Date.now() - t0 > TIMEOUT_MS) break;
+        await sleep(100);
+      }
+    } finally {
+      var tockCpuMs = cpuMsOf(tock.pid);
+      var servingAfterMs = tock.servingAt - t0;
+      await tock.stop();
+    }
+    const stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as {
+      status: string;
+      n: number;
+      first: number;
+      last: number;
+    }[];
+    db.close();
+    const ok = stats.find((s) => s.status === "succeeded");
+    const lastEnded = ok?.last ?? Date.now();
+    const elapsedMs = lastEnded - t0;
+    const arrivals = await sink.dump();
+    const distinct = new Set(arrivals.ids).size;
+    const firstArrival = Math.min(...arrivals.hr);
+    const rate = Math.round(((ok?.n ?? 0) / elapsedMs) * 1000);
+    log(`drain: tock ${ok?.n ?? 0} succeeded in ${elapsedMs} ms from spawn: ${rate}/s`);
+
+    // The bare client against the same sink.
+    const bare: { concurrency: number; rate: number }[] = [];
+    for (const c of [1024, 256, 64]) {
+      await sink.reset();
+      const r = await flood(`${sink.url}/bare`, N, c, 0);
+      if (r.errors) throw new Error(`bare client: ${r.errors} errors`);
+      bare.push({ concurrency: c, rate: r.rate });
+    }
+    const best = bare.reduce((a, b) => (b.rate > a.rate ? b : a));
+    log(`drain: bare best ${best.rate}/s at ${best.concurrency} in flight`);
+    const target = { minPerSec: 20_000, minFractionOfBare: 0.3 };
+    return {
+      tockMode: "child process",
+      config: tockOverrides(ENV),
+      n: N,
+      seedMs: Math.round(seedMs),
+      tock: {
+        executionsPerSec: rate,
+        elapsedMsFromSpawn: elapsedMs,
+        servingMsAfterSpawn: servingAfterMs,
+        perSecFromFirstArrival: Math.round(((ok?.n ?? 0) / (lastEnded - firstArrival)) * 1000),
+        succeeded: ok?.n ?? 0,
+        runStatuses: Object.fromEntries(stats.map((s) => [s.status, s.n])),
+        sinkArrivals: arrivals.ids.length,
+        duplicates: arrivals.ids.length - distinct,
+        cpuMs: tockCpuMs,
+        peakRssMB: peakMB,
+        progress: progress.filter((_, i) => i % 10 === 0 || i === progress.length - 1),
+      },
+      bare: { best, trials: bare },
+      fractionOfBare: round(rate / best.rate, 3),
+      target,
+      met: done >= N && rate >= target.minPerSec && rate / best.rate >= target.minFractionOfBare,
+    };
+  } finally {
+    await sink.stop();
+    cleanup();
+  }
+});
