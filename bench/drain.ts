@@ -1,9 +1,9 @@
 // Drain: 100,000 one-shot runs already due to a local sink, history kept.
 //
-// Setup (tock not running): one job is created by the domain verb putJob in this process (the same code
-// path as PUT /api/v1/namespaces/drain/jobs/job-0, dueTime a moment ago), then cloned in SQL into jobs
-// job-1 … job-99999 with every column copied from it except id and name, so the table holds exactly what
-// the API would have left (created_at/updated_at equal rather than spread over the setup time).
+// Setup (tock not running, bench/seed.ts): one job is created by the domain verb putJob in this process
+// (the code path of PUT /api/v1/namespaces/drain/jobs/job-0, dueTime a moment ago), then cloned in SQL
+// into jobs job-1 … job-99999 with every column copied from it except id and name, so the table holds
+// exactly what the API would have left (created_at/updated_at equal rather than spread over the setup).
 // misfire_threshold is set to 1h so these slots are ordinary due slots (misfire "once" would fire them too).
 //
 // Then tock starts as a child process (`bun src/main.ts serve`, default config otherwise) and the clock
@@ -14,50 +14,16 @@
 // Target: >= 20,000 executions/s and >= 30% of the bare rate.
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { parseConfig } from "../src/config.ts";
-import { putJob } from "../src/domain/jobs.ts";
-import { systemClock } from "../src/scheduler/clock.ts";
-import { noScheduler } from "../src/scheduler/control.ts";
-import { openStore } from "../src/store/client.ts";
 import { cpuMsOf, flood, log, main, memoryOf, round, sleep, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
+import { seedOneShots } from "./seed.ts";
 
 const N = Number(process.env.DRAIN_N ?? 100_000);
 const TIMEOUT_MS = 120_000;
 const ENV = { TOCK_SCHEDULER_MISFIRE_THRESHOLD: "1h" };
 
-/** The columns putJob writes (all but id). */
-const COLUMNS = [
-  "namespace", "name", "schedule", "schedule_kind", "timezone", "due_time", "ttl", "due_at", "anchor_at", "start_at",
-  "end_at", "repeats", "fired_count", "enabled", "target_kind", "target", "timeout_ms", "retry", "overlap",
-  "max_concurrency", "misfire", "payload", "memo", "labels", "created_at", "updated_at", "next_fire_at", "version",
-];
-
 async function seed(dbUrl: string, sinkUrl: string): Promise<number> {
   const t0 = performance.now();
-  const store = await openStore({ url: dbUrl });
-  try {
-    const config = parseConfig(null, {}, { db: dbUrl });
-    const deps = { store, clock: systemClock, config, scheduler: noScheduler };
-    const dueTime = new Date(Date.now() - 1000).toISOString();
-    await putJob(deps, "drain", "job-0", { dueTime, target: { http: { url: `${sinkUrl}/drain` } } });
-    const copied = COLUMNS.map((c) => (c === "name" ? "'job-' || c.i" : `t.${c}`)).join(", ");
-    await store.client.batch(
-      [
-        {
-          sql: `INSERT INTO jobs (${COLUMNS.join(", ")})
-                WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?)
-                SELECT ${copied} FROM c, (SELECT * FROM jobs WHERE namespace = 'drain' AND name = 'job-0') AS t`,
-          args: [N - 1],
-        },
-      ],
-      "write",
-    );
-    await store.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
-    const rs = await store.client.execute("SELECT count(*) AS n FROM jobs WHERE namespace = 'drain' AND next_fire_at IS NOT NULL");
-    if (Number(rs.rows[0].n) !== N) throw new Error(`seeded ${rs.rows[0].n} jobs, wanted ${N}`);
-  } finally {
-    store.close();
-  }
+  await seedOneShots(dbUrl, "drain", N, new Date(Date.now() - 1000).toISOString(), `${sinkUrl}/drain`);
   return performance.now() - t0;
 }
 
@@ -77,18 +43,19 @@ main("drain", async () => {
     const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
     let done = 0;
     let peakMB = 0;
-    const progress: [number, number][] = [];
+    let tockCpuMs = 0;
+    const progress: [number, number, number][] = []; // [ms since spawn, runs succeeded, tock RSS MB]
     try {
       for (;;) {
         done = (succeeded.get() as { n: number }).n;
-        peakMB = Math.max(peakMB, memoryOf(tock.pid).rssMB);
-        progress.push([Date.now() - t0, done]);
+        const rss = memoryOf(tock.pid).rssMB;
+        peakMB = Math.max(peakMB, rss);
+        progress.push([Date.now() - t0, done, rss]);
         if (done >= N || Date.now() - t0 > TIMEOUT_MS) break;
         await sleep(100);
       }
     } finally {
-      var tockCpuMs = cpuMsOf(tock.pid);
-      var servingAfterMs = tock.servingAt - t0;
+      tockCpuMs = cpuMsOf(tock.pid);
       await tock.stop();
     }
     const stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as {
@@ -126,7 +93,7 @@ main("drain", async () => {
       tock: {
         executionsPerSec: rate,
         elapsedMsFromSpawn: elapsedMs,
-        servingMsAfterSpawn: servingAfterMs,
+        servingMsAfterSpawn: tock.servingAt - t0,
         perSecFromFirstArrival: Math.round(((ok?.n ?? 0) / (lastEnded - firstArrival)) * 1000),
         succeeded: ok?.n ?? 0,
         runStatuses: Object.fromEntries(stats.map((s) => [s.status, s.n])),

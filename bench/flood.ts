@@ -57,3 +57,5 @@ console.log(
   }),
 );
 process.exit(0);
+
+export {};

@@ -205,11 +205,17 @@ export function tockOverrides(env: Record<string, string> = {}): Record<string, 
   return all;
 }
 
-/** Starts `bun src/main.ts serve` as a child process and resolves once it logs "tock serving". */
+/**
+ * Starts `bun src/main.ts serve` as a child process and resolves once it logs "tock serving".
+ * BENCH_PROFILE=<dir> runs it under `bun --cpu-prof --cpu-prof-md` with the profiles written to <dir>
+ * when it stops (the figures are then not representative).
+ */
 export async function startTock(dbUrl: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Tock> {
   const fullEnv = { ...tockEnv(env), TOCK_DATABASE_URL: dbUrl };
+  const prof = process.env.BENCH_PROFILE;
+  const profArgs = prof ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(prof)}`] : [];
   const spawnedAt = Date.now();
-  const c = spawnChild([process.execPath, join(ROOT, "src/main.ts"), "serve"], {
+  const c = spawnChild([process.execPath, ...profArgs, join(ROOT, "src/main.ts"), "serve"], {
     env: fullEnv,
     name: "tock",
     echo: (l) => /"level":"(warn|error)"/.test(l) || !l.startsWith("{"),

@@ -5,7 +5,7 @@
 let hr: number[] = [];
 let wall: number[] = [];
 let ids: string[] = [];
-const origin = performance.timeOrigin;
+const timeOrigin = performance.timeOrigin;
 
 const server = Bun.serve({
   hostname: "127.0.0.1",
@@ -27,7 +27,7 @@ const server = Bun.serve({
       if (path.startsWith("/__dump")) return Response.json({ hr, wall, ids });
       return new Response("no such control path", { status: 404 });
     }
-    hr.push(origin + performance.now());
+    hr.push(timeOrigin + performance.now());
     wall.push(Date.now());
     ids.push(req.headers.get("webhook-id") ?? "");
     return new Response("ok");
@@ -35,3 +35,5 @@ const server = Bun.serve({
 });
 
 console.log(JSON.stringify({ sink: `http://127.0.0.1:${server.port}` }));
+
+export {};
