@@ -105,7 +105,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
     await write(deps.store, [{ sql: "DELETE FROM jobs WHERE id = ? AND version = 1", args: [job.id] }]);
     throw notFound(`job ${ns}/${name} not found`);
   }
-  deps.scheduler.jobChanged(job.id);
+  deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
   return { created, job };
 }
 
@@ -147,7 +147,7 @@ export async function removeJob(deps: DomainDeps, ns: string, name: string): Pro
     { sql: "DELETE FROM runs WHERE job_id = ? AND status != 'running'", args: [id] },
     { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
   ]);
-  deps.scheduler.jobChanged(id);
+  deps.scheduler.jobChanged(id, null);
   return jobView(row);
 }
 
@@ -157,7 +157,7 @@ export async function pauseJob(deps: DomainDeps, ns: string, name: string): Prom
     dropQueued(Number(row.id)),
     { sql: "UPDATE jobs SET enabled = 0, next_fire_at = NULL, updated_at = ?, version = version + 1 WHERE id = ? RETURNING *", args: [deps.clock.now(), row.id] },
   ]);
-  deps.scheduler.jobChanged(Number(row.id));
+  deps.scheduler.jobChanged(Number(row.id), null);
   return jobView(rs[1].rows[0]);
 }
 
@@ -176,7 +176,7 @@ export async function resumeJob(deps: DomainDeps, ns: string, name: string): Pro
     },
   ]);
   if (rs[0].rows.length === 0) throw conflict(`job ${ns}/${name} changed concurrently; retry`);
-  deps.scheduler.jobChanged(Number(row.id));
+  deps.scheduler.jobChanged(Number(row.id), next);
   return jobView(rs[0].rows[0]);
 }
 

@@ -80,46 +80,78 @@ export interface ClaimOptions {
   misfireCap: number;
 }
 
-/** Claims the next slots of up to `limit` jobs due by `horizon`. Returns the runs now held by this node. */
+const CLAIM_COLUMNS =
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, timeout_ms, retry, overlap, max_concurrency, payload";
+
+/**
+ * Claims the next slots of up to `limit` jobs due by `horizon` and returns the runs now held by this node.
+ * Set-based: one statement inserts every run and one advances every job, whatever the batch size. The
+ * inserts come first and are guarded by the version each job was read at, then the jobs move on under
+ * the same guard; inside one write transaction both see the same versions, so a job changed meanwhile by
+ * another node or the API gets neither.
+ */
 export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
   const rows = await read(store, {
-    sql: "SELECT * FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
+    sql: `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?`,
     args: [o.horizon, o.limit],
   });
   if (rows.length === 0) return { claimed: [], jobs: 0 };
-  const stmts: Stmt[] = [];
-  const inserts: { at: number; job: JobExec; catchUp: boolean }[] = [];
+  const advance: [number, number | null, number, number][] = []; // job id, next slot, fired now, version read
+  const fire: [number, number, number][] = []; // job id, slot, version read
+  const skipped: [number, number, number, string][] = [];
+  const byJob = new Map<number, { job: JobExec; catchUp: boolean }>();
   for (const r of rows) {
+    const id = Number(r.id);
     const version = Number(r.version);
-    const d = decideSlots(planOf(r), Number(r.next_fire_at), Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
+    const slot = Number(r.next_fire_at);
+    const d = decideSlots(planOf(r), slot, Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
+    advance.push([id, d.next, d.fire.length, version]);
+    for (const at of d.fire) fire.push([id, at, version]);
+    if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped} missed slot(s) not run (policy ${r.misfire})`]);
+    byJob.set(id, { job: jobExec(r), catchUp: d.fire.length > 1 });
+  }
+  const stmts: Stmt[] = [
+    {
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
+            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', ?, ?, 1
+            FROM json_each(?) AS s, jobs WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2
+            ON CONFLICT DO NOTHING RETURNING id, job_id, namespace, job_name, scheduled_at`,
+      args: [o.nodeId, o.leaseUntil, JSON.stringify(fire)],
+    },
+  ];
+  if (skipped.length) {
     stmts.push({
-      sql: "UPDATE jobs SET next_fire_at = ?, fired_count = fired_count + ?, version = version + 1 WHERE id = ? AND version = ?",
-      args: [d.next, d.fire.length, r.id, version],
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, fence, ended_at, error)
+            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'skipped', ?, 1, ?, s.value->>3
+            FROM json_each(?) AS s, jobs WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2
+            ON CONFLICT DO NOTHING`,
+      args: [o.nodeId, o.now, JSON.stringify(skipped)],
     });
-    // Inserts below run only if this node's update above won (the job is now at version + 1).
-    const guard = "WHERE (SELECT version FROM jobs WHERE id = ?) = ?";
-    const job = jobExec(r);
-    for (const slot of d.fire) {
-      inserts.push({ at: stmts.length, job, catchUp: d.fire.length > 1 });
-      stmts.push({
-        sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, 'schedule', 1, NULL, 'queued', ?, ?, 1, NULL, NULL, NULL ${guard}
-              ON CONFLICT DO NOTHING RETURNING *`,
-        args: [r.id, r.namespace, r.name, slot, slot, o.nodeId, o.leaseUntil, r.id, version + 1],
-      });
-    }
-    if (d.skipped > 0) {
-      stmts.push({
-        sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, 'schedule', 1, NULL, 'skipped', ?, NULL, 1, NULL, ?, ? ${guard}
-              ON CONFLICT DO NOTHING`,
-        args: [r.id, r.namespace, r.name, Number(r.next_fire_at), o.now, o.nodeId, o.now, `misfire: ${d.skipped} missed slot(s) not run (policy ${r.misfire})`, r.id, version + 1],
-      });
-    }
   }
-  const results = await write(store, stmts);
-  const claimed: Claimed[] = [];
-  for (const { at, job, catchUp } of inserts) {
-    for (const row of results[at].rows) claimed.push({ ...claimedFrom(row, job), catchUp });
-  }
+  stmts.push({
+    sql: `UPDATE jobs SET next_fire_at = a.value->>1, fired_count = fired_count + (a.value->>2), version = version + 1
+          FROM json_each(?) AS a WHERE jobs.id = a.value->>0 AND jobs.version = a.value->>3`,
+    args: [JSON.stringify(advance)],
+  });
+  const [inserted] = await write(store, stmts);
+  const claimed: Claimed[] = inserted.rows.map((r) => {
+    const { job, catchUp } = byJob.get(Number(r.job_id))!;
+    const at = Number(r.scheduled_at);
+    return {
+      id: Number(r.id),
+      jobId: Number(r.job_id),
+      namespace: String(r.namespace),
+      jobName: String(r.job_name),
+      scheduledAt: at,
+      dueAt: at,
+      trigger: "schedule",
+      attempt: 1,
+      key: String(r.id),
+      fence: 1,
+      job,
+      catchUp,
+    };
+  });
   return { claimed, jobs: rows.length };
 }
 

@@ -4,10 +4,10 @@
 import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
-import type { Stmt } from "../store/sql.ts";
-import { type Claimed, claimedFrom, RUN_INSERT_COLUMNS } from "./claim.ts";
+import type { Claimed } from "./claim.ts";
 import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
+import { type Final, Finisher } from "./finisher.ts";
 import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
@@ -17,7 +17,6 @@ interface InFlight {
   controller: AbortController;
 }
 
-type Final = "succeeded" | "failed" | "timed_out" | "killed" | "skipped";
 
 export interface RunnerDeps {
   clock: Clock;
@@ -38,7 +37,11 @@ export class Runner {
   #waiting = new Map<number, Claimed[]>(); // overlap "queue": runs waiting for their job's earlier run
   #pending = new Set<Promise<void>>();
 
-  constructor(private readonly deps: RunnerDeps) {}
+  #finisher: Finisher;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.#finisher = new Finisher(deps.writer, deps.config.nodeId);
+  }
 
   get inFlight(): number {
     return this.#inFlight.size;
@@ -76,12 +79,14 @@ export class Runner {
   /** Applies the overlap policy, marks the runs running in one fenced write, then executes them. */
   async start(batch: Claimed[]): Promise<void> {
     const start: Claimed[] = [];
+    const starting = new Map<number, number>(); // job id -> runs of this batch starting
     for (const run of batch) {
       const running = this.#runningByJob.get(run.jobId);
       const limit = run.job.maxConcurrency ?? (run.job.overlap === "allow" ? Infinity : 1);
-      const busy = (running?.size ?? 0) + start.filter((r) => r.jobId === run.jobId).length;
+      const busy = (running?.size ?? 0) + (starting.get(run.jobId) ?? 0);
       if (busy < limit) {
         start.push(run);
+        starting.set(run.jobId, (starting.get(run.jobId) ?? 0) + 1);
         continue;
       }
       switch (run.catchUp ? "queue" : run.job.overlap) {
@@ -92,6 +97,7 @@ export class Runner {
           const oldest = running ? [...running][0] : undefined;
           if (oldest !== undefined) this.#inFlight.get(oldest)?.controller.abort(new Replaced(run.id));
           start.push(run);
+          starting.set(run.jobId, (starting.get(run.jobId) ?? 0) + 1);
           break;
         }
         case "queue":
@@ -195,26 +201,18 @@ export class Runner {
   /** Records the end of a run (fenced) and queues its retry, held by this node, when the policy allows. */
   async #finish(run: Claimed, status: Final, result: Record<string, unknown> | null, error: string | null, retryAfterMs?: number) {
     const now = this.deps.clock.now();
-    const stmts: Stmt[] = [
-      {
-        sql: "UPDATE runs SET status = ?, ended_at = ?, result = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ?",
-        args: [status, now, result ? JSON.stringify(result) : null, error, run.id, run.fence],
-      },
-    ];
     const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs) : null;
-    if (delay !== null) {
-      stmts.push({
-        sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, 'retry', ?, ?, 'queued', ?, ?, 1, NULL, NULL, NULL
-              WHERE changes() = 1 ON CONFLICT DO NOTHING RETURNING *`,
-        args: [run.jobId, run.namespace, run.jobName, run.scheduledAt, now + delay, run.attempt + 1, Number(run.key), this.deps.config.nodeId, now + delay + this.deps.config.lease],
-      });
-    }
     try {
-      const results = await this.deps.writer.submit(stmts);
-      if (results[0].rowsAffected === 0) {
-        this.deps.log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
-      }
-      if (results[1]?.rows.length) this.deps.hold(results[1].rows.map((r) => claimedFrom(r, run.job)));
+      const done = await this.#finisher.add({
+        run,
+        status,
+        endedAt: now,
+        result,
+        error,
+        retry: delay === null ? null : { dueAt: now + delay, leaseUntil: now + delay + this.deps.config.lease },
+      });
+      if (!done.recorded) this.deps.log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
+      if (done.retry) this.deps.hold([done.retry]);
     } catch (e) {
       this.deps.log.error("could not record the end of a run", { run: run.id, status, error: errorText(e) });
     }

@@ -29,6 +29,9 @@ export class Scheduler implements SchedulerControl {
   #again = false;
   #dispatching = false;
   #lastRenew = 0;
+  #lastRecover = -Infinity;
+  #capped = false;
+  #wakeQueued = false;
   #started = false;
   #stopping: Promise<void> | null = null;
 
@@ -75,17 +78,24 @@ export class Scheduler implements SchedulerControl {
 
   // --- SchedulerControl -------------------------------------------------------------------------
 
-  jobChanged(jobId: number): void {
+  jobChanged(jobId: number, nextFireAt: number | null): void {
     const pending = this.#pendingByJob.get(jobId);
     if (pending) for (const run of pending) run.cancelled = true;
     this.#pendingByJob.delete(jobId);
     this.#runner.forget(jobId);
-    this.wake();
+    // A job due beyond the lookahead is found by a later poll: waking for it would cost a claim cycle per
+    // API write for nothing.
+    if (nextFireAt !== null && nextFireAt <= this.deps.clock.now() + this.deps.config.lookahead) this.wake();
   }
 
   wake(): void {
-    if (!this.running) return;
-    void this.tick();
+    if (!this.running || this.#wakeQueued) return;
+    // Wakes in one turn of the event loop (a burst of API calls) share one claim cycle.
+    this.#wakeQueued = true;
+    setTimeout(() => {
+      this.#wakeQueued = false;
+      void this.tick();
+    }, 0);
   }
 
   // --- claiming ---------------------------------------------------------------------------------
@@ -131,18 +141,28 @@ export class Scheduler implements SchedulerControl {
         misfireCap: c.misfireAllCap,
       };
     };
-    await recoverLost(this.deps.store, now, c.defaultRetry.times);
+    // Runs of dead nodes are looked for a few times per lease, not on every wake.
+    if (now - this.#lastRecover >= Math.min(c.lease / 4, 5_000) || now < this.#lastRecover) {
+      this.#lastRecover = now;
+      await recoverLost(this.deps.store, now, c.defaultRetry.times);
+    }
     let claimed = 0;
-    // Memory holds only what is due within the lookahead, and at most a few batches beyond what can run.
-    const cap = Math.max(c.batchSize * 4, c.maxInFlight * 2);
+    this.#capped = false;
     for (;;) {
-      if (this.#heap.size >= cap || !this.running) break;
+      if (this.#heap.size >= this.#cap || !this.running) {
+        this.#capped = true;
+        break;
+      }
       const { claimed: runs, jobs } = await claimSlots(this.deps.store, opts());
       this.#hold(runs);
       claimed += runs.length;
       if (jobs === 0) break;
     }
-    while (this.#heap.size < cap && this.running) {
+    while (this.running) {
+      if (this.#heap.size >= this.#cap) {
+        this.#capped = true;
+        break;
+      }
       const runs = await claimQueued(this.deps.store, opts());
       this.#hold(runs);
       claimed += runs.length;
@@ -169,6 +189,11 @@ export class Scheduler implements SchedulerControl {
       set.add(run);
     }
     if (runs.length) this.#armDispatch();
+  }
+
+  /** Memory holds only what is due within the lookahead, and at most a few batches beyond what can run. */
+  get #cap(): number {
+    return Math.max(this.deps.config.batchSize * 4, this.deps.config.maxInFlight * 2);
   }
 
   #armPoll() {
@@ -209,8 +234,14 @@ export class Scheduler implements SchedulerControl {
           const top = this.#heap.peek();
           if (!top || top.dueAt > now) break;
           this.#heap.pop();
-          this.#pendingByJob.get(top.jobId)?.delete(top);
+          const pending = this.#pendingByJob.get(top.jobId);
+          if (pending?.delete(top) && pending.size === 0) this.#pendingByJob.delete(top.jobId);
           if (!top.cancelled) batch.push(top);
+        }
+        // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
+        if (this.#capped && this.#heap.size < this.#cap / 2) {
+          this.#capped = false;
+          this.wake();
         }
         if (batch.length === 0) break;
         await this.#runner.start(batch);

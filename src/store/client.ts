@@ -73,6 +73,9 @@ export async function openStore(
         syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
         // The busy timeout must reach every pooled connection: only this option does (TOOLCHAIN.md).
         timeout: opts.busyTimeoutMs ?? 5000,
+        // One connection for a local file: every call is synchronous anyway, and the connection pragmas
+        // (synchronous=NORMAL) then hold for every statement, not only on the first of a pool.
+        concurrency: local ? 1 : undefined,
       }),
     opts.connectTimeoutMs ?? 15_000,
     `database ${config.syncUrl ? config.syncUrl : config.url}`,

@@ -1,0 +1,93 @@
+// Recording the ends of runs, set-based: the runs that end in one turn of the event loop are recorded by
+// one UPDATE (fenced: a node that lost a run's lease records nothing) and their retries queued by one
+// INSERT, which only inserts where that run's update went through.
+import type { Claimed } from "./claim.ts";
+import type { GroupWriter } from "./writer.ts";
+
+export type Final = "succeeded" | "failed" | "timed_out" | "killed" | "skipped";
+
+export interface FinishRecord {
+  run: Claimed;
+  status: Final;
+  endedAt: number;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  /** Queue a retry of the slot, held by this node, due at `dueAt`. */
+  retry: { dueAt: number; leaseUntil: number } | null;
+}
+
+export interface Finished {
+  /** False when the fence no longer matched: another node owns the run now. */
+  recorded: boolean;
+  retry: Claimed | null;
+}
+
+interface Item {
+  rec: FinishRecord;
+  resolve: (f: Finished) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Finisher {
+  #queue: Item[] = [];
+  #scheduled = false;
+
+  constructor(
+    private readonly writer: GroupWriter,
+    private readonly nodeId: string,
+  ) {}
+
+  add(rec: FinishRecord): Promise<Finished> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ rec, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setTimeout(() => {
+        this.#scheduled = false;
+        void this.#flush(this.#queue.splice(0));
+      }, 0);
+    });
+  }
+
+  async #flush(items: Item[]) {
+    const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error]);
+    const retries = items
+      .filter(({ rec }) => rec.retry)
+      .map(({ rec: r }) => [r.run.id, r.run.fence, r.run.scheduledAt, r.retry!.dueAt, r.run.attempt + 1, Number(r.run.key), r.retry!.leaseUntil]);
+    const stmts = [
+      {
+        sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL
+              FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
+        args: [JSON.stringify(ends)],
+      },
+    ];
+    if (retries.length) {
+      stmts.push({
+        sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence)
+              SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued', ?, r.value->>6, 1
+              FROM json_each(?) AS r, runs AS p WHERE p.id = r.value->>0 AND p.fence = r.value->>1
+              ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key`,
+        args: [this.nodeId, JSON.stringify(retries)] as never,
+      });
+    }
+    let results;
+    try {
+      results = await this.writer.submit(stmts);
+    } catch (e) {
+      for (const i of items) i.reject(e);
+      return;
+    }
+    const recorded = new Set(results[0].rows.map((r) => Number(r.id)));
+    const retried = new Map((results[1]?.rows ?? []).map((r) => [`${r.job_id}:${r.scheduled_at}:${r.attempt}`, r]));
+    for (const { rec, resolve } of items) {
+      const run = rec.run;
+      const row = rec.retry ? retried.get(`${run.jobId}:${run.scheduledAt}:${run.attempt + 1}`) : undefined;
+      resolve({
+        recorded: recorded.has(run.id),
+        retry: row
+          ? { ...run, id: Number(row.id), dueAt: Number(row.due_at), trigger: "retry", attempt: Number(row.attempt), key: String(row.key), fence: 1, catchUp: false, cancelled: false }
+          : null,
+      });
+    }
+  }
+}
