@@ -8,9 +8,14 @@ export interface HttpExecutorOptions {
   maxResponseBytes: number;
 }
 
+const decoder = new TextDecoder();
+
 /** Reads at most `max` bytes of a body and drops the rest. */
 async function readCapped(res: Response, max: number): Promise<{ text: string; truncated: boolean }> {
   if (!res.body) return { text: "", truncated: false };
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  // The common case, a small body of known length, is read whole.
+  if (length <= max) return { text: await res.text(), truncated: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -34,7 +39,7 @@ async function readCapped(res: Response, max: number): Promise<{ text: string; t
     all.set(c, at);
     at += c.byteLength;
   }
-  return { text: new TextDecoder().decode(all), truncated };
+  return { text: decoder.decode(all), truncated };
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date. */

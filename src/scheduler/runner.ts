@@ -115,8 +115,10 @@ export class Runner {
     try {
       [{ rows }] = await this.deps.writer.submit([
         {
-          sql: "UPDATE runs SET status = 'running', started_at = ? WHERE status = 'queued' AND node_id = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id",
-          args: [now, this.deps.config.nodeId, JSON.stringify(start.map((r) => r.id))],
+          // `+status`: look each run up by id, not through the index of every queued run.
+          sql: `UPDATE runs SET status = 'running', started_at = ? FROM json_each(?) AS m
+                WHERE runs.id = m.value AND +runs.status = 'queued' AND runs.node_id = ? RETURNING runs.id`,
+          args: [now, JSON.stringify(start.map((r) => r.id)), this.deps.config.nodeId],
         },
       ]);
     } catch (e) {
@@ -226,7 +228,7 @@ export class Runner {
       this.deps.writer
         .submit([
           {
-            sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND status = 'queued'",
+            sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND +status = 'queued'",
             args: [status, now, error, run.id, run.fence],
           },
         ])

@@ -176,7 +176,9 @@ export class Scheduler implements SchedulerControl {
   async #renew(now: number) {
     this.#lastRenew = now;
     await this.#writer.submit([
-      { sql: "UPDATE runs SET lease_until = ? WHERE node_id = ? AND status IN ('queued', 'running')", args: [now + this.deps.config.lease, this.nodeId] },
+      // One statement per status, so each walks its small partial index rather than the whole history.
+      { sql: "UPDATE runs SET lease_until = ? WHERE status = 'queued' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
+      { sql: "UPDATE runs SET lease_until = ? WHERE status = 'running' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
       { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, this.nodeId] },
     ]);
   }

@@ -27,4 +27,14 @@ export const migrations: EmbeddedMigration[] = [
       "\nCREATE INDEX `runs_pending` ON `runs` (`status`,`due_at`);",
     ],
   },
+  {
+    tag: "0001_partial_run_indexes",
+    when: 1795243304400,
+    hash: "d385153c6c4560d25b8d2b3f7ead95e4074325522c4ae127f8b6f9b0c4781c0d",
+    statements: [
+      "DROP INDEX `runs_pending`;",
+      "\nCREATE INDEX `runs_queued` ON `runs` (`due_at`) WHERE status = 'queued';",
+      "\nCREATE INDEX `runs_running` ON `runs` (`lease_until`) WHERE status = 'running';",
+    ],
+  },
 ];
