@@ -1,6 +1,7 @@
 // Job verbs: plain functions over deps (STYLE rules 1-2). Validation happens before any write
 // (invariant 7) and every change is one write transaction.
-import type { InStatement } from "@libsql/client";
+import type { InStatement, Row } from "@libsql/client";
+import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { read, readOne, write } from "../store/sql.ts";
@@ -42,14 +43,7 @@ export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; 
   return { input, plan: compiled.plan };
 }
 
-const COLUMNS = [
-  "namespace", "name", "schedule", "schedule_kind", "timezone", "due_time", "ttl", "due_at", "anchor_at", "start_at",
-  "end_at", "repeats", "fired_count", "enabled", "target_kind", "target", "timeout_ms", "retry", "overlap",
-  "max_concurrency", "misfire", "payload", "memo", "labels", "created_at", "updated_at", "next_fire_at", "version",
-] as const;
-const REPLACED = COLUMNS.filter((c) => !["namespace", "name", "created_at", "version"].includes(c));
-
-function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number) {
+function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number): JobValues {
   const kind = input.target.http ? "http" : "tcp";
   const target = input.target.http ?? input.target.tcp;
   const next = input.enabled ? firstFire(plan, now) : null;
@@ -62,11 +56,8 @@ function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: n
   ];
 }
 
-/** Drops the runs of a job that have not started: a replaced, paused or removed job must not fire them. */
-const dropQueued = (jobId: number | string, byName?: [string, string]): InStatement =>
-  byName
-    ? { sql: "DELETE FROM runs WHERE status = 'queued' AND job_id = (SELECT id FROM jobs WHERE namespace = ? AND name = ?)", args: byName }
-    : { sql: "DELETE FROM runs WHERE status = 'queued' AND job_id = ?", args: [jobId] };
+/** Drops the runs of a job that have not started: a paused or removed job must not fire them. */
+const dropQueued = (jobId: number): InStatement => ({ sql: "DELETE FROM runs WHERE +status = 'queued' AND job_id = ?", args: [jobId] });
 
 export interface PutOptions {
   /** Only create: 409 if the job exists (HTTP If-None-Match: *). */
@@ -82,29 +73,14 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   const { input, plan } = compileJob(deps, body);
   const now = deps.clock.now();
   const values = jobValues(ns, name, input, plan, now);
-  const placeholders = COLUMNS.map(() => "?").join(", ");
-  let sql = `INSERT INTO jobs (${COLUMNS.join(", ")}) VALUES (${placeholders})`;
-  if (!opts.createOnly) {
-    sql += ` ON CONFLICT(namespace, name) DO UPDATE SET ${REPLACED.map((c) => `${c} = excluded.${c}`).join(", ")}, version = jobs.version + 1`;
-    if (opts.ifVersion !== undefined) sql += ` WHERE jobs.version = ${Number(opts.ifVersion)}`;
-  }
-  sql += " RETURNING *";
-  let rows;
-  try {
-    const rs = await write(deps.store, [dropQueued(0, [ns, name]), { sql, args: values }]);
-    rows = rs[1].rows;
-  } catch (e) {
-    if (opts.createOnly && /UNIQUE constraint/i.test(String((e as Error).message))) throw conflict(`job ${ns}/${name} already exists`);
-    throw e;
-  }
-  if (rows.length === 0) throw conflict(`job ${ns}/${name} is not at version ${opts.ifVersion}`);
-  const job = jobView(rows[0]);
-  const created = job.version === 1;
-  if (opts.ifVersion !== undefined && created) {
-    // If-Match on a job that did not exist: undo the insert rather than create behind the client's back.
-    await write(deps.store, [{ sql: "DELETE FROM jobs WHERE id = ? AND version = 1", args: [job.id] }]);
-    throw notFound(`job ${ns}/${name} not found`);
-  }
+  const saved =
+    opts.ifVersion !== undefined
+      ? await replaceJobVersion(deps.store, values, opts.ifVersion)
+      : opts.createOnly
+        ? await createJobOnly(deps.store, values)
+        : await upsertJob(deps.store, values);
+  const job = jobView(rowOf(values, saved) as Row);
+  const created = saved.version === 1;
   deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
   return { created, job };
 }
