@@ -24,7 +24,19 @@ const OPTIONS = {
 } as const satisfies CronOptions;
 
 const CACHE_SIZE = 1000;
-const cache = new Map<string, Cron>();
+
+/**
+ * A parsed pattern and its last answer: "the first fire after `after` is `next`". Any later query whose
+ * `after` lies in [after, next) has the same answer (a fire between would also have come first after
+ * `after`), so the many jobs sharing a pattern, and every API create of one, skip croner's time-zone
+ * walk, its most expensive part.
+ */
+interface Entry {
+  cron: Cron;
+  after: number;
+  next: number | null;
+}
+const cache = new Map<string, Entry>();
 
 export type CronParse = { ok: true; cron: Cron } | { ok: false; message: string };
 
@@ -47,7 +59,7 @@ export function parseCron(pattern: string, timezone: string): CronParse {
   if (hit) {
     cache.delete(key); // re-insert: Map keeps insertion order, so the oldest key is the least recent
     cache.set(key, hit);
-    return { ok: true, cron: hit };
+    return { ok: true, cron: hit.cron };
   }
   const text = pattern.trim();
   if (text.startsWith("@")) {
@@ -74,14 +86,14 @@ export function parseCron(pattern: string, timezone: string): CronParse {
     return { ok: false, message: `invalid cron expression "${text}": ${tidy(e instanceof Error ? e.message : String(e))}` };
   }
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, cron);
+  cache.set(key, { cron, after: Number.POSITIVE_INFINITY, next: null });
   return { ok: true, cron };
 }
 
-function mustParse(pattern: string, timezone: string): Cron {
+function entry(pattern: string, timezone: string): Entry {
   const r = parseCron(pattern, timezone);
   if (!r.ok) throw new TypeError(r.message); // plans are validated when compiled
-  return r.cron;
+  return cache.get(`${pattern}\u0000${timezone}`)!;
 }
 
 /**
@@ -89,13 +101,17 @@ function mustParse(pattern: string, timezone: string): Cron {
  * (croner looks ahead up to the year 3000). Whole seconds.
  */
 export function cronNext(pattern: string, timezone: string, after: number): number | null {
-  const next = mustParse(pattern, timezone).nextRun(new Date(after));
-  return next ? next.getTime() : null;
+  const e = entry(pattern, timezone);
+  if (e.next !== null && e.after <= after && after < e.next) return e.next;
+  const next = e.cron.nextRun(new Date(after));
+  e.after = after;
+  e.next = next ? next.getTime() : null;
+  return e.next;
 }
 
 /** True when the wall-clock time of `at` in `timezone` matches the pattern (ignoring DST shifts). */
 export function cronMatches(pattern: string, timezone: string, at: number): boolean {
-  return mustParse(pattern, timezone).match(new Date(at));
+  return entry(pattern, timezone).cron.match(new Date(at));
 }
 
 /** True when the pattern is fixed-time for DST purposes (see OPTIONS.fixedTimeRule). */

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { Cron } from "croner";
 import { cronCacheSize, cronIsFixedTime, cronMatches, cronNext, parseCron } from "../../src/schedule/cron.ts";
 
 const T = (s: string): number => Date.parse(s);
@@ -255,5 +256,18 @@ describe("cron across DST (DESIGN.md invariant 6)", () => {
       "2026-04-04T15:00:00Z", // 01:30 +10:30
       "2026-04-04T15:30:00Z", // 02:00 +10:30
     ]);
+  });
+});
+
+describe("the last-answer cache", () => {
+  test("answers equal a fresh croner computation, whatever the order of queries", () => {
+    // a separate croner instance, outside the cache
+    const fresh = (p: string, tz: string, at: number) =>
+      new Cron(p, { paused: true, timezone: tz, mode: "5-or-6-parts", domAndDow: false, sloppyRanges: true, fixedTimeRule: "no-wildcard" }).nextRun(new Date(at))?.getTime() ?? null;
+    const start = Date.UTC(2026, 10, 1, 4, 0, 0); // around New York's fall-back
+    const queries = [0, 10, 5, 3_600_000, 3_599_999, 1, 7_200_000, -60_000, 86_400_000, 2, 1_800_000, 1_800_001, 5_400_000];
+    for (const [p, tz] of [["30 1 * * *", "America/New_York"], ["*/30 * * * *", "America/New_York"], ["0 3 * * *", "Europe/Paris"], ["*/7 * * * * *", "UTC"]]) {
+      for (const q of queries) expect(cronNext(p, tz, start + q)).toBe(fresh(p, tz, start + q));
+    }
   });
 });
