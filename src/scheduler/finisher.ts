@@ -9,6 +9,8 @@ export type Final = "succeeded" | "failed" | "timed_out" | "killed" | "skipped";
 export interface FinishRecord {
   run: Claimed;
   status: Final;
+  /** When the executor actually started; null for a run ended without starting (killed while ready). */
+  startedAt: number | null;
   endedAt: number;
   result: Record<string, unknown> | null;
   error: string | null;
@@ -50,13 +52,14 @@ export class Finisher {
   }
 
   async #flush(items: Item[]) {
-    const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error]);
+    const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error, r.startedAt]);
     const retries = items
       .filter(({ rec }) => rec.retry)
       .map(({ rec: r }) => [r.run.id, r.run.fence, r.run.scheduledAt, r.retry!.dueAt, r.run.attempt + 1, Number(r.run.key), r.retry!.leaseUntil]);
     const stmts = [
       {
-        sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL
+        sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL,
+                started_at = e.value->>6
               FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
         args: [JSON.stringify(ends)],
       },

@@ -1,6 +1,7 @@
-// Running claimed runs: the overlap policy, the fenced mark as `running`, the executor with its timeout,
-// the fenced finish and the retry. The scheduler hands due runs to `start`; the runner hands retries back
-// through `hold` and says when capacity frees up through `settled`.
+// Running claimed runs. `prepare` applies the overlap policy and marks due runs `running` in one fenced
+// write, a little before they are due, into a ready queue; `pump` starts ready runs at their due time
+// (never before) as capacity allows, with no database round trip between one run ending and the next
+// starting. Each run's end is recorded (fenced) with its actual start time, and its retry queued.
 import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
@@ -8,15 +9,17 @@ import type { Claimed } from "./claim.ts";
 import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
+import { MinHeap } from "./heap.ts";
 import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
 
-interface InFlight {
+/** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
+interface Active {
   run: Claimed;
   controller: AbortController;
+  executing: boolean;
 }
-
 
 export interface RunnerDeps {
   clock: Clock;
@@ -27,29 +30,43 @@ export interface RunnerDeps {
   events: Emitter;
   /** Takes retries (held by this node) into the timer heap. */
   hold: (runs: Claimed[]) => void;
-  /** A run ended: capacity is free again. */
+  /** A run ended or was dropped: there is room for more. */
   settled: () => void;
 }
 
 export class Runner {
-  #inFlight = new Map<number, InFlight>();
-  #runningByJob = new Map<number, Set<number>>();
+  #active = new Map<number, Active>();
+  #executing = 0;
+  #ready = new MinHeap<Active>((a, b) => a.run.dueAt < b.run.dueAt || (a.run.dueAt === b.run.dueAt && a.run.id < b.run.id));
+  #activeByJob = new Map<number, Set<number>>();
   #waiting = new Map<number, Claimed[]>(); // overlap "queue": runs waiting for their job's earlier run
   #pending = new Set<Promise<void>>();
-
   #finisher: Finisher;
 
   constructor(private readonly deps: RunnerDeps) {
     this.#finisher = new Finisher(deps.writer, deps.config.nodeId);
   }
 
+  /** Runs executing now. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#executing;
   }
 
-  /** Whether anything (a run, or the record of its end) is still under way. */
+  /** Runs marked running and waiting for their due time or for capacity. */
+  get readyCount(): number {
+    return this.#ready.size;
+  }
+
+  /** Due time of the next ready run, if there is room to start it. */
+  get nextStartAt(): number | null {
+    if (this.#executing >= this.deps.config.maxInFlight) return null;
+    return this.#ready.peek()?.run.dueAt ?? null;
+  }
+
+  /** Whether anything is under way: a run, the record of its end, or a ready run whose time has come. */
   get busy(): boolean {
-    return this.#pending.size > 0;
+    const next = this.nextStartAt;
+    return this.#pending.size > 0 || (next !== null && next <= this.deps.clock.now());
   }
 
   /** Resolves when every run started so far has ended and been recorded. */
@@ -62,31 +79,35 @@ export class Runner {
     this.#waiting.delete(jobId);
   }
 
-  /** Aborts a run in flight on this node (kill); false when it is not running here. */
+  /** Aborts a run marked running on this node (kill); false when it is not here. */
   abort(runId: number): boolean {
-    const f = this.#inFlight.get(runId);
-    if (!f) return false;
-    f.controller.abort(new Error("killed"));
+    const a = this.#active.get(runId);
+    if (!a) return false;
+    a.controller.abort(new Killed());
+    if (!a.executing) this.pump(); // a ready run is recorded killed without being started
     return true;
   }
 
-  /** At stop, after the grace: runs still in flight are abandoned without a record (recovery takes them). */
+  /** At stop, after the grace: runs still here are abandoned without a record (recovery takes them). */
   abandon(): void {
-    for (const f of this.#inFlight.values()) f.controller.abort(new Shutdown());
+    for (const a of this.#active.values()) a.controller.abort(new Shutdown());
+    this.#ready.drain();
     this.#waiting.clear();
   }
 
-  /** Applies the overlap policy, marks the runs running in one fenced write, then executes them. */
-  async start(batch: Claimed[]): Promise<void> {
-    const start: Claimed[] = [];
-    const starting = new Map<number, number>(); // job id -> runs of this batch starting
+  /** Applies the overlap policy and marks the runs running in one fenced write; they start via `pump`. */
+  async prepare(batch: Claimed[]): Promise<void> {
+    const mark: Claimed[] = [];
+    const adding = new Map<number, number>(); // job id -> runs of this batch marked
+    const add = (run: Claimed) => {
+      mark.push(run);
+      adding.set(run.jobId, (adding.get(run.jobId) ?? 0) + 1);
+    };
     for (const run of batch) {
-      const running = this.#runningByJob.get(run.jobId);
+      const active = this.#activeByJob.get(run.jobId);
       const limit = run.job.maxConcurrency ?? (run.job.overlap === "allow" ? Infinity : 1);
-      const busy = (running?.size ?? 0) + (starting.get(run.jobId) ?? 0);
-      if (busy < limit) {
-        start.push(run);
-        starting.set(run.jobId, (starting.get(run.jobId) ?? 0) + 1);
+      if ((active?.size ?? 0) + (adding.get(run.jobId) ?? 0) < limit) {
+        add(run);
         continue;
       }
       switch (run.catchUp ? "queue" : run.job.overlap) {
@@ -94,10 +115,9 @@ export class Runner {
           this.#finishUnstarted(run, "skipped", "overlap: the job's previous run was still running (policy forbid)");
           break;
         case "replace": {
-          const oldest = running ? [...running][0] : undefined;
-          if (oldest !== undefined) this.#inFlight.get(oldest)?.controller.abort(new Replaced(run.id));
-          start.push(run);
-          starting.set(run.jobId, (starting.get(run.jobId) ?? 0) + 1);
+          const oldest = active ? [...active][0] : undefined;
+          if (oldest !== undefined) this.#active.get(oldest)?.controller.abort(new Replaced(run.id));
+          add(run);
           break;
         }
         case "queue":
@@ -109,41 +129,60 @@ export class Runner {
         }
       }
     }
-    if (start.length === 0) return;
+    if (mark.length === 0) return;
     const now = this.deps.clock.now();
     let rows;
     try {
       [{ rows }] = await this.deps.writer.submit([
         {
-          // `+status`: look each run up by id, not through the index of every queued run.
-          sql: `UPDATE runs SET status = 'running', started_at = ? FROM json_each(?) AS m
-                WHERE runs.id = m.value AND +runs.status = 'queued' AND runs.node_id = ? RETURNING runs.id`,
-          args: [now, JSON.stringify(start.map((r) => r.id)), this.deps.config.nodeId],
+          // started_at is the expected start; the finish records the actual one. `+status`: look each run
+          // up by id, not through the index of every queued run.
+          sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
+                WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? RETURNING runs.id`,
+          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt])), this.deps.config.nodeId],
         },
       ]);
     } catch (e) {
       // Not marked: the runs stay queued under this node's lease and are claimed again once it lapses.
-      this.deps.log.error("could not mark runs running", { error: errorText(e), count: start.length });
+      this.deps.log.error("could not mark runs running", { error: errorText(e), count: mark.length });
       return;
     }
     const marked = new Set(rows.map((r) => Number(r.id)));
-    for (const run of start) {
+    for (const run of mark) {
       // A run not marked was paused, replaced, deleted or taken over by another node meanwhile.
-      if (marked.has(run.id)) this.#execute(run);
+      if (!marked.has(run.id) || run.cancelled) continue;
+      const a: Active = { run, controller: new AbortController(), executing: false };
+      this.#active.set(run.id, a);
+      let set = this.#activeByJob.get(run.jobId);
+      if (!set) this.#activeByJob.set(run.jobId, (set = new Set()));
+      set.add(run.id);
+      this.#ready.push(a);
+    }
+    this.pump();
+  }
+
+  /** Starts ready runs whose due time has come, while there is capacity. */
+  pump(): void {
+    const now = this.deps.clock.now();
+    while (this.#executing < this.deps.config.maxInFlight) {
+      const top = this.#ready.peek();
+      if (!top || (top.run.dueAt > now && !top.controller.signal.aborted)) break;
+      this.#ready.pop();
+      if (top.controller.signal.reason instanceof Shutdown) continue;
+      if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
+      else this.#execute(top);
     }
   }
 
-  #execute(run: Claimed) {
-    const controller = new AbortController();
-    this.#inFlight.set(run.id, { run, controller });
-    let set = this.#runningByJob.get(run.jobId);
-    if (!set) this.#runningByJob.set(run.jobId, (set = new Set()));
-    set.add(run.id);
+  #execute(a: Active) {
+    const { run, controller } = a;
+    a.executing = true;
+    this.#executing++;
+    const startedAt = this.deps.clock.now();
     this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = run.job.timeoutMs ?? this.deps.config.defaultTimeout;
     const timer = setTimeout(() => controller.abort(new TimedOut(timeoutMs)), timeoutMs);
-    const executor = this.deps.executors[run.job.targetKind];
-    const done = executor
+    const done = this.deps.executors[run.job.targetKind]
       .execute(
         {
           runId: run.id,
@@ -158,33 +197,55 @@ export class Runner {
         controller.signal,
       )
       .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }))
-      .then(async (outcome) => {
+      .then((outcome) => {
         clearTimeout(timer);
+        this.#executing--;
         const reason = controller.signal.reason;
-        if (reason instanceof Shutdown) return; // released at stop: recovered by the next start or another node
-        let status: Final = outcome.status;
-        let error = outcome.error ?? null;
-        if (controller.signal.aborted && reason instanceof TimedOut) {
-          status = "timed_out";
-          error = `timed out after ${reason.ms} ms`;
-        } else if (controller.signal.aborted && reason instanceof Replaced) {
-          status = "killed";
-          error = `replaced by run ${reason.by} (overlap replace)`;
-        } else if (controller.signal.aborted && outcome.status !== "succeeded") {
-          status = "killed";
-          error = "killed";
+        if (reason instanceof Shutdown) return this.#drop(a); // recovered by the next start or another node
+        if (controller.signal.aborted && outcome.status !== "succeeded") {
+          const { status, error } = aborted(reason);
+          return this.#end(a, { status, error }, outcome.result ?? null, startedAt);
         }
-        await this.#finish(run, status, outcome.result ?? null, error, outcome.retryAfterMs);
-      })
-      .finally(() => {
-        this.#inFlight.delete(run.id);
-        const s = this.#runningByJob.get(run.jobId);
-        s?.delete(run.id);
-        if (s && s.size === 0) this.#runningByJob.delete(run.jobId);
-        this.#releaseWaiting(run.jobId);
-        this.deps.settled();
+        return this.#end(a, { status: outcome.status, error: outcome.error ?? null }, outcome.result ?? null, startedAt, outcome.retryAfterMs);
       });
     this.#track(done);
+  }
+
+  /** Records the end of a run (fenced) and queues its retry, held by this node, when the policy allows. */
+  async #end(a: Active, end: { status: Final; error: string | null }, result: Record<string, unknown> | null, startedAt: number | null, retryAfterMs?: number) {
+    const { run } = a;
+    const now = this.deps.clock.now();
+    const { status, error } = end;
+    const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs) : null;
+    try {
+      const done = await this.#finisher.add({
+        run,
+        status,
+        startedAt,
+        endedAt: now,
+        result,
+        error,
+        retry: delay === null ? null : { dueAt: now + delay, leaseUntil: now + delay + this.deps.config.lease },
+      });
+      if (!done.recorded) this.deps.log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
+      if (done.retry) this.deps.hold([done.retry]);
+    } catch (e) {
+      this.deps.log.error("could not record the end of a run", { run: run.id, status, error: errorText(e) });
+    }
+    this.#drop(a);
+    this.deps.events.emit("run:finished", this.#event(run, status));
+  }
+
+  /** Forgets a run that ended here, and lets the next one in. */
+  #drop(a: Active) {
+    const { run } = a;
+    this.#active.delete(run.id);
+    const s = this.#activeByJob.get(run.jobId);
+    s?.delete(run.id);
+    if (s && s.size === 0) this.#activeByJob.delete(run.jobId);
+    this.#releaseWaiting(run.jobId);
+    this.pump();
+    this.deps.settled();
   }
 
   #track(p: Promise<void>) {
@@ -197,28 +258,7 @@ export class Runner {
     if (!q || q.length === 0) return;
     const next = q.shift()!;
     if (q.length === 0) this.#waiting.delete(jobId);
-    if (!next.cancelled) void this.start([next]);
-  }
-
-  /** Records the end of a run (fenced) and queues its retry, held by this node, when the policy allows. */
-  async #finish(run: Claimed, status: Final, result: Record<string, unknown> | null, error: string | null, retryAfterMs?: number) {
-    const now = this.deps.clock.now();
-    const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs) : null;
-    try {
-      const done = await this.#finisher.add({
-        run,
-        status,
-        endedAt: now,
-        result,
-        error,
-        retry: delay === null ? null : { dueAt: now + delay, leaseUntil: now + delay + this.deps.config.lease },
-      });
-      if (!done.recorded) this.deps.log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
-      if (done.retry) this.deps.hold([done.retry]);
-    } catch (e) {
-      this.deps.log.error("could not record the end of a run", { run: run.id, status, error: errorText(e) });
-    }
-    this.deps.events.emit("run:finished", this.#event(run, status));
+    if (!next.cancelled) this.#track(this.prepare([next]));
   }
 
   /** Ends a run that never started (skipped by the overlap policy). */
@@ -253,6 +293,13 @@ export class Runner {
   }
 }
 
+/** How an aborted run ends, by the reason it was aborted for. */
+function aborted(reason: unknown): { status: Final; error: string } {
+  if (reason instanceof TimedOut) return { status: "timed_out", error: `timed out after ${reason.ms} ms` };
+  if (reason instanceof Replaced) return { status: "killed", error: `replaced by run ${reason.by} (overlap replace)` };
+  return { status: "killed", error: "killed" };
+}
+
 class TimedOut extends Error {
   constructor(readonly ms: number) {
     super(`timed out after ${ms} ms`);
@@ -261,6 +308,11 @@ class TimedOut extends Error {
 class Replaced extends Error {
   constructor(readonly by: number) {
     super(`replaced by run ${by}`);
+  }
+}
+class Killed extends Error {
+  constructor() {
+    super("killed");
   }
 }
 class Shutdown extends Error {

@@ -16,6 +16,13 @@ import { GroupWriter } from "./writer.ts";
 
 export type SchedulerConfig = Config["scheduler"];
 
+/**
+ * How long before its due time a run is marked running: the write is then off the critical path, and the
+ * run starts at its due time with no database round trip. (A run marked but not yet started when the node
+ * dies is recovered like any run in flight.)
+ */
+export const MARK_LEAD_MS = 20;
+
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
   #heap = new MinHeap<Claimed>((a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.id < b.id));
@@ -28,6 +35,7 @@ export class Scheduler implements SchedulerControl {
   #ticking: Promise<void> | null = null;
   #again = false;
   #dispatching = false;
+  #redispatch = false;
   #lastRenew = 0;
   #lastRecover = -Infinity;
   #capped = false;
@@ -207,47 +215,66 @@ export class Scheduler implements SchedulerControl {
     });
   }
 
+  /**
+   * Arms the one dispatch timer: for the next held run, a little before it is due (to mark it running in
+   * time), or for the next ready run at its due time. At capacity, the next run to end dispatches instead.
+   */
   #armDispatch() {
+    if (!this.running) return;
+    let at = Number.POSITIVE_INFINITY;
     const top = this.#heap.peek();
-    // At capacity, the next finishing run dispatches: no timer needed.
-    if (!top || !this.running || this.#runner.inFlight >= this.deps.config.maxInFlight) return;
-    if (top.dueAt >= this.#dispatchAt && this.#dispatchTimer) return;
+    if (top && this.#runner.readyCount < this.deps.config.maxInFlight) at = top.dueAt - MARK_LEAD_MS;
+    const start = this.#runner.nextStartAt;
+    if (start !== null) at = Math.min(at, start);
+    if (at === Number.POSITIVE_INFINITY) return;
+    if (this.#dispatchTimer && at >= this.#dispatchAt) return;
     if (this.#dispatchTimer) this.deps.clock.clearTimer(this.#dispatchTimer);
-    this.#dispatchAt = top.dueAt;
-    this.#dispatchTimer = this.deps.clock.setTimer(top.dueAt - this.deps.clock.now(), () => {
+    this.#dispatchAt = at;
+    this.#dispatchTimer = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
       this.#dispatchTimer = null;
-      this.#dispatchAt = Infinity;
+      this.#dispatchAt = Number.POSITIVE_INFINITY;
       void this.#dispatch();
     });
   }
 
   // --- dispatching ------------------------------------------------------------------------------
 
-  /** Starts every held run that is due (never early: a timer that fired early re-arms). */
+  /**
+   * Hands held runs due within MARK_LEAD_MS to the runner, which marks them running in batches, then lets
+   * it start those whose time has come (never early: the runner checks the clock, and a timer that fired
+   * early re-arms). Calls during a dispatch make it go round once more.
+   */
   async #dispatch(): Promise<void> {
-    if (this.#dispatching) return;
+    if (this.#dispatching) {
+      this.#redispatch = true;
+      return;
+    }
     this.#dispatching = true;
     try {
-      for (;;) {
-        const now = this.deps.clock.now();
-        const room = this.deps.config.maxInFlight - this.#runner.inFlight;
-        const batch: Claimed[] = [];
-        while (batch.length < Math.min(room, 512)) {
-          const top = this.#heap.peek();
-          if (!top || top.dueAt > now) break;
-          this.#heap.pop();
-          const pending = this.#pendingByJob.get(top.jobId);
-          if (pending?.delete(top) && pending.size === 0) this.#pendingByJob.delete(top.jobId);
-          if (!top.cancelled) batch.push(top);
+      do {
+        this.#redispatch = false;
+        for (;;) {
+          const now = this.deps.clock.now();
+          const room = this.deps.config.maxInFlight - this.#runner.readyCount;
+          const batch: Claimed[] = [];
+          while (batch.length < Math.min(room, 512)) {
+            const top = this.#heap.peek();
+            if (!top || top.dueAt > now + MARK_LEAD_MS) break;
+            this.#heap.pop();
+            const pending = this.#pendingByJob.get(top.jobId);
+            if (pending?.delete(top) && pending.size === 0) this.#pendingByJob.delete(top.jobId);
+            if (!top.cancelled) batch.push(top);
+          }
+          // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
+          if (this.#capped && this.#heap.size < this.#cap / 2) {
+            this.#capped = false;
+            this.wake();
+          }
+          if (batch.length === 0) break;
+          await this.#runner.prepare(batch);
         }
-        // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
-        if (this.#capped && this.#heap.size < this.#cap / 2) {
-          this.#capped = false;
-          this.wake();
-        }
-        if (batch.length === 0) break;
-        await this.#runner.start(batch);
-      }
+        this.#runner.pump();
+      } while (this.#redispatch && this.running);
     } finally {
       this.#dispatching = false;
       this.#armDispatch();
