@@ -27,14 +27,25 @@ export async function listRuns(
     args.push(...statuses);
   }
   if (q.cursor) {
-    sql += " AND id < ?";
-    args.push(decodeCursor<number>(q.cursor, "number"));
+    const [at, attempt] = decodeSlotCursor(q.cursor);
+    sql += " AND (scheduled_at, attempt) < (?, ?)";
+    args.push(at, attempt);
   }
-  sql += " ORDER BY id DESC LIMIT ?";
+  // Newest slot first, its latest attempt first: the order of the (job, slot, attempt) key, so no sort.
+  sql += " ORDER BY scheduled_at DESC, attempt DESC LIMIT ?";
   args.push(limit + 1);
   const rows = await read(deps.store, { sql, args });
-  const items = rows.slice(0, limit).map(runView);
-  return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null };
+  const last = rows[limit - 1];
+  return {
+    items: rows.slice(0, limit).map(runView),
+    nextCursor: rows.length > limit ? encodeCursor(`${last.scheduled_at}.${last.attempt}`) : null,
+  };
+}
+
+function decodeSlotCursor(cursor: string): [number, number] {
+  const m = /^(\d{1,16})\.(\d{1,9})$/.exec(decodeCursor<string>(cursor, "string"));
+  if (!m) throw invalid("cursor is not one this server issued", "cursor");
+  return [Number(m[1]), Number(m[2])];
 }
 
 export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {

@@ -37,4 +37,12 @@ export const migrations: EmbeddedMigration[] = [
       "\nCREATE INDEX `runs_running` ON `runs` (`lease_until`) WHERE status = 'running';",
     ],
   },
+  {
+    tag: "0002_drop_runs_job_index",
+    when: 1795243991360,
+    hash: "faa965508c46653181f813d845ee266f1fd7f08574642bbd479e46887af880ab",
+    statements: [
+      "DROP INDEX `runs_job`;",
+    ],
+  },
 ];

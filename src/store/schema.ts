@@ -75,7 +75,6 @@ export const runs = sqliteTable(
   },
   (t) => [
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),
-    index("runs_job").on(t.jobId, t.id),
     // Only runs in flight are in these: finished history (the bulk of the table) never weighs on claiming.
     index("runs_queued").on(t.dueAt).where(sql`status = 'queued'`),
     index("runs_running").on(t.leaseUntil).where(sql`status = 'running'`),
