@@ -50,23 +50,41 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+interface Prepared {
+  payload: unknown;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
+  // What every request of one claimed job shares, built on its first run rather than on each.
+  const prepared = new WeakMap<object, Prepared>();
+  const prepare = (target: HttpTarget, payload: unknown): Prepared => {
+    let p = prepared.get(target);
+    if (p && p.payload === payload) return p;
+    const method = target.method ?? "POST";
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(target.headers ?? {})) headers[k.toLowerCase()] = v;
+    headers["user-agent"] ??= opts.userAgent;
+    let body: string | undefined;
+    if (method !== "GET" && method !== "HEAD") {
+      if (target.body !== undefined) body = target.body;
+      else if (payload !== null && payload !== undefined) {
+        body = JSON.stringify(payload);
+        headers["content-type"] ??= "application/json";
+      }
+    }
+    p = { payload, method, headers, body };
+    prepared.set(target, p);
+    return p;
+  };
+
   return {
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as HttpTarget;
-      const method = target.method ?? "POST";
-      const headers = new Headers(target.headers ?? {});
-      headers.set("webhook-id", req.key);
-      headers.set("webhook-timestamp", String(Math.floor(req.scheduledAt / 1000)));
-      if (!headers.has("user-agent")) headers.set("user-agent", opts.userAgent);
-      let body: string | undefined;
-      if (method !== "GET" && method !== "HEAD") {
-        if (target.body !== undefined) body = target.body;
-        else if (req.payload !== null && req.payload !== undefined) {
-          body = JSON.stringify(req.payload);
-          if (!headers.has("content-type")) headers.set("content-type", "application/json");
-        }
-      }
+      const { method, body, headers: base } = prepare(target, req.payload);
+      const headers = { ...base, "webhook-id": req.key, "webhook-timestamp": String(Math.floor(req.scheduledAt / 1000)) };
       let res: Response;
       try {
         res = await fetch(target.url, { method, headers, body, redirect: "manual", signal });

@@ -28,6 +28,11 @@ export class Emitter {
     return () => set.delete(fn as Listener<never>);
   }
 
+  /** Whether anyone listens: spares building an event nobody reads. */
+  has(name: keyof SchedulerEvents): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof SchedulerEvents>(name: K, event: SchedulerEvents[K]): void {
     const set = this.#listeners.get(name);
     if (!set) return;

@@ -30,25 +30,37 @@ interface Item {
   reject: (e: unknown) => void;
 }
 
+/** While `defer` says so, ends wait to be recorded, up to this long and this many. */
+const MAX_DEFER_MS = 1000;
+const MAX_DEFERRED = 20_000;
+
 export class Finisher {
   #queue: Item[] = [];
   #scheduled = false;
+  #since = 0;
 
   constructor(
     private readonly writer: GroupWriter,
     private readonly nodeId: string,
+    private readonly defer: () => boolean = () => false,
   ) {}
 
   add(rec: FinishRecord): Promise<Finished> {
     return new Promise((resolve, reject) => {
+      if (this.#queue.length === 0) this.#since = performance.now();
       this.#queue.push({ rec, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setTimeout(() => {
-        this.#scheduled = false;
-        void this.#flush(this.#queue.splice(0));
-      }, 0);
+      this.#schedule(0);
     });
+  }
+
+  #schedule(ms: number) {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setTimeout(() => {
+      this.#scheduled = false;
+      if (this.defer() && this.#queue.length < MAX_DEFERRED && performance.now() - this.#since < MAX_DEFER_MS) return this.#schedule(2);
+      void this.#flush(this.#queue.splice(0));
+    }, ms);
   }
 
   async #flush(items: Item[]) {

@@ -44,7 +44,8 @@ export class Runner {
   #finisher: Finisher;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.#finisher = new Finisher(deps.writer, deps.config.nodeId);
+    // While due runs wait for capacity, starting them comes first: ends are recorded a little later.
+    this.#finisher = new Finisher(deps.writer, deps.config.nodeId, () => this.#backlog());
   }
 
   /** Runs executing now. */
@@ -161,6 +162,12 @@ export class Runner {
     this.pump();
   }
 
+  /** Whether ready runs are due and waiting for capacity. */
+  #backlog(): boolean {
+    const top = this.#ready.peek();
+    return top !== undefined && top.run.dueAt <= this.deps.clock.now();
+  }
+
   /** Starts ready runs whose due time has come, while there is capacity. */
   pump(): void {
     const now = this.deps.clock.now();
@@ -179,7 +186,7 @@ export class Runner {
     a.executing = true;
     this.#executing++;
     const startedAt = this.deps.clock.now();
-    this.deps.events.emit("run:started", this.#event(run, "running"));
+    if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = run.job.timeoutMs ?? this.deps.config.defaultTimeout;
     const timer = setTimeout(() => controller.abort(new TimedOut(timeoutMs)), timeoutMs);
     const done = this.deps.executors[run.job.targetKind]
@@ -200,6 +207,8 @@ export class Runner {
       .then((outcome) => {
         clearTimeout(timer);
         this.#executing--;
+        this.pump(); // the next run starts now; this one's end is recorded meanwhile
+        this.#refill();
         const reason = controller.signal.reason;
         if (reason instanceof Shutdown) return this.#drop(a); // recovered by the next start or another node
         if (controller.signal.aborted && outcome.status !== "succeeded") {
@@ -233,7 +242,7 @@ export class Runner {
       this.deps.log.error("could not record the end of a run", { run: run.id, status, error: errorText(e) });
     }
     this.#drop(a);
-    this.deps.events.emit("run:finished", this.#event(run, status));
+    if (this.deps.events.has("run:finished")) this.deps.events.emit("run:finished", this.#event(run, status));
   }
 
   /** Forgets a run that ended here, and lets the next one in. */
@@ -245,7 +254,16 @@ export class Runner {
     if (s && s.size === 0) this.#activeByJob.delete(run.jobId);
     this.#releaseWaiting(run.jobId);
     this.pump();
-    this.deps.settled();
+    this.#refill();
+  }
+
+  /**
+   * Asks the scheduler for more once the ready queue runs low, or for a timer when its next run is not yet
+   * due; not on every run's end while due runs are queued here (pump starts those), as it re-arms timers.
+   */
+  #refill() {
+    const top = this.#ready.peek();
+    if (this.#ready.size < this.deps.config.maxInFlight / 2 + 1 || (top && top.run.dueAt > this.deps.clock.now())) this.deps.settled();
   }
 
   #track(p: Promise<void>) {

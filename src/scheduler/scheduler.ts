@@ -19,9 +19,14 @@ export type SchedulerConfig = Config["scheduler"];
 /**
  * How long before its due time a run is marked running: the write is then off the critical path, and the
  * run starts at its due time with no database round trip. (A run marked but not yet started when the node
- * dies is recovered like any run in flight.)
+ * dies is recovered like any run in flight.) The lead grows with the runs held, about what marking them
+ * costs, so that a burst of thousands due at one instant is marked before that instant.
  */
 export const MARK_LEAD_MS = 20;
+const MARK_COST_MS = 0.015;
+
+/** Runs held in memory at most: the lookahead window's worth, within this bound (invariant 4). */
+const HOLD_CAP = 20_000;
 
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
@@ -203,7 +208,11 @@ export class Scheduler implements SchedulerControl {
 
   /** Memory holds only what is due within the lookahead, and at most a few batches beyond what can run. */
   get #cap(): number {
-    return Math.max(this.deps.config.batchSize * 4, this.deps.config.maxInFlight * 2);
+    return Math.max(this.deps.config.batchSize * 4, this.deps.config.maxInFlight * 2, HOLD_CAP);
+  }
+
+  get #lead(): number {
+    return MARK_LEAD_MS + this.#heap.size * MARK_COST_MS;
   }
 
   #armPoll() {
@@ -223,7 +232,7 @@ export class Scheduler implements SchedulerControl {
     if (!this.running) return;
     let at = Number.POSITIVE_INFINITY;
     const top = this.#heap.peek();
-    if (top && this.#runner.readyCount < this.deps.config.maxInFlight) at = top.dueAt - MARK_LEAD_MS;
+    if (top && (top.dueAt > this.deps.clock.now() || this.#runner.readyCount < this.deps.config.maxInFlight)) at = top.dueAt - this.#lead;
     const start = this.#runner.nextStartAt;
     if (start !== null) at = Math.min(at, start);
     if (at === Number.POSITIVE_INFINITY) return;
@@ -240,7 +249,7 @@ export class Scheduler implements SchedulerControl {
   // --- dispatching ------------------------------------------------------------------------------
 
   /**
-   * Hands held runs due within MARK_LEAD_MS to the runner, which marks them running in batches, then lets
+   * Hands held runs due within the mark lead to the runner, which marks them running in batches, then lets
    * it start those whose time has come (never early: the runner checks the clock, and a timer that fired
    * early re-arms). Calls during a dispatch make it go round once more.
    */
@@ -255,11 +264,13 @@ export class Scheduler implements SchedulerControl {
         this.#redispatch = false;
         for (;;) {
           const now = this.deps.clock.now();
-          const room = this.deps.config.maxInFlight - this.#runner.readyCount;
+          const lead = this.#lead;
           const batch: Claimed[] = [];
-          while (batch.length < Math.min(room, 512)) {
+          while (batch.length < 512) {
             const top = this.#heap.peek();
-            if (!top || top.dueAt > now + MARK_LEAD_MS) break;
+            if (!top || top.dueAt > now + lead) break;
+            // Runs already due wait in the heap, not marked, while a full ready queue is ahead of them.
+            if (top.dueAt <= now && this.#runner.readyCount + batch.length >= this.deps.config.maxInFlight) break;
             this.#heap.pop();
             const pending = this.#pendingByJob.get(top.jobId);
             if (pending?.delete(top) && pending.size === 0) this.#pendingByJob.delete(top.jobId);
