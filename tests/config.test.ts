@@ -46,6 +46,7 @@ const DEFAULTS: Config = {
     misfireAllCap: 100,
     minEvery: 1000,
     maxInFlight: 1024,
+    maxInFlightPerHost: 64,
     defaultRetry: { times: 0, interval: 1000, backoff: "exponential", maxInterval: 60_000, jitter: 0.2 },
   },
   executors: {
@@ -96,6 +97,7 @@ misfire_threshold = "0"
 misfire_all_cap = 10
 min_every = "5s"
 max_in_flight = 64
+max_in_flight_per_host = 16
 
 [scheduler.default_retry]
 times = 3
@@ -138,6 +140,7 @@ format = "text"
         misfireAllCap: 10,
         minEvery: 5000,
         maxInFlight: 64,
+        maxInFlightPerHost: 16,
         defaultRetry: { times: 3, interval: 2000, backoff: "fixed", maxInterval: 600_000, jitter: 0 },
       },
       executors: {

@@ -184,6 +184,7 @@ const Scheduler = section({
   misfire_all_cap: v.optional(int(1, 100_000), 100),
   min_every: v.optional(duration({ zero: false }), "1s"),
   max_in_flight: v.optional(int(1, 1_000_000), 1024),
+  max_in_flight_per_host: v.optional(int(1, 1_000_000), 64),
   default_retry: v.optional(Retry, {}),
 });
 

@@ -18,6 +18,8 @@ export interface JobExec {
   maxConcurrency: number | null;
   payload: unknown;
   recurring: boolean;
+  /** Where the run goes (host:port), for the per-host concurrency limit. */
+  host: string;
 }
 
 /** A run this node holds: queued in the timer heap until due, then running. */
@@ -41,10 +43,22 @@ export interface Claimed {
 export const RUN_INSERT_COLUMNS =
   "job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error";
 
+function hostOf(kind: string, target: { url?: string; addr?: string } | null): string {
+  if (kind === "tcp") return String(target?.addr);
+  try {
+    const u = new URL(String(target?.url));
+    return u.port ? u.host : `${u.hostname}:${u.protocol === "https:" ? 443 : 80}`;
+  } catch {
+    return String(target?.url);
+  }
+}
+
 export function jobExec(r: Row): JobExec {
+  const target = json<{ url?: string; addr?: string }>(r.target);
   return {
+    host: hostOf(String(r.target_kind), target),
     targetKind: r.target_kind as "http" | "tcp",
-    target: json(r.target),
+    target,
     timeoutMs: num(r.timeout_ms),
     retry: json<RetryPolicy>(r.retry),
     overlap: r.overlap as JobExec["overlap"],

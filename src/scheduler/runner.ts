@@ -19,6 +19,8 @@ interface Active {
   run: Claimed;
   controller: AbortController;
   executing: boolean;
+  /** Due, but its host is at its limit: waits in that host's queue. */
+  parked?: boolean;
 }
 
 export interface RunnerDeps {
@@ -40,6 +42,9 @@ export class Runner {
   #ready = new MinHeap<Active>((a, b) => a.run.dueAt < b.run.dueAt || (a.run.dueAt === b.run.dueAt && a.run.id < b.run.id));
   #activeByJob = new Map<number, Set<number>>();
   #waiting = new Map<number, Claimed[]>(); // overlap "queue": runs waiting for their job's earlier run
+  #hostBusy = new Map<string, number>();
+  #parked = new Map<string, Active[]>(); // due runs waiting for their host, oldest first
+  #parkedCount = 0;
   #pending = new Set<Promise<void>>();
   #finisher: Finisher;
 
@@ -55,7 +60,7 @@ export class Runner {
 
   /** Runs marked running and waiting for their due time or for capacity. */
   get readyCount(): number {
-    return this.#ready.size;
+    return this.#ready.size + this.#parkedCount;
   }
 
   /** Due time of the next ready run, if there is room to start it. */
@@ -85,7 +90,12 @@ export class Runner {
     const a = this.#active.get(runId);
     if (!a) return false;
     a.controller.abort(new Killed());
-    if (!a.executing) this.pump(); // a ready run is recorded killed without being started
+    if (a.parked) {
+      const q = this.#parked.get(a.run.job.host)!;
+      q.splice(q.indexOf(a), 1);
+      this.#unpark(a);
+      this.#track(this.#end(a, aborted(a.controller.signal.reason), null, null));
+    } else if (!a.executing) this.pump(); // a ready run is recorded killed without being started
     return true;
   }
 
@@ -93,6 +103,8 @@ export class Runner {
   abandon(): void {
     for (const a of this.#active.values()) a.controller.abort(new Shutdown());
     this.#ready.drain();
+    this.#parked.clear();
+    this.#parkedCount = 0;
     this.#waiting.clear();
   }
 
@@ -162,13 +174,16 @@ export class Runner {
     this.pump();
   }
 
-  /** Whether ready runs are due and waiting for capacity. */
+  /** Whether due runs are waiting for capacity. */
   #backlog(): boolean {
     const top = this.#ready.peek();
-    return top !== undefined && top.run.dueAt <= this.deps.clock.now();
+    return this.#parkedCount > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
 
-  /** Starts ready runs whose due time has come, while there is capacity. */
+  /**
+   * Starts ready runs whose due time has come, while there is capacity. A run whose host is at its limit
+   * waits in that host's queue; the host's next free slot starts it (see #hostFreed).
+   */
   pump(): void {
     const now = this.deps.clock.now();
     while (this.#executing < this.deps.config.maxInFlight) {
@@ -177,14 +192,43 @@ export class Runner {
       this.#ready.pop();
       if (top.controller.signal.reason instanceof Shutdown) continue;
       if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
+      else if ((this.#hostBusy.get(top.run.job.host) ?? 0) >= this.deps.config.maxInFlightPerHost) this.#park(top);
       else this.#execute(top);
     }
+  }
+
+  #park(a: Active) {
+    a.parked = true;
+    this.#parkedCount++;
+    const q = this.#parked.get(a.run.job.host);
+    if (q) q.push(a);
+    else this.#parked.set(a.run.job.host, [a]);
+  }
+
+  #unpark(a: Active) {
+    a.parked = false;
+    this.#parkedCount--;
+    const q = this.#parked.get(a.run.job.host);
+    if (q && q.length === 0) this.#parked.delete(a.run.job.host);
+  }
+
+  /** A run of `host` ended: its oldest waiting run goes next. */
+  #hostFreed(host: string) {
+    const n = (this.#hostBusy.get(host) ?? 1) - 1;
+    if (n > 0) this.#hostBusy.set(host, n);
+    else this.#hostBusy.delete(host);
+    const q = this.#parked.get(host);
+    if (!q || this.#executing >= this.deps.config.maxInFlight) return;
+    const next = q.shift()!;
+    this.#unpark(next);
+    this.#execute(next);
   }
 
   #execute(a: Active) {
     const { run, controller } = a;
     a.executing = true;
     this.#executing++;
+    this.#hostBusy.set(run.job.host, (this.#hostBusy.get(run.job.host) ?? 0) + 1);
     const startedAt = this.deps.clock.now();
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = run.job.timeoutMs ?? this.deps.config.defaultTimeout;
@@ -207,6 +251,7 @@ export class Runner {
       .then((outcome) => {
         clearTimeout(timer);
         this.#executing--;
+        this.#hostFreed(run.job.host);
         this.pump(); // the next run starts now; this one's end is recorded meanwhile
         this.#refill();
         const reason = controller.signal.reason;
