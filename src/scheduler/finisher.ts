@@ -32,7 +32,7 @@ interface Item {
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
 const MAX_DEFER_MS = 1000;
-const MAX_DEFERRED = 20_000;
+const MAX_DEFERRED = 2000;
 
 export class Finisher {
   #queue: Item[] = [];

@@ -26,7 +26,7 @@ export const MARK_LEAD_MS = 20;
 const MARK_COST_MS = 0.015;
 
 /** Runs held in memory at most: the lookahead window's worth, within this bound (invariant 4). */
-const HOLD_CAP = 20_000;
+const HOLD_CAP = 20000;
 
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
