@@ -47,6 +47,7 @@ const DEFAULTS: Config = {
     minEvery: 1000,
     maxInFlight: 1024,
     maxInFlightPerHost: 64,
+    maxHeld: 20_000,
     defaultRetry: { times: 0, interval: 1000, backoff: "exponential", maxInterval: 60_000, jitter: 0.2 },
   },
   executors: {
@@ -98,6 +99,7 @@ misfire_all_cap = 10
 min_every = "5s"
 max_in_flight = 64
 max_in_flight_per_host = 16
+max_held = 500
 
 [scheduler.default_retry]
 times = 3
@@ -141,6 +143,7 @@ format = "text"
         minEvery: 5000,
         maxInFlight: 64,
         maxInFlightPerHost: 16,
+        maxHeld: 500,
         defaultRetry: { times: 3, interval: 2000, backoff: "fixed", maxInterval: 600_000, jitter: 0 },
       },
       executors: {

@@ -185,6 +185,7 @@ const Scheduler = section({
   min_every: v.optional(duration({ zero: false }), "1s"),
   max_in_flight: v.optional(int(1, 1_000_000), 1024),
   max_in_flight_per_host: v.optional(int(1, 1_000_000), 64),
+  max_held: v.optional(int(100, 10_000_000), 20_000),
   default_retry: v.optional(Retry, {}),
 });
 

@@ -25,8 +25,6 @@ export type SchedulerConfig = Config["scheduler"];
 export const MARK_LEAD_MS = 20;
 const MARK_COST_MS = 0.015;
 
-/** Runs held in memory at most: the lookahead window's worth, within this bound (invariant 4). */
-const HOLD_CAP = 20000;
 
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
@@ -44,6 +42,7 @@ export class Scheduler implements SchedulerControl {
   #lastRenew = 0;
   #lastRecover = -Infinity;
   #capped = false;
+  #liveNodes = 1;
   #wakeQueued = false;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -85,7 +84,7 @@ export class Scheduler implements SchedulerControl {
       },
     ]);
     this.#started = true;
-    this.#lastRenew = now;
+    await this.#renew(now);
     await this.tick();
   }
 
@@ -186,14 +185,17 @@ export class Scheduler implements SchedulerControl {
     await this.#dispatch();
   }
 
+  /** Renews this node's leases and heartbeat, and counts the live nodes sharing the database. */
   async #renew(now: number) {
     this.#lastRenew = now;
-    await this.#writer.submit([
+    const [, , , live] = await this.#writer.submit([
       // One statement per status, so each walks its small partial index rather than the whole history.
       { sql: "UPDATE runs SET lease_until = ? WHERE status = 'queued' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
       { sql: "UPDATE runs SET lease_until = ? WHERE status = 'running' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
       { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, this.nodeId] },
+      { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [now - this.deps.config.lease] },
     ]);
+    this.#liveNodes = Math.max(1, Number(live.rows[0].n));
   }
 
   #hold(runs: Claimed[]) {
@@ -206,9 +208,13 @@ export class Scheduler implements SchedulerControl {
     if (runs.length) this.#armDispatch();
   }
 
-  /** Memory holds only what is due within the lookahead, and at most a few batches beyond what can run. */
+  /**
+   * Memory holds only what is due within the lookahead, up to max_held shared among the live nodes (so a
+   * burst is spread over a cluster, and held whole by a node alone), and never less than a few batches.
+   */
   get #cap(): number {
-    return Math.max(this.deps.config.batchSize * 4, this.deps.config.maxInFlight * 2, HOLD_CAP);
+    const c = this.deps.config;
+    return Math.max(c.batchSize * 4, c.maxInFlight * 2, Math.floor(c.maxHeld / this.#liveNodes));
   }
 
   get #lead(): number {

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { read } from "../../src/store/sql.ts";
 import { openStore } from "../../src/store/client.ts";
-import { startSink, tempDir } from "../helpers.ts";
+import { startSink, tempDir, waitUntil } from "../helpers.ts";
 import { api, type Proc, ROOT, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-cluster-");
@@ -31,18 +31,11 @@ const node = (id: string) =>
       TOCK_SCHEDULER_LOOKAHEAD: "500ms",
       TOCK_SCHEDULER_BATCH_SIZE: "50",
       TOCK_SCHEDULER_LEASE: "2s",
-      // A node holds at most about twice what it can run at once, so a burst larger than that is shared.
+      // Each node holds at most its share of max_held (and twice what it can run), so the burst is shared.
       TOCK_SCHEDULER_MAX_IN_FLIGHT: "100",
+      TOCK_SCHEDULER_MAX_HELD: "300",
     },
   });
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("three nodes on one database fire every slot exactly once, and recover a dead node's runs", async () => {
   const nodes = await Promise.all(["n1", "n2", "n3"].map(node));

@@ -1,7 +1,7 @@
 // The built binary, run alone outside the project: serve, fire a real sink, survive kill -9.
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { startSink, tempDir } from "../helpers.ts";
+import { startSink, tempDir, waitUntil } from "../helpers.ts";
 import { api, buildBinary, type Proc, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-e2e-");
@@ -26,14 +26,6 @@ const env = {
   TOCK_SCHEDULER_MISFIRE_THRESHOLD: "1s",
   TOCK_SCHEDULER_SHUTDOWN_GRACE: "1s",
 };
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("the built binary fires @every 1s with webhook-id, and keeps every job and run across kill -9", async () => {
   const bin = buildBinary(join(dir, "bin"));
