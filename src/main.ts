@@ -1,5 +1,6 @@
 // The CLI: serve | migrate | check-config | version. The only module with side effects at import.
 import { writeSync } from "node:fs";
+import { hostname } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
@@ -82,6 +83,9 @@ async function main(argv: string[]) {
   if (!["serve", "migrate", "check-config"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
+  // The default node id is the host name; two processes on one host must not share an id (each would take
+  // the other's runs for its own), so it becomes host:port (host:pid for a port picked at random).
+  if (cfg.scheduler.nodeId === hostname()) cfg.scheduler.nodeId = `${hostname()}:${cfg.server.port || process.pid}`;
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   switch (command) {
     case "check-config":

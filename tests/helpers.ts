@@ -40,13 +40,30 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean } = {}): Promise<TestEnv> {
+/** Fails a write batch (throws before it reaches the database) when it returns true for one of its statements. */
+export type FailWrite = (sql: string) => boolean;
+
+export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite } = {}): Promise<TestEnv> {
   const own = opts.dir ? null : tempDir();
   const dir = opts.dir ?? own!.dir;
   const dbUrl = `file:${join(dir, "tock.db")}`;
   const config = testConfig(dbUrl, opts.config);
   const clock = opts.clock ?? systemClock;
   const store = await openStore({ url: dbUrl });
+  if (opts.failWrite) {
+    const fail = opts.failWrite;
+    const real = store.client;
+    store.client = new Proxy(real, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return (stmts: { sql?: string }[], mode?: string) =>
+            stmts.some((st) => fail(String(st.sql ?? st))) ? Promise.reject(new Error("injected write failure")) : target.batch(stmts as never, mode as never);
+        }
+        const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
   const executors = {
     http: createHttpExecutor({ userAgent: "tock-test", maxResponseBytes: config.executors.http.maxResponseBytes }),
     tcp: createTcpExecutor({ connectTimeoutMs: config.executors.tcp.connectTimeout, maxResponseBytes: config.executors.tcp.maxResponseBytes }),

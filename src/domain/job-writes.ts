@@ -96,7 +96,7 @@ function upsertStatements(values: JobValues[]): Stmt[] {
   return [
     {
       // A replaced job's runs that have not started belong to its old definition.
-      sql: `DELETE FROM runs WHERE +status = 'queued' AND job_id IN
+      sql: `DELETE FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id IN
               (SELECT jobs.id FROM json_each(?) AS k, jobs WHERE jobs.namespace = k.value->>0 AND jobs.name = k.value->>1)`,
       args: [JSON.stringify(values.map((v) => [v[0], v[1]]))],
     },
@@ -142,7 +142,7 @@ export async function replaceJobVersion(store: Store, values: JobValues, version
       args: [...args, ns, name, version] as never,
     },
     // changes(): only when the update above went through.
-    { sql: "DELETE FROM runs WHERE +status = 'queued' AND job_id = (SELECT id FROM jobs WHERE namespace = ? AND name = ?) AND changes() = 1", args: [ns, name] },
+    { sql: "DELETE FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id = (SELECT id FROM jobs WHERE namespace = ? AND name = ?) AND changes() = 1", args: [ns, name] },
     { sql: "SELECT version FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] },
   ]);
   if (rs.rows.length) return saved(rs.rows[0]);

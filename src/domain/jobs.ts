@@ -57,7 +57,7 @@ function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: n
 }
 
 /** Drops the runs of a job that have not started: a paused or removed job must not fire them. */
-const dropQueued = (jobId: number): InStatement => ({ sql: "DELETE FROM runs WHERE +status = 'queued' AND job_id = ?", args: [jobId] });
+const dropQueued = (jobId: number): InStatement => ({ sql: "DELETE FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id = ?", args: [jobId] });
 
 export interface PutOptions {
   /** Only create: 409 if the job exists (HTTP If-None-Match: *). */
@@ -133,6 +133,7 @@ export async function pauseJob(deps: DomainDeps, ns: string, name: string): Prom
     dropQueued(Number(row.id)),
     { sql: "UPDATE jobs SET enabled = 0, next_fire_at = NULL, updated_at = ?, version = version + 1 WHERE id = ? RETURNING *", args: [deps.clock.now(), row.id] },
   ]);
+  if (rs[1].rows.length === 0) throw notFound(`job ${ns}/${name} not found`); // removed meanwhile
   deps.scheduler.jobChanged(Number(row.id), null);
   return jobView(rs[1].rows[0]);
 }
@@ -152,7 +153,7 @@ export async function resumeJob(deps: DomainDeps, ns: string, name: string): Pro
     },
   ]);
   if (rs[0].rows.length === 0) throw conflict(`job ${ns}/${name} changed concurrently; retry`);
-  deps.scheduler.jobChanged(Number(row.id), next);
+  deps.scheduler.jobChanged(Number(row.id), next, false); // resuming drops nothing
   return jobView(rs[0].rows[0]);
 }
 
@@ -175,9 +176,11 @@ export function planOf(r: Record<string, unknown>): Plan {
 export async function triggerJob(deps: DomainDeps, ns: string, name: string, trigger: "manual" | "api" = "manual") {
   const row = await getJobRow(deps, ns, name);
   const now = deps.clock.now();
-  let at = now;
-  // Two triggers in the same millisecond would share a slot: take the next free one (both due now).
+  // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
+  // job's own next slot is not free either, though no run holds it yet.
+  let at = Number(row.next_fire_at) === now ? now + 1 : now;
   for (let i = 0; i < 1000; i++, at++) {
+    if (Number(row.next_fire_at) === at) continue;
     const rs = await write(deps.store, [
       {
         sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence)

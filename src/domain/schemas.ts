@@ -14,9 +14,11 @@ export const Duration = v.pipe(
   }, "must be a duration such as 500ms, 30s, 1m30s or 2h"),
 );
 
-const PositiveDuration = v.pipe(
+/** A duration that becomes a timer: more than 0s, at most 24 days (runtimes' timer limit). */
+const TimerDuration = v.pipe(
   Duration,
   v.check((s) => (parseDuration(s) ?? 0) > 0, "must be longer than 0s"),
+  v.check((s) => (parseDuration(s) ?? 0) <= 24 * 86_400_000, "must be at most 24 days (24d)"),
 );
 
 export const Name = v.pipe(
@@ -67,9 +69,9 @@ export type Target = v.InferOutput<typeof Target>;
 
 export const RetryPolicy = v.strictObject({
   times: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(0), v.maxValue(1000)),
-  interval: v.optional(PositiveDuration, "1s"),
+  interval: v.optional(TimerDuration, "1s"),
   backoff: v.optional(v.picklist(["fixed", "exponential"], "must be fixed or exponential"), "exponential"),
-  maxInterval: v.optional(PositiveDuration),
+  maxInterval: v.optional(TimerDuration),
 });
 export type RetryPolicy = v.InferOutput<typeof RetryPolicy>;
 
@@ -86,7 +88,7 @@ export const JobInput = v.strictObject({
   endAt: v.optional(v.pipe(v.string(), v.maxLength(64))),
   enabled: v.optional(v.boolean(), true),
   target: Target,
-  timeout: v.optional(PositiveDuration),
+  timeout: v.optional(TimerDuration),
   retry: v.optional(RetryPolicy),
   overlap: v.optional(Overlap, "forbid"),
   maxConcurrency: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(10_000))),

@@ -84,7 +84,8 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as HttpTarget;
       const { method, body, headers: base } = prepare(target, req.payload);
-      const headers = { ...base, "webhook-id": req.key, "webhook-timestamp": String(Math.floor(req.scheduledAt / 1000)) };
+      // webhook-timestamp is when this attempt is sent (Standard Webhooks), not the slot's time.
+      const headers = { ...base, "webhook-id": req.key, "webhook-timestamp": String(Math.floor(Date.now() / 1000)) };
       let res: Response;
       try {
         res = await fetch(target.url, { method, headers, body, redirect: "manual", signal });

@@ -20,6 +20,8 @@ export interface JobExec {
   recurring: boolean;
   /** Where the run goes (host:port), for the per-host concurrency limit. */
   host: string;
+  /** The job definition's updated_at: a retry is queued only while the job is still this definition. */
+  updatedAt: number;
 }
 
 /** A run this node holds: queued in the timer heap until due, then running. */
@@ -57,6 +59,7 @@ export function jobExec(r: Row): JobExec {
   const target = json<{ url?: string; addr?: string }>(r.target);
   return {
     host: hostOf(String(r.target_kind), target),
+    updatedAt: Number(r.updated_at),
     targetKind: r.target_kind as "http" | "tcp",
     target,
     timeoutMs: num(r.timeout_ms),
@@ -95,7 +98,7 @@ export interface ClaimOptions {
 }
 
 const CLAIM_COLUMNS =
-  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, timeout_ms, retry, overlap, max_concurrency, payload";
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
 
 /**
  * Claims the next slots of up to `limit` jobs due by `horizon` and returns the runs now held by this node.
@@ -121,7 +124,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     const d = decideSlots(planOf(r), slot, Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
     advance.push([id, d.next, d.fire.length, version]);
     for (const at of d.fire) fire.push([id, at, version]);
-    if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped} missed slot(s) not run (policy ${r.misfire})`]);
+    if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${r.misfire})`]);
     byJob.set(id, { job: jobExec(r), catchUp: d.fire.length > 1 });
   }
   const stmts: Stmt[] = [

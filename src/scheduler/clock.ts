@@ -13,7 +13,8 @@ export type TimerHandle = { readonly id: number };
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    // Runtimes fire a timer over 2^31-1 ms at once; a capped one fires early, and callers re-arm.
+    const t = setTimeout(fn, Math.min(Math.max(0, ms), 2_147_483_647));
     return { id: t as unknown as number, t } as TimerHandle;
   },
   clearTimer(handle) {

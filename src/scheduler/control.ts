@@ -1,8 +1,11 @@
 // What the domain verbs may ask of the local scheduler: nothing they do depends on it for correctness
 // (the database is the truth); these only make changes take effect without waiting for the next poll.
 export interface SchedulerControl {
-  /** A job was changed, paused or removed: drop this node's pending runs of it, and claim now if it is due soon. */
-  jobChanged(jobId: number, nextFireAt: number | null): void;
+  /**
+   * A job was changed: claim now if it is due soon. `dropped` (default): the verb deleted its queued runs
+   * (replace, pause, remove), so this node drops those it holds and does not start its marked ones.
+   */
+  jobChanged(jobId: number, nextFireAt: number | null, dropped?: boolean): void;
   /** New due work may exist (a trigger, a job due soon): claim now rather than at the next poll. */
   wake(): void;
 }

@@ -11,6 +11,8 @@ export interface RunEvent {
 }
 
 export interface SchedulerEvents {
+  /** Marked running, waiting for its due time or capacity. */
+  "run:ready": RunEvent;
   "run:started": RunEvent;
   "run:finished": RunEvent;
   tick: { claimed: number; at: number };

@@ -14,8 +14,8 @@ export interface FinishRecord {
   endedAt: number;
   result: Record<string, unknown> | null;
   error: string | null;
-  /** Queue a retry of the slot, held by this node, due at `dueAt`. */
-  retry: { dueAt: number; leaseUntil: number } | null;
+  /** Queue a retry of the slot due at `dueAt`: held by this node until `leaseUntil`, or (null) by none. */
+  retry: { dueAt: number; leaseUntil: number | null } | null;
 }
 
 export interface Finished {
@@ -67,7 +67,16 @@ export class Finisher {
     const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error, r.startedAt]);
     const retries = items
       .filter(({ rec }) => rec.retry)
-      .map(({ rec: r }) => [r.run.id, r.run.fence, r.run.scheduledAt, r.retry!.dueAt, r.run.attempt + 1, Number(r.run.key), r.retry!.leaseUntil]);
+      .map(({ rec: r }) => [
+        r.run.id,
+        r.run.fence,
+        r.run.scheduledAt,
+        r.retry!.dueAt,
+        r.run.attempt + 1,
+        Number(r.run.key),
+        r.retry!.leaseUntil,
+        r.run.job.updatedAt,
+      ]);
     const stmts = [
       {
         sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL,
@@ -78,10 +87,14 @@ export class Finisher {
     ];
     if (retries.length) {
       stmts.push({
+        // Only where the end above was recorded (the fence held) and the job is still the one that ran: a job
+        // removed, paused or replaced meanwhile is not retried.
         sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence)
-              SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued', ?, r.value->>6, 1
-              FROM json_each(?) AS r, runs AS p WHERE p.id = r.value->>0 AND p.fence = r.value->>1
-              ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key`,
+              SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued',
+                     CASE WHEN r.value->>6 IS NULL THEN NULL ELSE ? END, r.value->>6, 1
+              FROM json_each(?) AS r, runs AS p, jobs AS j
+              WHERE p.id = r.value->>0 AND p.fence = r.value->>1 AND j.id = p.job_id AND j.updated_at = r.value->>7
+              ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key, node_id`,
         args: [this.nodeId, JSON.stringify(retries)] as never,
       });
     }
@@ -96,7 +109,8 @@ export class Finisher {
     const retried = new Map((results[1]?.rows ?? []).map((r) => [`${r.job_id}:${r.scheduled_at}:${r.attempt}`, r]));
     for (const { rec, resolve } of items) {
       const run = rec.run;
-      const row = rec.retry ? retried.get(`${run.jobId}:${run.scheduledAt}:${run.attempt + 1}`) : undefined;
+      const found = rec.retry ? retried.get(`${run.jobId}:${run.scheduledAt}:${run.attempt + 1}`) : undefined;
+      const row = found?.node_id != null ? found : undefined; // held by this node (due soon)
       resolve({
         recorded: recorded.has(run.id),
         retry: row

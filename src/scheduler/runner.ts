@@ -30,11 +30,14 @@ export interface RunnerDeps {
   config: SchedulerConfig;
   writer: GroupWriter;
   events: Emitter;
-  /** Takes retries (held by this node) into the timer heap. */
+  /** Takes retries due soon (held by this node) into the timer heap. */
   hold: (runs: Claimed[]) => void;
   /** A run ended or was dropped: there is room for more. */
   settled: () => void;
 }
+
+/** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 export class Runner {
   #active = new Map<number, Active>();
@@ -46,6 +49,7 @@ export class Runner {
   #parked = new Map<string, Active[]>(); // due runs waiting for their host, oldest first
   #parkedCount = 0;
   #pending = new Set<Promise<void>>();
+  #closed = false;
   #finisher: Finisher;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -58,14 +62,19 @@ export class Runner {
     return this.#executing;
   }
 
-  /** Runs marked running and waiting for their due time or for capacity. */
+  /** Runs marked running and waiting for their due time or for capacity (not those waiting for their host). */
   get readyCount(): number {
-    return this.#ready.size + this.#parkedCount;
+    return this.#ready.size;
+  }
+
+  /** Runs waiting for their host's limit. */
+  get parkedCount(): number {
+    return this.#parkedCount;
   }
 
   /** Due time of the next ready run, if there is room to start it. */
   get nextStartAt(): number | null {
-    if (this.#executing >= this.deps.config.maxInFlight) return null;
+    if (this.#closed || this.#executing >= this.deps.config.maxInFlight) return null;
     return this.#ready.peek()?.run.dueAt ?? null;
   }
 
@@ -75,51 +84,94 @@ export class Runner {
     return this.#pending.size > 0 || (next !== null && next <= this.deps.clock.now());
   }
 
+  /** Ids of every run held here (ready, waiting for its host or its job's earlier run, or executing). */
+  ids(): number[] {
+    const ids = [...this.#active.keys()];
+    for (const q of this.#waiting.values()) for (const r of q) if (!r.cancelled) ids.push(r.id);
+    return ids;
+  }
+
+  /** Whether a run is held here. */
+  has(runId: number): boolean {
+    return this.#active.has(runId) || [...this.#waiting.values()].some((q) => q.some((r) => r.id === runId));
+  }
+
   /** Resolves when every run started so far has ended and been recorded. */
   async settledAll(): Promise<void> {
     while (this.#pending.size) await Promise.all([...this.#pending]);
   }
 
-  /** Drops the runs of a job waiting for their turn (the job changed). */
-  forget(jobId: number): void {
+  /**
+   * The job changed (replaced, paused, removed): its runs waiting for an earlier one are dropped (their rows
+   * were deleted), and those marked running but not started end `skipped` instead of starting.
+   */
+  cancelJob(jobId: number): void {
     this.#waiting.delete(jobId);
+    for (const id of this.#activeByJob.get(jobId) ?? []) {
+      const a = this.#active.get(id);
+      if (a && !a.executing) this.#stopUnstarted(a, new Cancelled());
+    }
   }
 
-  /** Aborts a run marked running on this node (kill); false when it is not here. */
+  /** Aborts a run held on this node (kill); false when it is not here. */
   abort(runId: number): boolean {
     const a = this.#active.get(runId);
     if (!a) return false;
-    a.controller.abort(new Killed());
+    if (a.executing) a.controller.abort(new Killed());
+    else this.#stopUnstarted(a, new Killed());
+    return true;
+  }
+
+  /** Ends a run marked running that has not started, without starting it. */
+  #stopUnstarted(a: Active, reason: Error) {
+    a.controller.abort(reason);
     if (a.parked) {
       const q = this.#parked.get(a.run.job.host)!;
       q.splice(q.indexOf(a), 1);
       this.#unpark(a);
-      this.#track(this.#end(a, aborted(a.controller.signal.reason), null, null));
-    } else if (!a.executing) this.pump(); // a ready run is recorded killed without being started
-    return true;
+      this.#track(this.#end(a, aborted(reason), null, null));
+    } else this.pump(); // pump takes an aborted ready run out and records its end
   }
 
-  /** At stop, after the grace: runs still here are abandoned without a record (recovery takes them). */
-  abandon(): void {
-    for (const a of this.#active.values()) a.controller.abort(new Shutdown());
+  /** At stop: nothing more starts; runs executing go on. */
+  stopStarting(): void {
+    this.#closed = true;
+  }
+
+  /**
+   * At stop, after the grace: returns the runs marked running that never started (to be put back in the
+   * queue); runs still executing are abandoned without a record (recovery takes them).
+   */
+  close(): number[] {
+    this.#closed = true;
+    const unstarted: number[] = [];
+    for (const a of this.#active.values()) {
+      if (!a.executing) unstarted.push(a.run.id);
+      a.controller.abort(new Shutdown());
+    }
     this.#ready.drain();
     this.#parked.clear();
     this.#parkedCount = 0;
     this.#waiting.clear();
+    return unstarted;
   }
 
   /** Applies the overlap policy and marks the runs running in one fenced write; they start via `pump`. */
   async prepare(batch: Claimed[]): Promise<void> {
+    if (this.#closed) return;
     const mark: Claimed[] = [];
-    const adding = new Map<number, number>(); // job id -> runs of this batch marked
+    const adding = new Map<number, Claimed[]>(); // job id -> runs of this batch marked
     const add = (run: Claimed) => {
       mark.push(run);
-      adding.set(run.jobId, (adding.get(run.jobId) ?? 0) + 1);
+      const list = adding.get(run.jobId);
+      if (list) list.push(run);
+      else adding.set(run.jobId, [run]);
     };
     for (const run of batch) {
       const active = this.#activeByJob.get(run.jobId);
-      const limit = run.job.maxConcurrency ?? (run.job.overlap === "allow" ? Infinity : 1);
-      if ((active?.size ?? 0) + (adding.get(run.jobId) ?? 0) < limit) {
+      const batchmates = adding.get(run.jobId) ?? [];
+      const limit = run.job.maxConcurrency ?? (run.job.overlap === "allow" ? Number.POSITIVE_INFINITY : 1);
+      if ((active?.size ?? 0) + batchmates.length < limit) {
         add(run);
         continue;
       }
@@ -129,7 +181,16 @@ export class Runner {
           break;
         case "replace": {
           const oldest = active ? [...active][0] : undefined;
-          if (oldest !== undefined) this.#active.get(oldest)?.controller.abort(new Replaced(run.id));
+          if (oldest !== undefined) {
+            const a = this.#active.get(oldest)!;
+            if (a.executing) a.controller.abort(new Replaced(run.id));
+            else this.#stopUnstarted(a, new Replaced(run.id));
+          } else {
+            // The run it replaces is in this same batch: that one never starts.
+            const first = batchmates.shift()!;
+            mark.splice(mark.indexOf(first), 1);
+            this.#finishUnstarted(first, "killed", `replaced by run ${run.id} (overlap replace)`);
+          }
           add(run);
           break;
         }
@@ -149,33 +210,38 @@ export class Runner {
       [{ rows }] = await this.deps.writer.submit([
         {
           // started_at is the expected start; the finish records the actual one. `+status`: look each run
-          // up by id, not through the index of every queued run.
+          // up by id, not through the index of every queued run. The fence: this node's claim still holds.
           sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
-                WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? RETURNING runs.id`,
-          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt])), this.deps.config.nodeId],
+                WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
+                RETURNING runs.id`,
+          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt, r.fence])), this.deps.config.nodeId],
         },
       ]);
     } catch (e) {
-      // Not marked: the runs stay queued under this node's lease and are claimed again once it lapses.
+      // Not marked and no longer held: this node stops renewing their leases, so once those lapse the
+      // runs are claimed again (by any node, this one included).
       this.deps.log.error("could not mark runs running", { error: errorText(e), count: mark.length });
       return;
     }
     const marked = new Set(rows.map((r) => Number(r.id)));
     for (const run of mark) {
-      // A run not marked was paused, replaced, deleted or taken over by another node meanwhile.
-      if (!marked.has(run.id) || run.cancelled) continue;
+      // A run not marked was paused, replaced, deleted or taken over by another node meanwhile. One marked
+      // after stop began is put back in the queue by stop (it is in the database as running, not here).
+      if (!marked.has(run.id) || run.cancelled || this.#closed) continue;
       const a: Active = { run, controller: new AbortController(), executing: false };
       this.#active.set(run.id, a);
       let set = this.#activeByJob.get(run.jobId);
       if (!set) this.#activeByJob.set(run.jobId, (set = new Set()));
       set.add(run.id);
       this.#ready.push(a);
+      if (this.deps.events.has("run:ready")) this.deps.events.emit("run:ready", this.#event(run, "running"));
     }
     this.pump();
   }
 
   /** Whether due runs are waiting for capacity. */
   #backlog(): boolean {
+    if (this.#closed) return false;
     const top = this.#ready.peek();
     return this.#parkedCount > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
@@ -185,12 +251,12 @@ export class Runner {
    * waits in that host's queue; the host's next free slot starts it (see #hostFreed).
    */
   pump(): void {
+    if (this.#closed) return;
     const now = this.deps.clock.now();
     while (this.#executing < this.deps.config.maxInFlight) {
       const top = this.#ready.peek();
       if (!top || (top.run.dueAt > now && !top.controller.signal.aborted)) break;
       this.#ready.pop();
-      if (top.controller.signal.reason instanceof Shutdown) continue;
       if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
       else if ((this.#hostBusy.get(top.run.job.host) ?? 0) >= this.deps.config.maxInFlightPerHost) this.#park(top);
       else this.#execute(top);
@@ -218,7 +284,7 @@ export class Runner {
     if (n > 0) this.#hostBusy.set(host, n);
     else this.#hostBusy.delete(host);
     const q = this.#parked.get(host);
-    if (!q || this.#executing >= this.deps.config.maxInFlight) return;
+    if (!q || this.#closed || this.#executing >= this.deps.config.maxInFlight) return;
     const next = q.shift()!;
     this.#unpark(next);
     this.#execute(next);
@@ -231,7 +297,7 @@ export class Runner {
     this.#hostBusy.set(run.job.host, (this.#hostBusy.get(run.job.host) ?? 0) + 1);
     const startedAt = this.deps.clock.now();
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
-    const timeoutMs = run.job.timeoutMs ?? this.deps.config.defaultTimeout;
+    const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
     const timer = setTimeout(() => controller.abort(new TimedOut(timeoutMs)), timeoutMs);
     const done = this.deps.executors[run.job.targetKind]
       .execute(
@@ -252,22 +318,23 @@ export class Runner {
         clearTimeout(timer);
         this.#executing--;
         this.#hostFreed(run.job.host);
-        this.pump(); // the next run starts now; this one's end is recorded meanwhile
-        this.#refill();
+        // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
+        // recorded meanwhile.
+        this.#drop(a);
         const reason = controller.signal.reason;
-        if (reason instanceof Shutdown) return this.#drop(a); // recovered by the next start or another node
+        if (reason instanceof Shutdown) return; // recovered by the next start or another node
         if (controller.signal.aborted && outcome.status !== "succeeded") {
-          const { status, error } = aborted(reason);
-          return this.#end(a, { status, error }, outcome.result ?? null, startedAt);
+          return this.#end(a, aborted(reason), outcome.result ?? null, startedAt);
         }
         return this.#end(a, { status: outcome.status, error: outcome.error ?? null }, outcome.result ?? null, startedAt, outcome.retryAfterMs);
       });
     this.#track(done);
   }
 
-  /** Records the end of a run (fenced) and queues its retry, held by this node, when the policy allows. */
+  /** Records the end of a run (fenced) and queues its retry when the policy allows. */
   async #end(a: Active, end: { status: Final; error: string | null }, result: Record<string, unknown> | null, startedAt: number | null, retryAfterMs?: number) {
     const { run } = a;
+    if (!a.executing && startedAt === null) this.#drop(a); // ended without starting
     const now = this.deps.clock.now();
     const { status, error } = end;
     const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs) : null;
@@ -279,21 +346,25 @@ export class Runner {
         endedAt: now,
         result,
         error,
-        retry: delay === null ? null : { dueAt: now + delay, leaseUntil: now + delay + this.deps.config.lease },
+        retry:
+          delay === null
+            ? null
+            : // A retry due within the lookahead stays with this node; a later one is left for any node to claim.
+              { dueAt: now + delay, leaseUntil: delay <= this.deps.config.lookahead ? now + delay + this.deps.config.lease : null },
       });
       if (!done.recorded) this.deps.log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
       if (done.retry) this.deps.hold([done.retry]);
     } catch (e) {
+      // Not recorded: the run is no longer held, so its lease lapses and it is recovered (lost, then retried).
       this.deps.log.error("could not record the end of a run", { run: run.id, status, error: errorText(e) });
     }
-    this.#drop(a);
     if (this.deps.events.has("run:finished")) this.deps.events.emit("run:finished", this.#event(run, status));
   }
 
-  /** Forgets a run that ended here, and lets the next one in. */
+  /** Forgets a run that ended (or will not start) here, and lets the next one in. */
   #drop(a: Active) {
     const { run } = a;
-    this.#active.delete(run.id);
+    if (!this.#active.delete(run.id)) return;
     const s = this.#activeByJob.get(run.jobId);
     s?.delete(run.id);
     if (s && s.size === 0) this.#activeByJob.delete(run.jobId);
@@ -324,8 +395,8 @@ export class Runner {
     if (!next.cancelled) this.#track(this.prepare([next]));
   }
 
-  /** Ends a run that never started (skipped by the overlap policy). */
-  #finishUnstarted(run: Claimed, status: "skipped", error: string) {
+  /** Ends a run that never started (skipped or replaced by the overlap policy), while still queued. */
+  #finishUnstarted(run: Claimed, status: "skipped" | "killed", error: string) {
     const now = this.deps.clock.now();
     this.#track(
       this.deps.writer
@@ -336,8 +407,10 @@ export class Runner {
           },
         ])
         .then(
-          () => this.deps.events.emit("run:finished", this.#event(run, status)),
-          (e) => this.deps.log.error("could not record a skipped run", { run: run.id, error: errorText(e) }),
+          () => {
+            if (this.deps.events.has("run:finished")) this.deps.events.emit("run:finished", this.#event(run, status));
+          },
+          (e) => this.deps.log.error("could not record a run that did not start", { run: run.id, error: errorText(e) }),
         ),
     );
   }
@@ -360,6 +433,7 @@ export class Runner {
 function aborted(reason: unknown): { status: Final; error: string } {
   if (reason instanceof TimedOut) return { status: "timed_out", error: `timed out after ${reason.ms} ms` };
   if (reason instanceof Replaced) return { status: "killed", error: `replaced by run ${reason.by} (overlap replace)` };
+  if (reason instanceof Cancelled) return { status: "skipped", error: "the job was changed, paused or removed before this run started" };
   return { status: "killed", error: "killed" };
 }
 
@@ -376,6 +450,11 @@ class Replaced extends Error {
 class Killed extends Error {
   constructor() {
     super("killed");
+  }
+}
+class Cancelled extends Error {
+  constructor() {
+    super("cancelled");
   }
 }
 class Shutdown extends Error {

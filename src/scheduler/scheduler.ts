@@ -43,6 +43,7 @@ export class Scheduler implements SchedulerControl {
   #lastRecover = -Infinity;
   #capped = false;
   #liveNodes = 1;
+  #held = new Map<number, Claimed>(); // runs in the heap, by id
   #wakeQueued = false;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -90,11 +91,19 @@ export class Scheduler implements SchedulerControl {
 
   // --- SchedulerControl -------------------------------------------------------------------------
 
-  jobChanged(jobId: number, nextFireAt: number | null): void {
-    const pending = this.#pendingByJob.get(jobId);
-    if (pending) for (const run of pending) run.cancelled = true;
-    this.#pendingByJob.delete(jobId);
-    this.#runner.forget(jobId);
+  jobChanged(jobId: number, nextFireAt: number | null, dropped = true): void {
+    if (dropped) {
+      // The verb deleted the job's queued runs: forget those held here, and don't start its marked ones.
+      const pending = this.#pendingByJob.get(jobId);
+      if (pending) {
+        for (const run of pending) {
+          run.cancelled = true;
+          this.#held.delete(run.id);
+        }
+      }
+      this.#pendingByJob.delete(jobId);
+      this.#runner.cancelJob(jobId);
+    }
     // A job due beyond the lookahead is found by a later poll: waking for it would cost a claim cycle per
     // API write for nothing.
     if (nextFireAt !== null && nextFireAt <= this.deps.clock.now() + this.deps.config.lookahead) this.wake();
@@ -185,27 +194,49 @@ export class Scheduler implements SchedulerControl {
     await this.#dispatch();
   }
 
-  /** Renews this node's leases and heartbeat, and counts the live nodes sharing the database. */
+  /**
+   * Renews the leases of exactly the runs this node holds (in the heap or the runner), its heartbeat, and
+   * counts the live nodes sharing the database. A run this node lost track of (a write that failed) is not
+   * renewed: its lease lapses and it is claimed or recovered again.
+   */
   async #renew(now: number) {
     this.#lastRenew = now;
-    const [, , , live] = await this.#writer.submit([
-      // One statement per status, so each walks its small partial index rather than the whole history.
-      { sql: "UPDATE runs SET lease_until = ? WHERE status = 'queued' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
-      { sql: "UPDATE runs SET lease_until = ? WHERE status = 'running' AND node_id = ?", args: [now + this.deps.config.lease, this.nodeId] },
+    const ids = [...this.#held.keys(), ...this.#runner.ids()];
+    const [, , live] = await this.#writer.submit([
+      {
+        sql: "UPDATE runs SET lease_until = ? FROM json_each(?) AS h WHERE runs.id = h.value AND runs.node_id = ?",
+        args: [now + this.deps.config.lease, JSON.stringify(ids), this.nodeId],
+      },
       { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, this.nodeId] },
       { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [now - this.deps.config.lease] },
     ]);
     this.#liveNodes = Math.max(1, Number(live.rows[0].n));
   }
 
+  /** Takes claimed runs into the timer heap. */
   #hold(runs: Claimed[]) {
+    // A run claimed again while still held here (its lease lapsed during an outage) keeps one copy, with
+    // the new fence; one the runner holds is left to it.
+    runs = runs.filter((run) => {
+      const held = this.#held.get(run.id);
+      if (held) held.fence = run.fence;
+      return !held && !this.#runner.has(run.id);
+    });
     for (const run of runs) {
       this.#heap.push(run);
+      this.#held.set(run.id, run);
       let set = this.#pendingByJob.get(run.jobId);
       if (!set) this.#pendingByJob.set(run.jobId, (set = new Set()));
       set.add(run);
     }
     if (runs.length) this.#armDispatch();
+  }
+
+  /** A run leaves the heap (to the runner). */
+  #unhold(run: Claimed) {
+    this.#held.delete(run.id);
+    const pending = this.#pendingByJob.get(run.jobId);
+    if (pending?.delete(run) && pending.size === 0) this.#pendingByJob.delete(run.jobId);
   }
 
   /**
@@ -260,6 +291,7 @@ export class Scheduler implements SchedulerControl {
    * early re-arms). Calls during a dispatch make it go round once more.
    */
   async #dispatch(): Promise<void> {
+    if (!this.running) return;
     if (this.#dispatching) {
       this.#redispatch = true;
       return;
@@ -275,12 +307,14 @@ export class Scheduler implements SchedulerControl {
           while (batch.length < 512) {
             const top = this.#heap.peek();
             if (!top || top.dueAt > now + lead) break;
-            // Runs already due wait in the heap, not marked, while a full ready queue is ahead of them.
-            if (top.dueAt <= now && this.#runner.readyCount + batch.length >= this.deps.config.maxInFlight) break;
+            // Runs already due wait in the heap, not marked, while a full ready queue is ahead of them (or
+            // very many wait for their hosts).
+            const max = this.deps.config.maxInFlight;
+            if (top.dueAt <= now && (this.#runner.readyCount + batch.length >= max || this.#runner.parkedCount >= 4 * max)) break;
             this.#heap.pop();
-            const pending = this.#pendingByJob.get(top.jobId);
-            if (pending?.delete(top) && pending.size === 0) this.#pendingByJob.delete(top.jobId);
-            if (!top.cancelled) batch.push(top);
+            if (top.cancelled) continue;
+            this.#unhold(top);
+            batch.push(top);
           }
           // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
           if (this.#capped && this.#heap.size < this.#cap / 2) {
@@ -333,24 +367,33 @@ export class Scheduler implements SchedulerControl {
       if (this.#dispatchTimer) this.deps.clock.clearTimer(this.#dispatchTimer);
       if (!wasStarted) return;
       if (this.#ticking) await this.#ticking.catch(() => {});
-      const grace = this.deps.config.shutdownGrace;
-      if (this.#runner.inFlight > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          this.#runner.settledAll(),
-          new Promise((r) => {
-            timer = setTimeout(r, grace);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      this.#runner.abandon();
+      this.#runner.stopStarting();
+      // Runs finishing within the grace keep their leases, so no other node recovers them meanwhile.
+      const renew = setInterval(() => void this.#renew(this.deps.clock.now()).catch(() => {}), Math.max(50, this.deps.config.lease / 3));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#runner.settledAll(),
+        new Promise((r) => {
+          timer = setTimeout(r, this.deps.config.shutdownGrace);
+        }),
+      ]);
+      clearTimeout(timer);
+      clearInterval(renew);
+      const unstarted = this.#runner.close();
       this.#heap.drain();
+      this.#held.clear();
       await this.#writer.flushed();
       const now = this.deps.clock.now();
       try {
-        // recoverLost with this node's id marks what is still running lost, queues its recovery attempts
-        // and releases held runs to any node.
+        // Runs marked running that never started go back to the queue; recoverLost with this node's id
+        // then marks what is still running lost, queues its recovery attempts and releases held runs.
+        await write(this.deps.store, [
+          {
+            sql: `UPDATE runs SET status = 'queued', started_at = NULL, node_id = NULL, lease_until = NULL FROM json_each(?) AS u
+                  WHERE runs.id = u.value AND runs.node_id = ? AND +runs.status = 'running'`,
+            args: [JSON.stringify(unstarted), this.nodeId],
+          },
+        ]);
         await recoverLost(this.deps.store, now, this.deps.config.defaultRetry.times, this.nodeId);
         await write(this.deps.store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [this.nodeId] }]);
       } catch (e) {

@@ -45,4 +45,12 @@ export const migrations: EmbeddedMigration[] = [
       "DROP INDEX `runs_job`;",
     ],
   },
+  {
+    tag: "0003_queued_runs_by_job",
+    when: 1795245724274,
+    hash: "2dfebd0c8e9e1277094109fcf4ec01005a5d1700315743250ffd73ced4e363b4",
+    statements: [
+      "CREATE INDEX `runs_queued_job` ON `runs` (`job_id`) WHERE status = 'queued';",
+    ],
+  },
 ];

@@ -77,6 +77,7 @@ export const runs = sqliteTable(
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),
     // Only runs in flight are in these: finished history (the bulk of the table) never weighs on claiming.
     index("runs_queued").on(t.dueAt).where(sql`status = 'queued'`),
+    index("runs_queued_job").on(t.jobId).where(sql`status = 'queued'`),
     index("runs_running").on(t.leaseUntil).where(sql`status = 'running'`),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `runs_queued_job` ON `runs` (`job_id`) WHERE status = 'queued';

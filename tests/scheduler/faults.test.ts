@@ -1,0 +1,114 @@
+// What the review found: runs must never be stranded by a failed write, retries must follow the job, and a
+// changed job or a stopping node must not start runs it should not.
+import { afterAll, expect, test } from "bun:test";
+import { pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../src/domain/jobs.ts";
+import { read } from "../../src/store/sql.ts";
+import { startSink, testEnv, waitUntil } from "../helpers.ts";
+
+const ok = startSink();
+let failing = true;
+const flaky = startSink(async (req) => {
+  if (req.path === "/slow") await new Promise((r) => setTimeout(r, 300));
+  return new Response(failing ? "down" : "up", { status: failing ? 500 : 200 });
+});
+afterAll(() => {
+  ok.stop();
+  flaky.stop();
+});
+
+const fast = { pollInterval: 50, lease: 600 };
+const rows = (env: Awaited<ReturnType<typeof testEnv>>, name: string) =>
+  read(env.deps.store, { sql: "SELECT id, status, trigger, attempt, node_id FROM runs WHERE job_name = ? ORDER BY id", args: [name] });
+
+test("a run whose marking failed is not stranded: its lease lapses and it fires", async () => {
+  let failures = 1;
+  const env = await testEnv({ config: { scheduler: fast }, start: true, failWrite: (sql) => sql.includes("SET status = 'running'") && failures-- > 0 });
+  await putJob(env.deps, "ns", "m", { target: { http: { url: `${ok.url}/m` } } });
+  await triggerJob(env.deps, "ns", "m");
+  await waitUntil(async () => (await rows(env, "m"))[0]?.status === "succeeded", "the run to fire after its lease lapsed", 5000);
+  expect(ok.requests.filter((r) => r.path === "/m")).toHaveLength(1);
+  await env.close();
+});
+
+test("a run whose end could not be recorded is recovered, not left running", async () => {
+  let failures = 1;
+  const env = await testEnv({ config: { scheduler: fast }, start: true, failWrite: (sql) => sql.includes("ended_at = e.value") && failures-- > 0 });
+  await putJob(env.deps, "ns", "e", { target: { http: { url: `${ok.url}/e` } } });
+  await triggerJob(env.deps, "ns", "e");
+  await waitUntil(async () => (await rows(env, "e")).some((r) => r.trigger === "recovery" && r.status === "succeeded"), "recovery", 5000);
+  expect((await rows(env, "e")).map((r) => [r.status, r.trigger])).toEqual([
+    ["lost", "manual"],
+    ["succeeded", "recovery"],
+  ]);
+  await env.close();
+});
+
+test("a retry due beyond the lookahead is left in the queue for any node, not held in memory", async () => {
+  failing = true;
+  const env = await testEnv({ config: { scheduler: { ...fast, lookahead: 1000 } }, start: true });
+  await putJob(env.deps, "ns", "far", { retry: { times: 1, interval: "1h" }, target: { http: { url: flaky.url } } });
+  await triggerJob(env.deps, "ns", "far");
+  await waitUntil(async () => (await rows(env, "far")).length === 2, "the retry row");
+  const [, retry] = await rows(env, "far");
+  expect(retry).toMatchObject({ status: "queued", trigger: "retry", node_id: null });
+  expect(env.deps.scheduler.stats.held).toBe(0);
+  await env.close();
+});
+
+test("a job removed, paused or replaced while its run is in flight is not retried", async () => {
+  failing = true;
+  const env = await testEnv({ config: { scheduler: fast }, start: true });
+  const retry = { times: 3, interval: "100ms", backoff: "fixed" };
+  for (const name of ["del", "pause", "replace"]) await putJob(env.deps, "ns", name, { retry, target: { http: { url: `${flaky.url}/slow` } } });
+  const started = ["del", "pause", "replace"].map((n) => env.deps.scheduler.events.next("run:started", (e) => e.jobName === n));
+  for (const name of ["del", "pause", "replace"]) await triggerJob(env.deps, "ns", name);
+  await Promise.all(started);
+  await removeJob(env.deps, "ns", "del");
+  await pauseJob(env.deps, "ns", "pause");
+  await putJob(env.deps, "ns", "replace", { retry, target: { http: { url: `${ok.url}/new` } } });
+  await env.deps.scheduler.idle();
+  await new Promise((r) => setTimeout(r, 400)); // a retry would be due within 100 ms
+  expect(flaky.requests.filter((r) => r.path === "/slow")).toHaveLength(3);
+  for (const name of ["pause", "replace"]) expect((await rows(env, name)).map((r) => r.trigger)).toEqual(["manual"]);
+  await env.close();
+});
+
+test("a held retry of a paused job fires after the job is resumed", async () => {
+  failing = true;
+  const env = await testEnv({ config: { scheduler: fast }, start: true });
+  await putJob(env.deps, "ns", "r", { retry: { times: 1, interval: "200ms", backoff: "fixed" }, target: { http: { url: flaky.url } } });
+  await pauseJob(env.deps, "ns", "r");
+  await triggerJob(env.deps, "ns", "r"); // a paused job may still be triggered
+  await waitUntil(async () => (await rows(env, "r")).length === 2, "the retry row");
+  failing = false;
+  await resumeJob(env.deps, "ns", "r");
+  await waitUntil(async () => (await rows(env, "r"))[1]?.status === "succeeded", "the retry to fire", 5000);
+  await env.close();
+});
+
+test("pausing a job stops a run already marked running that has not started", async () => {
+  const env = await testEnv({ config: { scheduler: fast }, start: true });
+  const due = Date.now() + 3000;
+  const ready = env.deps.scheduler.events.next("run:ready", (e) => e.jobName === "p");
+  await putJob(env.deps, "ns", "p", { dueTime: new Date(due).toISOString(), target: { http: { url: `${ok.url}/p` } } });
+  await ready; // marked running a little before it is due
+  await pauseJob(env.deps, "ns", "p");
+  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 200));
+  await env.deps.scheduler.idle();
+  expect(ok.requests.filter((r) => r.path === "/p")).toHaveLength(0);
+  expect((await rows(env, "p"))[0].status).toBe("skipped");
+  await env.close();
+});
+
+test("stopping starts nothing more, and puts runs marked but not started back in the queue", { timeout: 15_000 }, async () => {
+  const env = await testEnv({ config: { scheduler: { ...fast, shutdownGrace: 1000 } }, start: true });
+  const due = Date.now() + 2000;
+  const ready = env.deps.scheduler.events.next("run:ready", (e) => e.jobName === "later");
+  await putJob(env.deps, "ns", "later", { dueTime: new Date(due).toISOString(), target: { http: { url: `${ok.url}/later` } } });
+  await ready; // marked running a little before it is due
+  await env.deps.scheduler.stop();
+  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 100));
+  expect(ok.requests.filter((r) => r.path === "/later")).toHaveLength(0);
+  expect((await rows(env, "later"))[0]).toMatchObject({ status: "queued", node_id: null });
+  await env.close();
+});
