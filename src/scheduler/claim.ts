@@ -172,15 +172,17 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
   return { claimed, jobs: rows.length };
 }
 
-/** Claims queued runs without a live owner (triggers, retries released by a stopped node, recovery). */
+/**
+ * Claims queued runs no node holds (triggers, far retries, runs released by a stopped node or whose holder's
+ * lease lapsed: recoverLost releases those).
+ */
 export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claimed[]> {
   const [rs] = await write(store, [
     {
       sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
-            WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND due_at <= ? AND (node_id IS NULL OR lease_until < ?)
-                         ORDER BY due_at LIMIT ?)
+            WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND node_id IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?)
             RETURNING *`,
-      args: [o.nodeId, o.leaseUntil, o.horizon, o.now, o.limit],
+      args: [o.nodeId, o.leaseUntil, o.horizon, o.limit],
     },
   ]);
   if (rs.rows.length === 0) return [];
@@ -222,10 +224,11 @@ export async function recoverLost(store: Store, now: number, defaultRetryTimes: 
             WHERE r.status = 'running' AND ${cond}`,
       args: [now, ...args],
     },
-    // Queued runs of a node that went away are released for anyone to claim.
+    // Queued runs whose holder's lease lapsed (or, at start and stop, this node's own) are released for
+    // any node to claim.
     mine
       ? { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND node_id = ?", args: [mine] }
-      : { sql: "SELECT 1", args: [] },
+      : { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND lease_until < ?", args: [now] },
   ]);
   return results[1].rowsAffected;
 }

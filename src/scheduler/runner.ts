@@ -211,10 +211,12 @@ export class Runner {
         {
           // started_at is the expected start; the finish records the actual one. `+status`: look each run
           // up by id, not through the index of every queued run. The fence: this node's claim still holds.
+          // A limit (overlap forbid) holds across nodes: fewer than that many runs of the job running anywhere.
           sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
                 WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
+                  AND (m.value->>3 IS NULL OR (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id) < m.value->>3)
                 RETURNING runs.id`,
-          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt, r.fence])), this.deps.config.nodeId],
+          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt, r.fence, clusterLimit(r)])), this.deps.config.nodeId],
         },
       ]);
     } catch (e) {
@@ -224,6 +226,27 @@ export class Runner {
       return;
     }
     const marked = new Set(rows.map((r) => Number(r.id)));
+    // Not marked because another node runs the job (overlap forbid): skipped, as on one node. (One not marked
+    // because it was deleted or taken over is untouched by this: gone, or its fence moved.)
+    const blocked = mark.filter((r) => !marked.has(r.id) && clusterLimit(r) !== null);
+    if (blocked.length) {
+      const at = this.deps.clock.now();
+      this.#track(
+        this.deps.writer
+          .submit([
+            {
+              sql: `UPDATE runs SET status = 'skipped', ended_at = ?, error = 'overlap: the job was still running on another node (policy forbid)',
+                      lease_until = NULL FROM json_each(?) AS b
+                    WHERE runs.id = b.value->>0 AND runs.fence = b.value->>1 AND +runs.status = 'queued' AND runs.node_id = ?`,
+              args: [at, JSON.stringify(blocked.map((r) => [r.id, r.fence])), this.deps.config.nodeId],
+            },
+          ])
+          .then(
+            () => undefined,
+            (e) => this.deps.log.error("could not record skipped runs", { error: errorText(e) }),
+          ),
+      );
+    }
     for (const run of mark) {
       // A run not marked was paused, replaced, deleted or taken over by another node meanwhile. One marked
       // after stop began is put back in the queue by stop (it is in the database as running, not here).
@@ -427,6 +450,11 @@ export class Runner {
       status,
     };
   }
+}
+
+/** The most runs of the job that may run at once across all nodes, checked when marking; null: no check. */
+function clusterLimit(run: Claimed): number | null {
+  return run.job.overlap === "forbid" && !run.catchUp ? (run.job.maxConcurrency ?? 1) : null;
 }
 
 /** How an aborted run ends, by the reason it was aborted for. */

@@ -53,4 +53,15 @@ export const migrations: EmbeddedMigration[] = [
       "CREATE INDEX `runs_queued_job` ON `runs` (`job_id`) WHERE status = 'queued';",
     ],
   },
+  {
+    tag: "0004_claim_indexes",
+    when: 1795245916447,
+    hash: "9ac828dbab0efe8e09812347838493f4ab9b980bb2d1463610a0e30f4d312be6",
+    statements: [
+      "DROP INDEX `runs_queued`;",
+      "\nCREATE INDEX `runs_unowned` ON `runs` (`due_at`) WHERE status = 'queued' AND node_id IS NULL;",
+      "\nCREATE INDEX `runs_queued_lease` ON `runs` (`lease_until`) WHERE status = 'queued';",
+      "\nCREATE INDEX `runs_running_job` ON `runs` (`job_id`) WHERE status = 'running';",
+    ],
+  },
 ];

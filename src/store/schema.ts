@@ -76,9 +76,12 @@ export const runs = sqliteTable(
   (t) => [
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),
     // Only runs in flight are in these: finished history (the bulk of the table) never weighs on claiming.
-    index("runs_queued").on(t.dueAt).where(sql`status = 'queued'`),
+    // Queued runs no node holds (triggers, far retries, released ones), by due time: what claiming walks.
+    index("runs_unowned").on(t.dueAt).where(sql`status = 'queued' AND node_id IS NULL`),
+    index("runs_queued_lease").on(t.leaseUntil).where(sql`status = 'queued'`),
     index("runs_queued_job").on(t.jobId).where(sql`status = 'queued'`),
     index("runs_running").on(t.leaseUntil).where(sql`status = 'running'`),
+    index("runs_running_job").on(t.jobId).where(sql`status = 'running'`),
   ],
 );
 
