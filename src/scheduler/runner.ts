@@ -6,10 +6,13 @@ import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Claimed } from "./claim.ts";
+import { markStatement, skipBlockedStatement } from "./marks.ts";
 import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
 import { MinHeap } from "./heap.ts";
+import { HostSlots } from "./hosts.ts";
+import { aborted, Cancelled, clusterLimit, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
 import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
@@ -19,8 +22,6 @@ interface Active {
   run: Claimed;
   controller: AbortController;
   executing: boolean;
-  /** Due, but its host is at its limit: waits in that host's queue. */
-  parked?: boolean;
 }
 
 export interface RunnerDeps {
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   hold: (runs: Claimed[]) => void;
   /** A run ended or was dropped: there is room for more. */
   settled: () => void;
+  /** Whether other nodes share the database (overlap forbid must then be checked in SQL, not only here). */
+  shared: () => boolean;
 }
 
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
@@ -45,9 +48,7 @@ export class Runner {
   #ready = new MinHeap<Active>((a, b) => a.run.dueAt < b.run.dueAt || (a.run.dueAt === b.run.dueAt && a.run.id < b.run.id));
   #activeByJob = new Map<number, Set<number>>();
   #waiting = new Map<number, Claimed[]>(); // overlap "queue": runs waiting for their job's earlier run
-  #hostBusy = new Map<string, number>();
-  #parked = new Map<string, Active[]>(); // due runs waiting for their host, oldest first
-  #parkedCount = 0;
+  #hosts = new HostSlots<Active>(() => this.deps.config.maxInFlightPerHost);
   #pending = new Set<Promise<void>>();
   #closed = false;
   #finisher: Finisher;
@@ -69,7 +70,7 @@ export class Runner {
 
   /** Runs waiting for their host's limit. */
   get parkedCount(): number {
-    return this.#parkedCount;
+    return this.#hosts.waiting;
   }
 
   /** Due time of the next ready run, if there is room to start it. */
@@ -125,12 +126,8 @@ export class Runner {
   /** Ends a run marked running that has not started, without starting it. */
   #stopUnstarted(a: Active, reason: Error) {
     a.controller.abort(reason);
-    if (a.parked) {
-      const q = this.#parked.get(a.run.job.host)!;
-      q.splice(q.indexOf(a), 1);
-      this.#unpark(a);
-      this.#track(this.#end(a, aborted(reason), null, null));
-    } else this.pump(); // pump takes an aborted ready run out and records its end
+    if (this.#hosts.remove(a.run.job.host, a)) this.#track(this.#end(a, aborted(reason), null, null));
+    else this.pump(); // pump takes an aborted ready run out and records its end
   }
 
   /** At stop: nothing more starts; runs executing go on. */
@@ -150,8 +147,7 @@ export class Runner {
       a.controller.abort(new Shutdown());
     }
     this.#ready.drain();
-    this.#parked.clear();
-    this.#parkedCount = 0;
+    this.#hosts.clear();
     this.#waiting.clear();
     return unstarted;
   }
@@ -205,20 +201,10 @@ export class Runner {
     }
     if (mark.length === 0) return;
     const now = this.deps.clock.now();
+    const shared = this.deps.shared();
     let rows;
     try {
-      [{ rows }] = await this.deps.writer.submit([
-        {
-          // started_at is the expected start; the finish records the actual one. `+status`: look each run
-          // up by id, not through the index of every queued run. The fence: this node's claim still holds.
-          // A limit (overlap forbid) holds across nodes: fewer than that many runs of the job running anywhere.
-          sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
-                WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
-                  AND (m.value->>3 IS NULL OR (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id) < m.value->>3)
-                RETURNING runs.id`,
-          args: [now, JSON.stringify(mark.map((r) => [r.id, r.dueAt, r.fence, clusterLimit(r)])), this.deps.config.nodeId],
-        },
-      ]);
+      [{ rows }] = await this.deps.writer.submit([markStatement(mark, now, this.deps.config.nodeId, shared)]);
     } catch (e) {
       // Not marked and no longer held: this node stops renewing their leases, so once those lapse the
       // runs are claimed again (by any node, this one included).
@@ -228,24 +214,11 @@ export class Runner {
     const marked = new Set(rows.map((r) => Number(r.id)));
     // Not marked because another node runs the job (overlap forbid): skipped, as on one node. (One not marked
     // because it was deleted or taken over is untouched by this: gone, or its fence moved.)
-    const blocked = mark.filter((r) => !marked.has(r.id) && clusterLimit(r) !== null);
+    const blocked = shared ? mark.filter((r) => !marked.has(r.id) && clusterLimit(r) !== null) : [];
     if (blocked.length) {
       const at = this.deps.clock.now();
-      this.#track(
-        this.deps.writer
-          .submit([
-            {
-              sql: `UPDATE runs SET status = 'skipped', ended_at = ?, error = 'overlap: the job was still running on another node (policy forbid)',
-                      lease_until = NULL FROM json_each(?) AS b
-                    WHERE runs.id = b.value->>0 AND runs.fence = b.value->>1 AND +runs.status = 'queued' AND runs.node_id = ?`,
-              args: [at, JSON.stringify(blocked.map((r) => [r.id, r.fence])), this.deps.config.nodeId],
-            },
-          ])
-          .then(
-            () => undefined,
-            (e) => this.deps.log.error("could not record skipped runs", { error: errorText(e) }),
-          ),
-      );
+      const recorded = this.deps.writer.submit([skipBlockedStatement(blocked, at, this.deps.config.nodeId)]);
+      this.#track(recorded.then(() => undefined, (e) => this.deps.log.error("could not record skipped runs", { error: errorText(e) })));
     }
     for (const run of mark) {
       // A run not marked was paused, replaced, deleted or taken over by another node meanwhile. One marked
@@ -266,12 +239,12 @@ export class Runner {
   #backlog(): boolean {
     if (this.#closed) return false;
     const top = this.#ready.peek();
-    return this.#parkedCount > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
+    return this.#hosts.waiting > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
 
   /**
    * Starts ready runs whose due time has come, while there is capacity. A run whose host is at its limit
-   * waits in that host's queue; the host's next free slot starts it (see #hostFreed).
+   * waits in that host's queue; the host's next free slot starts it.
    */
   pump(): void {
     if (this.#closed) return;
@@ -281,43 +254,16 @@ export class Runner {
       if (!top || (top.run.dueAt > now && !top.controller.signal.aborted)) break;
       this.#ready.pop();
       if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
-      else if ((this.#hostBusy.get(top.run.job.host) ?? 0) >= this.deps.config.maxInFlightPerHost) this.#park(top);
+      else if (this.#hosts.full(top.run.job.host)) this.#hosts.wait(top.run.job.host, top);
       else this.#execute(top);
     }
-  }
-
-  #park(a: Active) {
-    a.parked = true;
-    this.#parkedCount++;
-    const q = this.#parked.get(a.run.job.host);
-    if (q) q.push(a);
-    else this.#parked.set(a.run.job.host, [a]);
-  }
-
-  #unpark(a: Active) {
-    a.parked = false;
-    this.#parkedCount--;
-    const q = this.#parked.get(a.run.job.host);
-    if (q && q.length === 0) this.#parked.delete(a.run.job.host);
-  }
-
-  /** A run of `host` ended: its oldest waiting run goes next. */
-  #hostFreed(host: string) {
-    const n = (this.#hostBusy.get(host) ?? 1) - 1;
-    if (n > 0) this.#hostBusy.set(host, n);
-    else this.#hostBusy.delete(host);
-    const q = this.#parked.get(host);
-    if (!q || this.#closed || this.#executing >= this.deps.config.maxInFlight) return;
-    const next = q.shift()!;
-    this.#unpark(next);
-    this.#execute(next);
   }
 
   #execute(a: Active) {
     const { run, controller } = a;
     a.executing = true;
     this.#executing++;
-    this.#hostBusy.set(run.job.host, (this.#hostBusy.get(run.job.host) ?? 0) + 1);
+    this.#hosts.take(run.job.host);
     const startedAt = this.deps.clock.now();
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
@@ -340,7 +286,8 @@ export class Runner {
       .then((outcome) => {
         clearTimeout(timer);
         this.#executing--;
-        this.#hostFreed(run.job.host);
+        const next = this.#hosts.release(run.job.host); // the host's oldest waiting run goes next
+        if (next) this.#execute(next);
         // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
         // recorded meanwhile.
         this.#drop(a);
@@ -449,44 +396,5 @@ export class Runner {
       trigger: run.trigger,
       status,
     };
-  }
-}
-
-/** The most runs of the job that may run at once across all nodes, checked when marking; null: no check. */
-function clusterLimit(run: Claimed): number | null {
-  return run.job.overlap === "forbid" && !run.catchUp ? (run.job.maxConcurrency ?? 1) : null;
-}
-
-/** How an aborted run ends, by the reason it was aborted for. */
-function aborted(reason: unknown): { status: Final; error: string } {
-  if (reason instanceof TimedOut) return { status: "timed_out", error: `timed out after ${reason.ms} ms` };
-  if (reason instanceof Replaced) return { status: "killed", error: `replaced by run ${reason.by} (overlap replace)` };
-  if (reason instanceof Cancelled) return { status: "skipped", error: "the job was changed, paused or removed before this run started" };
-  return { status: "killed", error: "killed" };
-}
-
-class TimedOut extends Error {
-  constructor(readonly ms: number) {
-    super(`timed out after ${ms} ms`);
-  }
-}
-class Replaced extends Error {
-  constructor(readonly by: number) {
-    super(`replaced by run ${by}`);
-  }
-}
-class Killed extends Error {
-  constructor() {
-    super("killed");
-  }
-}
-class Cancelled extends Error {
-  constructor() {
-    super("cancelled");
-  }
-}
-class Shutdown extends Error {
-  constructor() {
-    super("node shutting down");
   }
 }

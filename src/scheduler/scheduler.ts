@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from "./clock.ts";
 import type { SchedulerControl } from "./control.ts";
 import { Emitter } from "./events.ts";
 import { MinHeap } from "./heap.ts";
+import { requeueStatement } from "./marks.ts";
 import { Runner } from "./runner.ts";
 import { GroupWriter } from "./writer.ts";
 
@@ -61,6 +62,7 @@ export class Scheduler implements SchedulerControl {
       events: this.events,
       hold: (runs) => this.#hold(runs),
       settled: () => void this.#dispatch(),
+      shared: () => this.#liveNodes > 1,
     });
   }
 
@@ -387,13 +389,7 @@ export class Scheduler implements SchedulerControl {
       try {
         // Runs marked running that never started go back to the queue; recoverLost with this node's id
         // then marks what is still running lost, queues its recovery attempts and releases held runs.
-        await write(this.deps.store, [
-          {
-            sql: `UPDATE runs SET status = 'queued', started_at = NULL, node_id = NULL, lease_until = NULL FROM json_each(?) AS u
-                  WHERE runs.id = u.value AND runs.node_id = ? AND +runs.status = 'running'`,
-            args: [JSON.stringify(unstarted), this.nodeId],
-          },
-        ]);
+        await write(this.deps.store, [requeueStatement(unstarted, this.nodeId)]);
         await recoverLost(this.deps.store, now, this.deps.config.defaultRetry.times, this.nodeId);
         await write(this.deps.store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [this.nodeId] }]);
       } catch (e) {

@@ -1,0 +1,39 @@
+// The statements that move a held run from queued to running (or, blocked by overlap forbid on another
+// node, to skipped), and back to queued at stop. Fenced: only where this node's claim still holds.
+import type { Stmt } from "../store/sql.ts";
+import type { Claimed } from "./claim.ts";
+import { clusterLimit } from "./outcomes.ts";
+
+/**
+ * Marks runs running. started_at is the expected start; the end records the actual one. `+status`: look
+ * each run up by id, not through the index of every queued run. With other nodes sharing the database
+ * (`shared`), overlap forbid holds across them: fewer than the limit of the job's runs running anywhere.
+ */
+export function markStatement(runs: Claimed[], now: number, nodeId: string, shared: boolean): Stmt {
+  return {
+    sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
+          WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
+            AND (m.value->>3 IS NULL OR (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id) < m.value->>3)
+          RETURNING runs.id`,
+    args: [now, JSON.stringify(runs.map((r) => [r.id, r.dueAt, r.fence, shared ? clusterLimit(r) : null])), nodeId],
+  };
+}
+
+/** Runs not marked because the job runs on another node (overlap forbid) end skipped, as on one node. */
+export function skipBlockedStatement(runs: Claimed[], at: number, nodeId: string): Stmt {
+  return {
+    sql: `UPDATE runs SET status = 'skipped', ended_at = ?, error = 'overlap: the job was still running on another node (policy forbid)',
+            lease_until = NULL FROM json_each(?) AS b
+          WHERE runs.id = b.value->>0 AND runs.fence = b.value->>1 AND +runs.status = 'queued' AND runs.node_id = ?`,
+    args: [at, JSON.stringify(runs.map((r) => [r.id, r.fence])), nodeId],
+  };
+}
+
+/** Runs marked running that never started go back to the queue, for any node (at stop). */
+export function requeueStatement(ids: number[], nodeId: string): Stmt {
+  return {
+    sql: `UPDATE runs SET status = 'queued', started_at = NULL, node_id = NULL, lease_until = NULL FROM json_each(?) AS u
+          WHERE runs.id = u.value AND runs.node_id = ? AND +runs.status = 'running'`,
+    args: [JSON.stringify(ids), nodeId],
+  };
+}
