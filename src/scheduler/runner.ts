@@ -39,6 +39,9 @@ export interface RunnerDeps {
   shared: () => boolean;
 }
 
+/** Runs of one job waiting for its earlier run (overlap queue) at most; later ones are skipped. */
+const MAX_WAITING_PER_JOB = 100;
+
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -193,6 +196,10 @@ export class Runner {
         case "queue":
         case "allow": {
           const q = this.#waiting.get(run.jobId) ?? [];
+          if (q.length >= MAX_WAITING_PER_JOB) {
+            this.#finishUnstarted(run, "skipped", `overlap: ${q.length} runs of the job already wait for their turn (policy ${run.job.overlap})`);
+            break;
+          }
           q.push(run);
           this.#waiting.set(run.jobId, q);
           break;
