@@ -76,16 +76,20 @@ export class Runner {
     return this.#hosts.waiting;
   }
 
-  /** Due time of the next ready run, if there is room to start it. */
+  /**
+   * When a timer should next start a ready run: the due time of the next one not yet due. A due one that
+   * pump left waiting waits for capacity, and the next run to end starts it: no timer.
+   */
   get nextStartAt(): number | null {
-    if (this.#closed || this.#executing >= this.deps.config.maxInFlight) return null;
-    return this.#ready.peek()?.run.dueAt ?? null;
+    if (this.#closed) return null;
+    const at = this.#ready.peek()?.run.dueAt;
+    return at !== undefined && at > this.deps.clock.now() ? at : null;
   }
 
   /** Whether anything is under way: a run, the record of its end, or a ready run whose time has come. */
   get busy(): boolean {
-    const next = this.nextStartAt;
-    return this.#pending.size > 0 || (next !== null && next <= this.deps.clock.now());
+    const top = this.#ready.peek();
+    return this.#pending.size > 0 || (!this.#closed && top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
 
   /** Ids of every run held here (ready, waiting for its host or its job's earlier run, or executing). */
