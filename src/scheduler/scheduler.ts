@@ -10,7 +10,7 @@ import { type Claimed, claimQueued, claimSlots, recoverLost } from "./claim.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { SchedulerControl } from "./control.ts";
 import { Emitter } from "./events.ts";
-import { MinHeap } from "./heap.ts";
+import { HeldRuns } from "./held.ts";
 import { requeueStatement } from "./marks.ts";
 import { Runner } from "./runner.ts";
 import { GroupWriter } from "./writer.ts";
@@ -29,8 +29,7 @@ const MARK_COST_MS = 0.015;
 
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
-  #heap = new MinHeap<Claimed>((a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.id < b.id));
-  #pendingByJob = new Map<number, Set<Claimed>>();
+  #held = new HeldRuns();
   #writer: GroupWriter;
   #runner: Runner;
   #dispatchTimer: TimerHandle | null = null;
@@ -44,7 +43,6 @@ export class Scheduler implements SchedulerControl {
   #lastRecover = -Infinity;
   #capped = false;
   #liveNodes = 1;
-  #held = new Map<number, Claimed>(); // runs in the heap, by id
   #wakeQueued = false;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -96,14 +94,7 @@ export class Scheduler implements SchedulerControl {
   jobChanged(jobId: number, nextFireAt: number | null, dropped = true): void {
     if (dropped) {
       // The verb deleted the job's queued runs: forget those held here, and don't start its marked ones.
-      const pending = this.#pendingByJob.get(jobId);
-      if (pending) {
-        for (const run of pending) {
-          run.cancelled = true;
-          this.#held.delete(run.id);
-        }
-      }
-      this.#pendingByJob.delete(jobId);
+      this.#held.dropJob(jobId);
       this.#runner.cancelJob(jobId);
     }
     // A job due beyond the lookahead is found by a later poll: waking for it would cost a claim cycle per
@@ -172,7 +163,7 @@ export class Scheduler implements SchedulerControl {
     let claimed = 0;
     this.#capped = false;
     for (;;) {
-      if (this.#heap.size >= this.#cap || !this.running) {
+      if (this.#held.size >= this.#cap || !this.running) {
         this.#capped = true;
         break;
       }
@@ -182,7 +173,7 @@ export class Scheduler implements SchedulerControl {
       if (jobs === 0) break;
     }
     while (this.running) {
-      if (this.#heap.size >= this.#cap) {
+      if (this.#held.size >= this.#cap) {
         this.#capped = true;
         break;
       }
@@ -203,7 +194,7 @@ export class Scheduler implements SchedulerControl {
    */
   async #renew(now: number) {
     this.#lastRenew = now;
-    const ids = [...this.#held.keys(), ...this.#runner.ids()];
+    const ids = [...this.#held.ids(), ...this.#runner.ids()];
     const [, , live] = await this.#writer.submit([
       {
         sql: "UPDATE runs SET lease_until = ? FROM json_each(?) AS h WHERE runs.id = h.value AND runs.node_id = ?",
@@ -217,28 +208,7 @@ export class Scheduler implements SchedulerControl {
 
   /** Takes claimed runs into the timer heap. */
   #hold(runs: Claimed[]) {
-    // A run claimed again while still held here (its lease lapsed during an outage) keeps one copy, with
-    // the new fence; one the runner holds is left to it.
-    runs = runs.filter((run) => {
-      const held = this.#held.get(run.id);
-      if (held) held.fence = run.fence;
-      return !held && !this.#runner.has(run.id);
-    });
-    for (const run of runs) {
-      this.#heap.push(run);
-      this.#held.set(run.id, run);
-      let set = this.#pendingByJob.get(run.jobId);
-      if (!set) this.#pendingByJob.set(run.jobId, (set = new Set()));
-      set.add(run);
-    }
-    if (runs.length) this.#armDispatch();
-  }
-
-  /** A run leaves the heap (to the runner). */
-  #unhold(run: Claimed) {
-    this.#held.delete(run.id);
-    const pending = this.#pendingByJob.get(run.jobId);
-    if (pending?.delete(run) && pending.size === 0) this.#pendingByJob.delete(run.jobId);
+    if (this.#held.add(runs, (id) => this.#runner.has(id)) > 0) this.#armDispatch();
   }
 
   /**
@@ -251,7 +221,7 @@ export class Scheduler implements SchedulerControl {
   }
 
   get #lead(): number {
-    return MARK_LEAD_MS + this.#heap.size * MARK_COST_MS;
+    return MARK_LEAD_MS + this.#held.size * MARK_COST_MS;
   }
 
   #armPoll() {
@@ -270,7 +240,7 @@ export class Scheduler implements SchedulerControl {
   #armDispatch() {
     if (!this.running) return;
     let at = Number.POSITIVE_INFINITY;
-    const top = this.#heap.peek();
+    const top = this.#held.peek();
     if (top && (top.dueAt > this.deps.clock.now() || this.#runner.readyCount < this.deps.config.maxInFlight)) at = top.dueAt - this.#lead;
     const start = this.#runner.nextStartAt;
     if (start !== null) at = Math.min(at, start);
@@ -307,19 +277,17 @@ export class Scheduler implements SchedulerControl {
           const lead = this.#lead;
           const batch: Claimed[] = [];
           while (batch.length < 512) {
-            const top = this.#heap.peek();
+            const top = this.#held.peek();
             if (!top || top.dueAt > now + lead) break;
             // Runs already due wait in the heap, not marked, while a full ready queue is ahead of them (or
             // very many wait for their hosts).
             const max = this.deps.config.maxInFlight;
             if (top.dueAt <= now && (this.#runner.readyCount + batch.length >= max || this.#runner.parkedCount >= 4 * max)) break;
-            this.#heap.pop();
-            if (top.cancelled) continue;
-            this.#unhold(top);
-            batch.push(top);
+            const run = this.#held.take();
+            if (run) batch.push(run);
           }
           // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
-          if (this.#capped && this.#heap.size < this.#cap / 2) {
+          if (this.#capped && this.#held.size < this.#cap / 2) {
             this.#capped = false;
             this.wake();
           }
@@ -351,7 +319,7 @@ export class Scheduler implements SchedulerControl {
   }
 
   get stats() {
-    return { held: this.#heap.size, inFlight: this.#runner.inFlight };
+    return { held: this.#held.size, inFlight: this.#runner.inFlight };
   }
 
   // --- stopping ---------------------------------------------------------------------------------
@@ -382,7 +350,6 @@ export class Scheduler implements SchedulerControl {
       clearTimeout(timer);
       clearInterval(renew);
       const unstarted = this.#runner.close();
-      this.#heap.drain();
       this.#held.clear();
       await this.#writer.flushed();
       const now = this.deps.clock.now();

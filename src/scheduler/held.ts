@@ -1,0 +1,69 @@
+// The runs this node has claimed and holds until they are handed to the runner: a min-heap by due time,
+// indexed by id (lease renewal, one copy per run) and by job (a changed job's runs are dropped).
+import type { Claimed } from "./claim.ts";
+import { MinHeap } from "./heap.ts";
+
+export class HeldRuns {
+  #heap = new MinHeap<Claimed>((a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.id < b.id));
+  #byId = new Map<number, Claimed>();
+  #byJob = new Map<number, Set<Claimed>>();
+
+  /** Entries in the heap (dropped ones included until they reach the top). */
+  get size(): number {
+    return this.#heap.size;
+  }
+
+  /** The earliest entry; it may have been dropped (`cancelled`). */
+  peek(): Claimed | undefined {
+    return this.#heap.peek();
+  }
+
+  ids(): number[] {
+    return [...this.#byId.keys()];
+  }
+
+  /**
+   * Holds claimed runs. A run claimed again while still held (its lease lapsed during an outage) keeps one
+   * copy, with the new fence; one held `elsewhere` (the runner) is left there. Returns how many were added.
+   */
+  add(runs: Claimed[], elsewhere: (id: number) => boolean): number {
+    let added = 0;
+    for (const run of runs) {
+      const held = this.#byId.get(run.id);
+      if (held) held.fence = run.fence;
+      if (held || elsewhere(run.id)) continue;
+      this.#heap.push(run);
+      this.#byId.set(run.id, run);
+      let set = this.#byJob.get(run.jobId);
+      if (!set) this.#byJob.set(run.jobId, (set = new Set()));
+      set.add(run);
+      added++;
+    }
+    return added;
+  }
+
+  /** Takes the earliest entry out; undefined for one that was dropped. */
+  take(): Claimed | undefined {
+    const run = this.#heap.pop();
+    if (!run || run.cancelled) return undefined;
+    this.#byId.delete(run.id);
+    const set = this.#byJob.get(run.jobId);
+    if (set?.delete(run) && set.size === 0) this.#byJob.delete(run.jobId);
+    return run;
+  }
+
+  /** Drops a job's runs (the verb deleted their rows); they leave the heap when they reach its top. */
+  dropJob(jobId: number): void {
+    for (const run of this.#byJob.get(jobId) ?? []) {
+      run.cancelled = true;
+      this.#byId.delete(run.id);
+    }
+    this.#byJob.delete(jobId);
+  }
+
+  clear(): void {
+    this.#heap.drain();
+    this.#byId.clear();
+    this.#byJob.clear();
+  }
+}
