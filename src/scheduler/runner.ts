@@ -12,6 +12,7 @@ import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
 import { MinHeap } from "./heap.ts";
 import { HostSlots } from "./hosts.ts";
+import { JobQueues, MAX_WAITING } from "./waiting.ts";
 import { aborted, Cancelled, clusterLimit, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
 import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
@@ -39,9 +40,6 @@ export interface RunnerDeps {
   shared: () => boolean;
 }
 
-/** Runs of one job waiting for its earlier run (overlap queue) at most; later ones are skipped. */
-const MAX_WAITING_PER_JOB = 100;
-
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -50,7 +48,7 @@ export class Runner {
   #executing = 0;
   #ready = new MinHeap<Active>((a, b) => a.run.dueAt < b.run.dueAt || (a.run.dueAt === b.run.dueAt && a.run.id < b.run.id));
   #activeByJob = new Map<number, Set<number>>();
-  #waiting = new Map<number, Claimed[]>(); // overlap "queue": runs waiting for their job's earlier run
+  #waiting = new JobQueues();
   #hosts = new HostSlots<Active>(() => this.deps.config.maxInFlightPerHost);
   #pending = new Set<Promise<void>>();
   #closed = false;
@@ -95,13 +93,13 @@ export class Runner {
   /** Ids of every run held here (ready, waiting for its host or its job's earlier run, or executing). */
   ids(): number[] {
     const ids = [...this.#active.keys()];
-    for (const q of this.#waiting.values()) for (const r of q) if (!r.cancelled) ids.push(r.id);
+    ids.push(...this.#waiting.ids());
     return ids;
   }
 
   /** Whether a run is held here. */
   has(runId: number): boolean {
-    return this.#active.has(runId) || [...this.#waiting.values()].some((q) => q.some((r) => r.id === runId));
+    return this.#active.has(runId) || this.#waiting.has(runId);
   }
 
   /** Resolves when every run started so far has ended and been recorded. */
@@ -114,7 +112,7 @@ export class Runner {
    * were deleted), and those marked running but not started end `skipped` instead of starting.
    */
   cancelJob(jobId: number): void {
-    this.#waiting.delete(jobId);
+    this.#waiting.drop(jobId);
     for (const id of this.#activeByJob.get(jobId) ?? []) {
       const a = this.#active.get(id);
       if (a && !a.executing) this.#stopUnstarted(a, new Cancelled());
@@ -199,13 +197,9 @@ export class Runner {
         }
         case "queue":
         case "allow": {
-          const q = this.#waiting.get(run.jobId) ?? [];
-          if (q.length >= MAX_WAITING_PER_JOB) {
-            this.#finishUnstarted(run, "skipped", `overlap: ${q.length} runs of the job already wait for their turn (policy ${run.job.overlap})`);
-            break;
+          if (!this.#waiting.push(run)) {
+            this.#finishUnstarted(run, "skipped", `overlap: ${MAX_WAITING} runs of the job already wait for their turn (policy ${run.job.overlap})`);
           }
-          q.push(run);
-          this.#waiting.set(run.jobId, q);
           break;
         }
       }
@@ -369,11 +363,8 @@ export class Runner {
   }
 
   #releaseWaiting(jobId: number) {
-    const q = this.#waiting.get(jobId);
-    if (!q || q.length === 0) return;
-    const next = q.shift()!;
-    if (q.length === 0) this.#waiting.delete(jobId);
-    if (!next.cancelled) this.#track(this.prepare([next]));
+    const next = this.#waiting.shift(jobId);
+    if (next && !next.cancelled) this.#track(this.prepare([next]));
   }
 
   /** Ends a run that never started (skipped or replaced by the overlap policy), while still queued. */
