@@ -43,8 +43,10 @@ async function serveCommand(cfg: Config, log: Logger) {
   const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION });
   const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, version: VERSION };
   const app = createApp(deps);
-  await scheduler.start();
+  // Listen first: a second process on the same host and port (so the same default node id) fails here,
+  // before its scheduler could take the first one's runs for its own.
   const server = serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody }, app.fetch);
+  await scheduler.start();
   log.info("tock serving", { url: `http://${cfg.server.host}:${server.port}`, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
 
   let stopping: Promise<void> | null = null;

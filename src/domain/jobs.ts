@@ -148,8 +148,9 @@ export async function resumeJob(deps: DomainDeps, ns: string, name: string): Pro
   const next = fired === 0 ? firstFire(plan, now) : nextFire(plan, now, fired);
   const rs = await write(deps.store, [
     {
-      sql: "UPDATE jobs SET enabled = 1, next_fire_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING *",
-      args: [next, now, row.id, row.version],
+      // updated_at stamps the definition (a retry is queued only while it is unchanged): resuming keeps it.
+      sql: "UPDATE jobs SET enabled = 1, next_fire_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+      args: [next, row.id, row.version],
     },
   ]);
   if (rs[0].rows.length === 0) throw conflict(`job ${ns}/${name} changed concurrently; retry`);

@@ -2,20 +2,21 @@
 // node, to skipped), and back to queued at stop. Fenced: only where this node's claim still holds.
 import type { Stmt } from "../store/sql.ts";
 import type { Claimed } from "./claim.ts";
-import { clusterLimit } from "./outcomes.ts";
 
 /**
  * Marks runs running. started_at is the expected start; the end records the actual one. `+status`: look
- * each run up by id, not through the index of every queued run. With other nodes sharing the database
- * (`shared`), overlap forbid holds across them: fewer than the limit of the job's runs running anywhere.
+ * each run up by id, not through the index of every queued run. `rooms[i]`, when not null, is how many more
+ * runs of run i's job may run beyond this node's (overlap forbid across nodes): other nodes' running runs
+ * of the job must be fewer.
  */
-export function markStatement(runs: Claimed[], now: number, nodeId: string, shared: boolean): Stmt {
+export function markStatement(runs: Claimed[], now: number, nodeId: string, rooms: (number | null)[]): Stmt {
   return {
     sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
           WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
-            AND (m.value->>3 IS NULL OR (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id) < m.value->>3)
+            AND (m.value->>3 IS NULL OR
+                 (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id AND o.node_id != runs.node_id) < m.value->>3)
           RETURNING runs.id`,
-    args: [now, JSON.stringify(runs.map((r) => [r.id, r.dueAt, r.fence, shared ? clusterLimit(r) : null])), nodeId],
+    args: [now, JSON.stringify(runs.map((r, i) => [r.id, r.dueAt, r.fence, rooms[i]])), nodeId],
   };
 }
 

@@ -52,6 +52,7 @@ export class Runner {
   #hosts = new HostSlots<Active>(() => this.deps.config.maxInFlightPerHost);
   #pending = new Set<Promise<void>>();
   #closed = false;
+  #markedAfterClose: number[] = [];
   #finisher: Finisher;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -131,8 +132,9 @@ export class Runner {
   /** Ends a run marked running that has not started, without starting it. */
   #stopUnstarted(a: Active, reason: Error) {
     a.controller.abort(reason);
-    if (this.#hosts.remove(a.run.job.host, a)) this.#track(this.#end(a, aborted(reason), null, null));
-    else this.pump(); // pump takes an aborted ready run out and records its end
+    this.#hosts.remove(a.run.job.host, a);
+    // Ended now, whatever the capacity: pump skips it when it reaches the top of the ready queue.
+    this.#track(this.#end(a, aborted(reason), null, null));
   }
 
   /** At stop: nothing more starts; runs executing go on. */
@@ -146,7 +148,7 @@ export class Runner {
    */
   close(): number[] {
     this.#closed = true;
-    const unstarted: number[] = [];
+    const unstarted: number[] = this.#markedAfterClose.splice(0);
     for (const a of this.#active.values()) {
       if (!a.executing) unstarted.push(a.run.id);
       a.controller.abort(new Shutdown());
@@ -158,7 +160,13 @@ export class Runner {
   }
 
   /** Applies the overlap policy and marks the runs running in one fenced write; they start via `pump`. */
-  async prepare(batch: Claimed[]): Promise<void> {
+  prepare(batch: Claimed[]): Promise<void> {
+    const p = this.#prepare(batch);
+    this.#track(p); // stop waits for a mark in progress
+    return p;
+  }
+
+  async #prepare(batch: Claimed[]): Promise<void> {
     if (this.#closed) return;
     const mark: Claimed[] = [];
     const adding = new Map<number, Claimed[]>(); // job id -> runs of this batch marked
@@ -181,23 +189,23 @@ export class Runner {
           this.#finishUnstarted(run, "skipped", "overlap: the job's previous run was still running (policy forbid)");
           break;
         case "replace": {
-          const oldest = active ? [...active][0] : undefined;
-          if (oldest !== undefined) {
-            const a = this.#active.get(oldest)!;
-            if (a.executing) a.controller.abort(new Replaced(run.id));
-            else this.#stopUnstarted(a, new Replaced(run.id));
-          } else {
+          if (batchmates.length > 0) {
             // The run it replaces is in this same batch: that one never starts.
             const first = batchmates.shift()!;
             mark.splice(mark.indexOf(first), 1);
             this.#finishUnstarted(first, "killed", `replaced by run ${run.id} (overlap replace)`);
+          } else {
+            const oldest = [...(active ?? [])].map((id) => this.#active.get(id)!).find((a) => !a.controller.signal.aborted);
+            if (oldest?.executing) oldest.controller.abort(new Replaced(run.id));
+            else if (oldest) this.#stopUnstarted(oldest, new Replaced(run.id));
           }
           add(run);
           break;
         }
         case "queue":
         case "allow": {
-          if (!this.#waiting.push(run)) {
+          // Catch-up runs of misfire `all` are bounded by misfire_all_cap instead.
+          if (!this.#waiting.push(run, run.catchUp === true)) {
             this.#finishUnstarted(run, "skipped", `overlap: ${MAX_WAITING} runs of the job already wait for their turn (policy ${run.job.overlap})`);
           }
           break;
@@ -209,7 +217,14 @@ export class Runner {
     const shared = this.deps.shared();
     let rows;
     try {
-      [{ rows }] = await this.deps.writer.submit([markStatement(mark, now, this.deps.config.nodeId, shared)]);
+      const room = (run: Claimed, i: number) => {
+        const limit = clusterLimit(run);
+        if (!shared || limit === null) return null;
+        // Runs of the job this node holds, and those of this batch ahead of it, count against the limit.
+        const earlier = mark.slice(0, i).filter((r) => r.jobId === run.jobId).length;
+        return limit - ((this.#activeByJob.get(run.jobId)?.size ?? 0) + earlier);
+      };
+      [{ rows }] = await this.deps.writer.submit([markStatement(mark, now, this.deps.config.nodeId, mark.map(room))]);
     } catch (e) {
       // Not marked and no longer held: this node stops renewing their leases, so once those lapse the
       // runs are claimed again (by any node, this one included).
@@ -227,8 +242,12 @@ export class Runner {
     }
     for (const run of mark) {
       // A run not marked was paused, replaced, deleted or taken over by another node meanwhile. One marked
-      // after stop began is put back in the queue by stop (it is in the database as running, not here).
-      if (!marked.has(run.id) || run.cancelled || this.#closed) continue;
+      // after stop began does not start: stop puts it back in the queue.
+      if (!marked.has(run.id) || run.cancelled) continue;
+      if (this.#closed) {
+        this.#markedAfterClose.push(run.id);
+        continue;
+      }
       const a: Active = { run, controller: new AbortController(), executing: false };
       this.#active.set(run.id, a);
       let set = this.#activeByJob.get(run.jobId);
@@ -258,6 +277,7 @@ export class Runner {
       const top = this.#ready.peek();
       if (!top || (top.run.dueAt > now && !top.controller.signal.aborted)) break;
       this.#ready.pop();
+      if (!this.#active.has(top.run.id)) continue; // ended before it started (killed, cancelled)
       if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
       else if (this.#hosts.full(top.run.job.host)) this.#hosts.wait(top.run.job.host, top);
       else this.#execute(top);
@@ -292,7 +312,7 @@ export class Runner {
         clearTimeout(timer);
         this.#executing--;
         const next = this.#hosts.release(run.job.host); // the host's oldest waiting run goes next
-        if (next) this.#execute(next);
+        if (next && !this.#closed) this.#execute(next); // at stop it stays unstarted, and is requeued
         // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
         // recorded meanwhile.
         this.#drop(a);

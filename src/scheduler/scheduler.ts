@@ -5,7 +5,7 @@ import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { write } from "../store/sql.ts";
+import { read, write } from "../store/sql.ts";
 import { type Claimed, claimQueued, claimSlots, recoverLost } from "./claim.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { SchedulerControl } from "./control.ts";
@@ -160,6 +160,9 @@ export class Scheduler implements SchedulerControl {
       this.#lastRecover = now;
       await recoverLost(this.deps.store, now, c.defaultRetry.times);
     }
+    // Whether other nodes share the database decides the cross-node overlap check: known within a poll.
+    const [live] = await read(this.deps.store, { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [now - c.lease] });
+    this.#liveNodes = Math.max(1, Number(live.n));
     let claimed = 0;
     this.#capped = false;
     for (;;) {
@@ -241,7 +244,9 @@ export class Scheduler implements SchedulerControl {
     if (!this.running) return;
     let at = Number.POSITIVE_INFINITY;
     const top = this.#held.peek();
-    if (top && (top.dueAt > this.deps.clock.now() || this.#runner.readyCount < this.deps.config.maxInFlight)) at = top.dueAt - this.#lead;
+    const max = this.deps.config.maxInFlight;
+    const room = this.#runner.readyCount < max && this.#runner.parkedCount < 4 * max; // as #dispatch decides
+    if (top && (top.dueAt > this.deps.clock.now() || room)) at = top.dueAt - this.#lead;
     const start = this.#runner.nextStartAt;
     if (start !== null) at = Math.min(at, start);
     if (at === Number.POSITIVE_INFINITY) return;
@@ -336,8 +341,8 @@ export class Scheduler implements SchedulerControl {
       if (this.#pollTimer) this.deps.clock.clearTimer(this.#pollTimer);
       if (this.#dispatchTimer) this.deps.clock.clearTimer(this.#dispatchTimer);
       if (!wasStarted) return;
-      if (this.#ticking) await this.#ticking.catch(() => {});
       this.#runner.stopStarting();
+      if (this.#ticking) await this.#ticking.catch(() => {});
       // Runs finishing within the grace keep their leases, so no other node recovers them meanwhile.
       const renew = setInterval(() => void this.#renew(this.deps.clock.now()).catch(() => {}), Math.max(50, this.deps.config.lease / 3));
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -7,11 +7,11 @@ export const MAX_WAITING = 100;
 export class JobQueues {
   #queues = new Map<number, Claimed[]>();
 
-  /** Queues a run behind its job's earlier ones; false when MAX_WAITING already wait. */
-  push(run: Claimed): boolean {
+  /** Queues a run behind its job's earlier ones; false when MAX_WAITING already wait (unless `always`). */
+  push(run: Claimed, always = false): boolean {
     const q = this.#queues.get(run.jobId);
     if (!q) this.#queues.set(run.jobId, [run]);
-    else if (q.length >= MAX_WAITING) return false;
+    else if (q.length >= MAX_WAITING && !always) return false;
     else q.push(run);
     return true;
   }
