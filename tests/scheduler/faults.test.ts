@@ -112,3 +112,17 @@ test("stopping starts nothing more, and puts runs marked but not started back in
   expect((await rows(env, "later"))[0]).toMatchObject({ status: "queued", node_id: null });
   await env.close();
 });
+
+test("resuming a job keeps the retries of a run in flight", async () => {
+  failing = true;
+  const env = await testEnv({ config: { scheduler: fast }, start: true });
+  await putJob(env.deps, "ns", "rr", { retry: { times: 1, interval: "100ms", backoff: "fixed" }, target: { http: { url: `${flaky.url}/slow` } } });
+  await pauseJob(env.deps, "ns", "rr");
+  const started = env.deps.scheduler.events.next("run:started", (e) => e.jobName === "rr");
+  await triggerJob(env.deps, "ns", "rr");
+  await started;
+  await resumeJob(env.deps, "ns", "rr"); // while the run is in flight; it then fails
+  await waitUntil(async () => (await rows(env, "rr")).length === 2, "the retry row", 5000);
+  expect((await rows(env, "rr")).map((r) => r.trigger)).toEqual(["manual", "retry"]);
+  await env.close();
+});
