@@ -179,7 +179,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
   // job's own next slot is not free either, though no run holds it yet.
-  let at = Number(row.next_fire_at) === now ? now + 1 : now;
+  let at = now;
   for (let i = 0; i < 1000; i++, at++) {
     if (Number(row.next_fire_at) === at) continue;
     const rs = await write(deps.store, [

@@ -42,7 +42,7 @@ export interface Claimed {
   catchUp?: boolean;
 }
 
-export const RUN_INSERT_COLUMNS =
+const RUN_INSERT_COLUMNS =
   "job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error";
 
 function hostOf(kind: string, target: { url?: string; addr?: string } | null): string {
@@ -71,7 +71,7 @@ export function jobExec(r: Row): JobExec {
   };
 }
 
-export function claimedFrom(r: Row, job: JobExec): Claimed {
+function claimedFrom(r: Row, job: JobExec): Claimed {
   return {
     id: Number(r.id),
     jobId: Number(r.job_id),

@@ -30,6 +30,14 @@ export function skipBlockedStatement(runs: Claimed[], at: number, nodeId: string
   };
 }
 
+/** Ends a queued run that will not start (skipped or replaced by the overlap policy). */
+export function endUnstartedStatement(run: Claimed, status: "skipped" | "killed", at: number, error: string): Stmt {
+  return {
+    sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND +status = 'queued'",
+    args: [status, at, error, run.id, run.fence],
+  };
+}
+
 /** Runs marked running that never started go back to the queue, for any node (at stop). */
 export function requeueStatement(ids: number[], nodeId: string): Stmt {
   return {

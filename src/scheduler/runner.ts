@@ -6,7 +6,7 @@ import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Claimed } from "./claim.ts";
-import { markStatement, skipBlockedStatement } from "./marks.ts";
+import { endUnstartedStatement, markStatement, skipBlockedStatement } from "./marks.ts";
 import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
@@ -217,11 +217,13 @@ export class Runner {
     const shared = this.deps.shared();
     let rows;
     try {
-      const room = (run: Claimed, i: number) => {
+      // Runs of the job this node holds, and those of this batch ahead of it, count against the limit.
+      const ahead = new Map<number, number>();
+      const room = (run: Claimed) => {
         const limit = clusterLimit(run);
         if (!shared || limit === null) return null;
-        // Runs of the job this node holds, and those of this batch ahead of it, count against the limit.
-        const earlier = mark.slice(0, i).filter((r) => r.jobId === run.jobId).length;
+        const earlier = ahead.get(run.jobId) ?? 0;
+        ahead.set(run.jobId, earlier + 1);
         return limit - ((this.#activeByJob.get(run.jobId)?.size ?? 0) + earlier);
       };
       [{ rows }] = await this.deps.writer.submit([markStatement(mark, now, this.deps.config.nodeId, mark.map(room))]);
@@ -275,11 +277,10 @@ export class Runner {
     const now = this.deps.clock.now();
     while (this.#executing < this.deps.config.maxInFlight) {
       const top = this.#ready.peek();
-      if (!top || (top.run.dueAt > now && !top.controller.signal.aborted)) break;
+      if (!top || top.run.dueAt > now) break;
       this.#ready.pop();
       if (!this.#active.has(top.run.id)) continue; // ended before it started (killed, cancelled)
-      if (top.controller.signal.aborted) this.#track(this.#end(top, aborted(top.controller.signal.reason), null, null));
-      else if (this.#hosts.full(top.run.job.host)) this.#hosts.wait(top.run.job.host, top);
+      if (this.#hosts.full(top.run.job.host)) this.#hosts.wait(top.run.job.host, top);
       else this.#execute(top);
     }
   }
@@ -384,7 +385,7 @@ export class Runner {
 
   #releaseWaiting(jobId: number) {
     const next = this.#waiting.shift(jobId);
-    if (next && !next.cancelled) this.#track(this.prepare([next]));
+    if (next && !next.cancelled) void this.prepare([next]); // prepare tracks itself
   }
 
   /** Ends a run that never started (skipped or replaced by the overlap policy), while still queued. */
@@ -392,12 +393,7 @@ export class Runner {
     const now = this.deps.clock.now();
     this.#track(
       this.deps.writer
-        .submit([
-          {
-            sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND +status = 'queued'",
-            args: [status, now, error, run.id, run.fence],
-          },
-        ])
+        .submit([endUnstartedStatement(run, status, now, error)])
         .then(
           () => {
             if (this.deps.events.has("run:finished")) this.deps.events.emit("run:finished", this.#event(run, status));

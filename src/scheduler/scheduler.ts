@@ -26,7 +26,6 @@ export type SchedulerConfig = Config["scheduler"];
 export const MARK_LEAD_MS = 20;
 const MARK_COST_MS = 0.015;
 
-
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
   #held = new HeldRuns();
@@ -191,22 +190,20 @@ export class Scheduler implements SchedulerControl {
   }
 
   /**
-   * Renews the leases of exactly the runs this node holds (in the heap or the runner), its heartbeat, and
-   * counts the live nodes sharing the database. A run this node lost track of (a write that failed) is not
-   * renewed: its lease lapses and it is claimed or recovered again.
+   * Renews the leases of exactly the runs this node holds (in the heap or the runner), and its heartbeat.
+   * A run this node lost track of (a write that failed) is not renewed: its lease lapses and it is claimed
+   * or recovered again.
    */
   async #renew(now: number) {
     this.#lastRenew = now;
     const ids = [...this.#held.ids(), ...this.#runner.ids()];
-    const [, , live] = await this.#writer.submit([
+    await this.#writer.submit([
       {
         sql: "UPDATE runs SET lease_until = ? FROM json_each(?) AS h WHERE runs.id = h.value AND runs.node_id = ?",
         args: [now + this.deps.config.lease, JSON.stringify(ids), this.nodeId],
       },
       { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, this.nodeId] },
-      { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [now - this.deps.config.lease] },
     ]);
-    this.#liveNodes = Math.max(1, Number(live.rows[0].n));
   }
 
   /** Takes claimed runs into the timer heap. */
@@ -227,6 +224,15 @@ export class Scheduler implements SchedulerControl {
     return MARK_LEAD_MS + this.#held.size * MARK_COST_MS;
   }
 
+  /**
+   * Whether runs already due may be marked (besides `adding` being marked now): they wait in the heap,
+   * unmarked, while a full ready queue is ahead of them or very many runs wait for their hosts.
+   */
+  #roomForDue(adding: number): boolean {
+    const max = this.deps.config.maxInFlight;
+    return this.#runner.readyCount + adding < max && this.#runner.parkedCount < 4 * max;
+  }
+
   #armPoll() {
     if (!this.running) return;
     if (this.#pollTimer) this.deps.clock.clearTimer(this.#pollTimer);
@@ -244,9 +250,7 @@ export class Scheduler implements SchedulerControl {
     if (!this.running) return;
     let at = Number.POSITIVE_INFINITY;
     const top = this.#held.peek();
-    const max = this.deps.config.maxInFlight;
-    const room = this.#runner.readyCount < max && this.#runner.parkedCount < 4 * max; // as #dispatch decides
-    if (top && (top.dueAt > this.deps.clock.now() || room)) at = top.dueAt - this.#lead;
+    if (top && (top.dueAt > this.deps.clock.now() || this.#roomForDue(0))) at = top.dueAt - this.#lead;
     const start = this.#runner.nextStartAt;
     if (start !== null) at = Math.min(at, start);
     if (at === Number.POSITIVE_INFINITY) return;
@@ -284,10 +288,7 @@ export class Scheduler implements SchedulerControl {
           while (batch.length < 512) {
             const top = this.#held.peek();
             if (!top || top.dueAt > now + lead) break;
-            // Runs already due wait in the heap, not marked, while a full ready queue is ahead of them (or
-            // very many wait for their hosts).
-            const max = this.deps.config.maxInFlight;
-            if (top.dueAt <= now && (this.#runner.readyCount + batch.length >= max || this.#runner.parkedCount >= 4 * max)) break;
+            if (top.dueAt <= now && !this.#roomForDue(batch.length)) break;
             const run = this.#held.take();
             if (run) batch.push(run);
           }
