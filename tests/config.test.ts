@@ -53,7 +53,24 @@ const DEFAULTS: Config = {
   executors: {
     http: { userAgent: "tock", maxResponseBytes: 65536 },
     tcp: { maxResponseBytes: 65536, connectTimeout: 5000 },
+    process: {
+      enabled: false,
+      allowedCommands: [],
+      passEnv: ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"],
+      allowInheritEnv: false,
+      shell: ["/bin/sh", "-c"],
+      workingDir: undefined,
+      killGrace: 5000,
+      maxLogBytes: 1024 * 1024,
+      tailLines: 20,
+    },
+    script: {
+      interpreters: { shell: ["/bin/sh"], bash: ["/bin/bash"], python: ["python3"], node: ["node"], typescript: ["@runtime"], javascript: ["@runtime"] },
+      tempDir: undefined,
+    },
+    container: { cli: undefined, runArgs: [] },
   },
+  history: { keepPerJob: 1000, maxAge: 30 * 86_400_000, pruneInterval: 60_000, pruneBatch: 500 },
   log: { level: "info", format: "json" },
 };
 
@@ -116,6 +133,31 @@ max_response_bytes = "1KiB"
 max_response_bytes = 128
 connect_timeout = "500ms"
 
+[executors.process]
+enabled = true
+allowed_commands = ["/usr/bin/backup"]
+pass_env = ["PATH"]
+allow_inherit_env = true
+shell = "/bin/bash"
+working_dir = "/srv"
+kill_grace = "1s"
+max_log_bytes = "64KiB"
+tail_lines = 5
+
+[executors.script]
+temp_dir = "/var/tmp"
+interpreters = { python = ["python3", "-u"], ruby = "ruby", node = [] }
+
+[executors.container]
+cli = "podman"
+run_args = ["--network=host"]
+
+[history]
+keep_per_job = 10
+max_age = "90d"
+prune_interval = "10s"
+prune_batch = 50
+
 [log]
 level = "debug"
 format = "text"
@@ -149,7 +191,25 @@ format = "text"
       executors: {
         http: { userAgent: "tock-test", maxResponseBytes: 1024 },
         tcp: { maxResponseBytes: 128, connectTimeout: 500 },
+        process: {
+          enabled: true,
+          allowedCommands: ["/usr/bin/backup"],
+          passEnv: ["PATH"],
+          allowInheritEnv: true,
+          shell: ["/bin/bash"],
+          workingDir: "/srv",
+          killGrace: 1000,
+          maxLogBytes: 64 * 1024,
+          tailLines: 5,
+        },
+        script: {
+          tempDir: "/var/tmp",
+          // Merged over the defaults; [] removes node.
+          interpreters: { shell: ["/bin/sh"], bash: ["/bin/bash"], python: ["python3", "-u"], typescript: ["@runtime"], javascript: ["@runtime"], ruby: ["ruby"] },
+        },
+        container: { cli: "podman", runArgs: ["--network=host"] },
       },
+      history: { keepPerJob: 10, maxAge: 90 * 86_400_000, pruneInterval: 10_000, pruneBatch: 50 },
       log: { level: "debug", format: "text" },
     });
   });
@@ -407,7 +467,7 @@ x = 1
       { path: "server.prot", message: 'unknown key; did you mean "port"?' },
       { path: "scheduler.leese", message: 'unknown key; did you mean "lease"?' },
       { path: "scheduler.default_retry.maxInterval", message: 'unknown key; did you mean "max_interval"?' },
-      { path: "executors.grpc", message: "unknown key; [executors] has http, tcp" },
+      { path: "executors.grpc", message: "unknown key; [executors] has http, tcp, process, script, container" },
     ]);
   });
 
@@ -560,7 +620,13 @@ describe("tock.example.toml", () => {
 
   test("lists every key of the configuration", () => {
     const inFile = leafPaths(parse(uncommented)).map(snakeToCamel).sort();
-    const inConfig = leafPaths(JSON.parse(JSON.stringify(DEFAULTS))).concat(["database.authToken", "database.syncUrl"]);
+    const inConfig = leafPaths(JSON.parse(JSON.stringify(DEFAULTS))).concat([
+      "database.authToken",
+      "database.syncUrl",
+      "executors.container.cli",
+      "executors.process.workingDir",
+      "executors.script.tempDir",
+    ]);
     expect(inFile).toEqual(inConfig.sort());
   });
 });

@@ -68,6 +68,13 @@ function coerce(text: string, kind: KeyInfo["kind"]): { value: unknown } | { err
       const n = Number(text.trim());
       return text.trim() !== "" && Number.isFinite(n) ? { value: n } : { error: `must be a number, got ${describe(text)}` };
     }
+    case "json":
+      // A list or table as JSON; anything else is passed on as a string, for the schema to judge.
+      try {
+        return { value: JSON.parse(text) };
+      } catch {
+        return { value: text };
+      }
     case "boolean": {
       const t = text.trim().toLowerCase();
       if (t === "true" || t === "1") return { value: true };

@@ -21,17 +21,19 @@ export function describe(value: unknown): string {
 
 const got = (issue: { input: unknown }) => `, got ${describe(issue.input)}`;
 
-function duration(opts: { zero: boolean }) {
+/** A duration in ms; `long`: not a timer, so beyond 24 days (up to 100 years). */
+function duration(opts: { zero: boolean; long?: boolean }) {
+  const max = opts.long ? 100 * 365 * 86_400_000 : MAX_DURATION_MS;
   const expect = opts.zero ? "a duration >= 0" : "a positive duration";
   return v.pipe(
     v.string((i) => `must be ${expect} such as "30s" or "1h30m"${got(i)}`),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const text = dataset.value;
       const ms = parseDuration(text);
-      if (ms === null || (!opts.zero && ms <= 0) || ms > MAX_DURATION_MS) {
+      if (ms === null || (!opts.zero && ms <= 0) || ms > max) {
         const t = text.trim();
         const why = ms !== null
-          ? ms > MAX_DURATION_MS ? "must be at most 24d" : `must be ${expect}`
+          ? ms > max ? `must be at most ${opts.long ? "100 years" : "24d"}` : `must be ${expect}`
           : t.startsWith("-") ? "must not be negative"
           : /^\d+(\.\d+)?$/.test(t) ? `needs a unit, such as "${t}s" or "${t}ms"`
           : `must be ${expect} with units ns, us, ms, s, m, h or d, such as "500ms", "30s", "1h30m"`;
@@ -189,6 +191,79 @@ const Scheduler = section({
   default_retry: v.optional(Retry, {}),
 });
 
+const EXECUTABLE = /^[^\0]+$/;
+
+/** A list of strings (an array in the file; JSON in an environment variable). */
+function strings(what: string, max: number) {
+  return v.pipe(
+    v.array(v.pipe(v.string(`each entry must be a string`), v.regex(EXECUTABLE, "must not be empty")), (i) => `must be an array of ${what}${got(i)}`),
+    v.maxLength(max, `at most ${max} entries`),
+  );
+}
+
+/** An argv prefix: a path or name, or an array of the program and its first arguments. */
+const Argv = v.pipe(
+  v.union([v.pipe(text(), v.transform((s) => [s])), v.pipe(strings("strings", 32), v.minLength(1, "must not be empty"))], (i) => `must be a program ("python3") or an array such as ["python3", "-u"]${got(i)}`),
+);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const Process = section({
+  // A scheduler that runs commands is a remote shell for whoever can reach its API: off unless asked for.
+  enabled: v.optional(v.boolean((i) => `must be true or false${got(i)}`), false),
+  allowed_commands: v.optional(strings("executable paths", 1000), []),
+  pass_env: v.optional(
+    v.pipe(strings("environment variable names", 1000), v.check((a) => a.every((n) => ENV_NAME.test(n)), "entries must be environment variable names")),
+    ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"],
+  ),
+  allow_inherit_env: v.optional(v.boolean((i) => `must be true or false${got(i)}`), false),
+  shell: v.optional(Argv, ["/bin/sh", "-c"]),
+  working_dir: v.optional(optionalText()),
+  kill_grace: v.optional(duration({ zero: true }), "5s"),
+  max_log_bytes: v.optional(size(0, GiB), "1MiB"),
+  tail_lines: v.optional(int(0, 1000), 20),
+});
+
+const LANGUAGE = /^[a-z0-9][a-z0-9+.-]{0,31}$/;
+
+/** Languages a script job may use out of the box; "@runtime" is the runtime running tock (Bun or Deno). */
+export const DEFAULT_INTERPRETERS: Record<string, string[]> = {
+  shell: ["/bin/sh"],
+  bash: ["/bin/bash"],
+  python: ["python3"],
+  node: ["node"],
+  typescript: ["@runtime"],
+  javascript: ["@runtime"],
+};
+
+const Script = section({
+  // Merged over the defaults; an empty array removes a language.
+  interpreters: v.optional(
+    v.pipe(
+      v.record(
+        v.pipe(v.string(), v.regex(LANGUAGE, "language names are lower-case letters, digits, '+', '.' or '-'")),
+        v.union([v.pipe(text(), v.transform((s) => [s])), strings("strings", 32)], (i) => `must be a program ("python3"), an array such as ["python3", "-u"], or [] to remove the language${got(i)}`),
+        (i) => `must be a table of language = program${got(i)}`,
+      ),
+      v.transform((user) => Object.fromEntries(Object.entries({ ...DEFAULT_INTERPRETERS, ...user }).filter(([, argv]) => argv.length > 0))),
+    ),
+    {},
+  ),
+  temp_dir: v.optional(optionalText()),
+});
+
+const Container = section({
+  cli: v.optional(optionalText()),
+  run_args: v.optional(strings("strings", 100), []),
+});
+
+const History = section({
+  keep_per_job: v.optional(int(0, 100_000_000), 1000),
+  max_age: v.optional(duration({ zero: true, long: true }), "30d"),
+  prune_interval: v.optional(duration({ zero: false }), "1m"),
+  prune_batch: v.optional(int(1, 100_000), 500),
+});
+
 const Executors = section({
   http: v.optional(
     section({
@@ -204,6 +279,9 @@ const Executors = section({
     }),
     {},
   ),
+  process: v.optional(Process, {}),
+  script: v.optional(Script, {}),
+  container: v.optional(Container, {}),
 });
 
 const Log = section({
@@ -232,6 +310,7 @@ export const ConfigSchema = v.pipe(
       database: v.optional(Database, {}),
       scheduler: v.optional(Scheduler, {}),
       executors: v.optional(Executors, {}),
+      history: v.optional(History, {}),
       log: v.optional(Log, {}),
     },
     (i) => `the configuration must be a table${got(i)}`,
@@ -243,7 +322,8 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 /** One key of the file as the schema knows it: its path and the JS type an env string must become. */
 export interface KeyInfo {
   path: string[];
-  kind: "number" | "boolean" | "string";
+  /** "json": a list or table, given in an environment variable as JSON. */
+  kind: "number" | "boolean" | "string" | "json";
 }
 
 // Walks the schema rather than a second list, so a key added to the schema gets its env var for free.
@@ -266,7 +346,10 @@ export function tableAt(path: readonly string[]): Record<string, SchemaNode> | u
 function leaves(node: SchemaNode, path: string[]): KeyInfo[] {
   const inner = unwrap(node);
   if (inner.entries) return Object.entries(inner.entries).flatMap(([key, child]) => leaves(child, [...path, key]));
-  const kind = inner.type === "number" ? "number" : inner.type === "boolean" ? "boolean" : "string";
+  const kind = inner.type === "number" ? "number"
+    : inner.type === "boolean" ? "boolean"
+    : ["array", "record", "union"].includes(inner.type) ? "json"
+    : "string";
   return [{ path, kind }];
 }
 

@@ -9,6 +9,7 @@ import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { JobInput, Name, parseInput } from "./schemas.ts";
+import { checkTarget, targetOf } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
 import * as v from "valibot";
 
@@ -26,6 +27,7 @@ export function checkName(value: string, field: "namespace" | "name"): string {
 /** Validates a job body and compiles its schedule; throws `invalid` naming the field. */
 export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; plan: Plan } {
   const input = parseInput(JobInput, body);
+  checkTarget(deps.config.executors, input.target);
   const compiled = compilePlan(
     {
       schedule: input.schedule,
@@ -44,8 +46,7 @@ export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; 
 }
 
 function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number): JobValues {
-  const kind = input.target.http ? "http" : "tcp";
-  const target = input.target.http ?? input.target.tcp;
+  const { kind, body: target } = targetOf(input.target);
   const next = input.enabled ? firstFire(plan, now) : null;
   return [
     ns, name, plan.schedule, plan.kind, plan.timezone, input.dueTime ?? null, input.ttl ?? null, plan.dueAt, plan.anchorAt,

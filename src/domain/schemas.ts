@@ -61,9 +61,61 @@ export const TcpTarget = v.strictObject({
 });
 export type TcpTarget = v.InferOutput<typeof TcpTarget>;
 
+const EnvVars = v.pipe(
+  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not an environment variable name")), v.pipe(v.string(), v.maxLength(32_768), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
+  v.check((e) => Object.keys(e).length <= 256, "at most 256 variables"),
+);
+
+const Arg = v.pipe(v.string(), v.maxLength(32_768, "must be at most 32 KiB"), v.check((s) => !s.includes("\0"), "must not contain NUL"));
+const Argv = v.pipe(v.array(Arg), v.maxLength(1024, "at most 1024 arguments"));
+
+const AbsolutePath = v.pipe(v.string(), v.maxLength(4096), v.check((s) => s.startsWith("/") && !s.includes("\0"), "must be an absolute path"));
+
+/** A local command: argv (never through a shell), or a `shell` string run by the configured shell. */
+export const ProcessTarget = v.pipe(
+  v.strictObject({
+    command: v.optional(v.pipe(Argv, v.minLength(1, "must name the program to run"), v.check((a) => a[0] !== "", "must name the program to run"))),
+    shell: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1 << 20, "must be at most 1 MiB"), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
+    env: v.optional(EnvVars),
+    cwd: v.optional(AbsolutePath),
+    inheritEnv: v.optional(v.boolean(), false),
+  }),
+  v.check((t) => (t.command ? 1 : 0) + (t.shell !== undefined ? 1 : 0) === 1, "must have exactly one of command (an argv array) or shell (a string)"),
+);
+export type ProcessTarget = v.InferOutput<typeof ProcessTarget>;
+
+/** Content run by the interpreter the config names for `language`. */
+export const ScriptTarget = v.strictObject({
+  language: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9+.-]{0,31}$/, "must be a language name such as shell or python")),
+  content: v.pipe(v.string(), v.maxLength(1 << 20, "must be at most 1 MiB"), v.check((s) => !s.includes("\0"), "must not contain NUL")),
+  args: v.optional(Argv),
+  env: v.optional(EnvVars),
+  cwd: v.optional(AbsolutePath),
+});
+export type ScriptTarget = v.InferOutput<typeof ScriptTarget>;
+
+/** An image run by the configured container CLI (`run --rm`). */
+export const ContainerTarget = v.strictObject({
+  image: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i, "must be an image reference such as alpine or registry.example.com/team/app"), v.check((s) => !s.startsWith("-"), "must not start with '-'")),
+  tag: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a tag such as 3.20 or latest"))),
+  command: v.optional(v.pipe(Argv, v.minLength(1, "must not be empty"), v.check((a) => a[0] !== "", "must name the entrypoint"))),
+  args: v.optional(Argv),
+  env: v.optional(EnvVars),
+});
+export type ContainerTarget = v.InferOutput<typeof ContainerTarget>;
+
+export const TARGET_KINDS = ["http", "tcp", "process", "script", "container"] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
 export const Target = v.pipe(
-  v.strictObject({ http: v.optional(HttpTarget), tcp: v.optional(TcpTarget) }),
-  v.check((t) => (t.http ? 1 : 0) + (t.tcp ? 1 : 0) === 1, "must have exactly one of http or tcp"),
+  v.strictObject({
+    http: v.optional(HttpTarget),
+    tcp: v.optional(TcpTarget),
+    process: v.optional(ProcessTarget),
+    script: v.optional(ScriptTarget),
+    container: v.optional(ContainerTarget),
+  }),
+  v.check((t) => TARGET_KINDS.filter((k) => t[k] !== undefined).length === 1, "must have exactly one of http, tcp, process, script or container"),
 );
 export type Target = v.InferOutput<typeof Target>;
 

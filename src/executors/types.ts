@@ -11,6 +11,20 @@ export interface ExecRequest {
   attempt: number;
   target: unknown;
   payload: unknown;
+  /** Where the run's output goes as it comes (process, script and container runs). */
+  output?: RunOutput;
+}
+
+export type LogStream = "stdout" | "stderr";
+
+/**
+ * A run's output sink. Executors hand over raw chunks as they arrive; the sink splits them into lines,
+ * timestamps, caps and stores them (run_logs) and keeps the tail for the run record.
+ */
+export interface RunOutput {
+  write(stream: LogStream, chunk: Uint8Array): void;
+  /** A line from tock itself about the run (stream "tock"), e.g. "sent SIGTERM to the process group". */
+  note(line: string): void;
 }
 
 export interface Outcome {
@@ -25,7 +39,7 @@ export interface Executor {
   execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome>;
 }
 
-export type TargetKind = "http" | "tcp";
-export type Executors = Record<TargetKind, Executor>;
+/** HTTP and TCP always; process, script and container only where the config turns them on. */
+export type Executors = Record<"http" | "tcp", Executor> & Partial<Record<"process" | "script" | "container", Executor>>;
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

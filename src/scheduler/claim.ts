@@ -2,7 +2,7 @@
 // happen in one write transaction guarded by the job's version, so of two nodes claiming one slot only
 // one succeeds; runs queued without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Row } from "@libsql/client";
-import type { RetryPolicy } from "../domain/schemas.ts";
+import type { RetryPolicy, TargetKind } from "../domain/schemas.ts";
 import { planOf } from "../domain/jobs.ts";
 import type { Store } from "../store/client.ts";
 import { json, num, read, type Stmt, write } from "../store/sql.ts";
@@ -10,7 +10,7 @@ import { decideSlots, type Misfire } from "./policy.ts";
 
 /** What executing a run needs to know of its job, captured at claim time. */
 export interface JobExec {
-  targetKind: "http" | "tcp";
+  targetKind: TargetKind;
   target: unknown;
   timeoutMs: number | null;
   retry: RetryPolicy | null;
@@ -47,6 +47,8 @@ const RUN_INSERT_COLUMNS =
 
 function hostOf(kind: string, target: { url?: string; addr?: string } | null): string {
   if (kind === "tcp") return String(target?.addr);
+  // Local processes share one "host", this machine: max_in_flight_per_host bounds them too.
+  if (kind !== "http") return "local";
   try {
     const u = new URL(String(target?.url));
     return u.port ? u.host : `${u.hostname}:${u.protocol === "https:" ? 443 : 80}`;
@@ -60,7 +62,7 @@ export function jobExec(r: Row): JobExec {
   return {
     host: hostOf(String(r.target_kind), target),
     updatedAt: Number(r.updated_at),
-    targetKind: r.target_kind as "http" | "tcp",
+    targetKind: r.target_kind as TargetKind,
     target,
     timeoutMs: num(r.timeout_ms),
     retry: json<RetryPolicy>(r.retry),

@@ -16,6 +16,8 @@ export interface SchedulerEvents {
   "run:started": RunEvent;
   "run:finished": RunEvent;
   tick: { claimed: number; at: number };
+  /** Lines of a run's output were committed to run_logs, up to `seq`. */
+  "run:log": { runId: number; seq: number };
 }
 
 type Listener<T> = (event: T) => void;

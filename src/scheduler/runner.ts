@@ -2,7 +2,7 @@
 // write, a little before they are due, into a ready queue; `pump` starts ready runs at their due time
 // (never before) as capacity allows, with no database round trip between one run ending and the next
 // starting. Each run's end is recorded (fenced) with its actual start time, and its retry queued.
-import type { Executors } from "../executors/types.ts";
+import type { ExecRequest, Executors, Outcome } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Claimed } from "./claim.ts";
@@ -39,6 +39,9 @@ export interface RunnerDeps {
   /** Whether other nodes share the database (overlap forbid must then be checked in SQL, not only here). */
   shared: () => boolean;
 }
+
+/** A run whose kind of executor this node does not have (process jobs turned off in its config). */
+const disabled = (kind: string): Outcome => ({ status: "failed", error: `${kind} jobs are turned off on node's config ([executors.process] enabled)` });
 
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -294,20 +297,8 @@ export class Runner {
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
     const timer = setTimeout(() => controller.abort(new TimedOut(timeoutMs)), timeoutMs);
-    const done = this.deps.executors[run.job.targetKind]
-      .execute(
-        {
-          runId: run.id,
-          key: run.key,
-          namespace: run.namespace,
-          jobName: run.jobName,
-          scheduledAt: run.scheduledAt,
-          attempt: run.attempt,
-          target: run.job.target,
-          payload: run.job.payload,
-        },
-        controller.signal,
-      )
+    const executor = this.deps.executors[run.job.targetKind];
+    const done = (executor ? executor.execute(this.#request(run), controller.signal) : Promise.resolve(disabled(run.job.targetKind)))
       .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }))
       .then((outcome) => {
         clearTimeout(timer);
@@ -401,6 +392,19 @@ export class Runner {
           (e) => this.deps.log.error("could not record a run that did not start", { run: run.id, error: errorText(e) }),
         ),
     );
+  }
+
+  #request(run: Claimed): ExecRequest {
+    return {
+      runId: run.id,
+      key: run.key,
+      namespace: run.namespace,
+      jobName: run.jobName,
+      scheduledAt: run.scheduledAt,
+      attempt: run.attempt,
+      target: run.job.target,
+      payload: run.job.payload,
+    };
   }
 
   #event(run: Claimed, status: string): RunEvent {

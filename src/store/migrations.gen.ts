@@ -64,4 +64,12 @@ export const migrations: EmbeddedMigration[] = [
       "\nCREATE INDEX `runs_running_job` ON `runs` (`job_id`) WHERE status = 'running';",
     ],
   },
+  {
+    tag: "0005_run_kill_requests",
+    when: 1795248199515,
+    hash: "8ede02e79edac9dde252448bab8128af87d15b1119e67ec79a35252e831bc1d8",
+    statements: [
+      "ALTER TABLE `runs` ADD `kill_requested_at` integer;",
+    ],
+  },
 ];

@@ -23,7 +23,7 @@ export const jobs = sqliteTable(
     repeats: integer("repeats"),
     firedCount: integer("fired_count").notNull().default(0),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
-    targetKind: text("target_kind", { enum: ["http", "tcp"] }).notNull(),
+    targetKind: text("target_kind", { enum: ["http", "tcp", "process", "script", "container"] }).notNull(),
     target: text("target", { mode: "json" }).notNull(),
     // Policy.
     timeoutMs: integer("timeout_ms"),
@@ -72,6 +72,8 @@ export const runs = sqliteTable(
     result: text("result", { mode: "json" }),
     error: text("error"),
     outputTail: text("output_tail"),
+    // Set by a kill request; the node running the run aborts it (and recovery does not retry it).
+    killRequestedAt: integer("kill_requested_at"),
   },
   (t) => [
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),

@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `kill_requested_at` integer;
