@@ -6,12 +6,12 @@ import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
-import { createHttpExecutor } from "./executors/http.ts";
-import { createTcpExecutor } from "./executors/tcp.ts";
+import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
-import { Scheduler } from "./scheduler/scheduler.ts";
+import { Pruner } from "./scheduler/pruner.ts";
+import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
 import { openStore } from "./store/client.ts";
 import { VERSION } from "./version.ts";
 
@@ -36,17 +36,17 @@ async function serveCommand(cfg: Config, log: Logger) {
     { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval },
     { connectTimeoutMs: 15_000 },
   );
-  const executors = {
-    http: createHttpExecutor({ userAgent: cfg.executors.http.userAgent, maxResponseBytes: cfg.executors.http.maxResponseBytes }),
-    tcp: createTcpExecutor({ connectTimeoutMs: cfg.executors.tcp.connectTimeout, maxResponseBytes: cfg.executors.tcp.maxResponseBytes }),
-  };
-  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION });
+  const executors = createExecutors(cfg.executors);
+  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
+  const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
   const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, version: VERSION };
   const app = createApp(deps);
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
   const server = serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody }, app.fetch);
   await scheduler.start();
+  pruner.start();
+  if (cfg.executors.process.enabled) log.warn("process, script and container jobs are enabled: anyone who can reach the API can run commands as this user");
   log.info("tock serving", { url: `http://${cfg.server.host}:${server.port}`, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
 
   let stopping: Promise<void> | null = null;
@@ -58,6 +58,7 @@ async function serveCommand(cfg: Config, log: Logger) {
     log.info("stopping", { signal, graceMs: cfg.scheduler.shutdownGrace });
     stopping = (async () => {
       await server.stop().catch(() => {});
+      await pruner.stop();
       await scheduler.stop();
       store.close();
       log.info("stopped");

@@ -7,11 +7,10 @@ import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import { type Config, parseConfig } from "../src/config.ts";
 import type { Deps } from "../src/deps.ts";
-import { createHttpExecutor } from "../src/executors/http.ts";
-import { createTcpExecutor } from "../src/executors/tcp.ts";
+import { createExecutors } from "../src/executors/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
-import { Scheduler } from "../src/scheduler/scheduler.ts";
+import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
 import { openStore } from "../src/store/client.ts";
 
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
@@ -64,11 +63,8 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
       },
     });
   }
-  const executors = {
-    http: createHttpExecutor({ userAgent: "tock-test", maxResponseBytes: config.executors.http.maxResponseBytes }),
-    tcp: createTcpExecutor({ connectTimeoutMs: config.executors.tcp.connectTimeout, maxResponseBytes: config.executors.tcp.maxResponseBytes }),
-  };
-  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test" });
+  const executors = createExecutors(config.executors);
+  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
   const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
   const app = createApp(deps);
   if (opts.start) await scheduler.start();

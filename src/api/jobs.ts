@@ -1,9 +1,9 @@
-// Native job and run routes: validate, call one domain verb, map the result (STYLE rule 1).
+// Native job routes, a job's run history included: validate, call one domain verb, map the result (STYLE rule 1).
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { invalid } from "../domain/errors.ts";
 import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
-import { getRun, listRuns } from "../domain/runs.ts";
+import { listRuns } from "../domain/runs.ts";
 import { intParam, jsonBody } from "./http.ts";
 
 export function jobRoutes(deps: Deps) {
@@ -81,12 +81,6 @@ export function jobRoutes(deps: Deps) {
       status: c.req.query("status") || undefined,
     });
     return c.json(page);
-  });
-
-  app.get("/runs/:id", async (c) => {
-    const raw = c.req.param("id");
-    if (!/^\d{1,15}$/.test(raw)) throw invalid("run id must be a positive integer", "id");
-    return c.json(await getRun(deps, Number(raw)));
   });
 
   return app;

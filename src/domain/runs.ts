@@ -1,7 +1,7 @@
-// Run queries: history of a job and single runs.
-import { read, readOne } from "../store/sql.ts";
+// Run queries and deletion: history of a job and single runs.
+import { read, readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
-import { invalid, notFound } from "./errors.ts";
+import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { getJobRow, type Page } from "./jobs.ts";
 import { type RunView, runView } from "./views.ts";
@@ -52,4 +52,20 @@ export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
   const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
   if (!row) throw notFound(`run ${id} not found`);
   return runView(row);
+}
+
+/** Only finished runs: deleting a queued or running one would pull its record from under the node holding it. */
+const FINISHED_ONLY = "status NOT IN ('queued', 'running')";
+
+/** Deletes a finished run and its logs in one transaction; 409 while it is queued or running. */
+export async function deleteRun(deps: DomainDeps, id: number): Promise<void> {
+  // The guard is in the statements (no read-then-delete), so no race can delete a live run or its lines.
+  const rs = await write(deps.store, [
+    { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED_ONLY})`, args: [id] },
+    { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED_ONLY} RETURNING id`, args: [id] },
+  ]);
+  if (rs[1].rows.length > 0) return;
+  const row = await readOne(deps.store, { sql: "SELECT status FROM runs WHERE id = ?", args: [id] });
+  if (!row) throw notFound(`run ${id} not found`);
+  throw conflict(`run ${id} is ${String(row.status)}; kill it first, then delete it`);
 }

@@ -61,6 +61,8 @@ export function runView(r: Row) {
     nodeId: (r.node_id as string | null) ?? null,
     result: json<Record<string, unknown>>(r.result),
     error: (r.error as string | null) ?? null,
+    outputTail: (r.output_tail as string | null) ?? null,
+    killRequestedAt: iso(num(r.kill_requested_at)),
   };
 }
 export type RunView = ReturnType<typeof runView>;

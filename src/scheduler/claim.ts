@@ -215,14 +215,18 @@ export async function recoverLost(store: Store, now: number, defaultRetryTimes: 
       sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS})
             SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL
             FROM runs r JOIN jobs j ON j.id = r.job_id
-            WHERE r.status = 'running' AND ${cond}
+            WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL
               AND r.attempt <= max(1, COALESCE(json_extract(j.retry, '$.times'), ?))
             ON CONFLICT DO NOTHING`,
       args: [now, ...args, defaultRetryTimes],
     },
     {
-      sql: `UPDATE runs AS r SET status = 'lost', ended_at = ?, lease_until = NULL, fence = r.fence + 1,
-              error = 'lost: node ' || COALESCE(r.node_id, '?') || ' stopped or lost its lease while the run was in flight'
+      // A run whose kill was requested is not recovered: it ends killed.
+      sql: `UPDATE runs AS r SET lease_until = NULL, fence = r.fence + 1, ended_at = ?,
+              status = CASE WHEN r.kill_requested_at IS NULL THEN 'lost' ELSE 'killed' END,
+              error = CASE WHEN r.kill_requested_at IS NULL
+                THEN 'lost: node ' || COALESCE(r.node_id, '?') || ' stopped or lost its lease while the run was in flight'
+                ELSE 'killed by request (its node stopped or lost its lease before the run ended)' END
             WHERE r.status = 'running' AND ${cond}`,
       args: [now, ...args],
     },

@@ -8,6 +8,11 @@ export interface SchedulerControl {
   jobChanged(jobId: number, nextFireAt: number | null, dropped?: boolean): void;
   /** New due work may exist (a trigger, a job due soon): claim now rather than at the next poll. */
   wake(): void;
+  /**
+   * A kill was requested (and stored): aborts the run if it runs on this node, forgets it if held here.
+   * Other nodes see the stored request at their next poll. True when the run was here.
+   */
+  kill(runId: number): boolean;
 }
 
-export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {} };
+export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => false };

@@ -14,6 +14,8 @@ export interface FinishRecord {
   endedAt: number;
   result: Record<string, unknown> | null;
   error: string | null;
+  /** Last lines of the run's output (process runs). */
+  outputTail?: string | null;
   /** Queue a retry of the slot due at `dueAt`: held by this node until `leaseUntil`, or (null) by none. */
   retry: { dueAt: number; leaseUntil: number | null } | null;
 }
@@ -64,7 +66,7 @@ export class Finisher {
   }
 
   async #flush(items: Item[]) {
-    const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error, r.startedAt]);
+    const ends = items.map(({ rec: r }) => [r.run.id, r.run.fence, r.status, r.endedAt, r.result, r.error, r.startedAt, r.outputTail ?? null]);
     const retries = items
       .filter(({ rec }) => rec.retry)
       .map(({ rec: r }) => [
@@ -80,7 +82,7 @@ export class Finisher {
     const stmts = [
       {
         sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL,
-                started_at = e.value->>6
+                started_at = e.value->>6, output_tail = e.value->>7
               FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
         args: [JSON.stringify(ends)],
       },

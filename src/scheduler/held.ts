@@ -61,6 +61,17 @@ export class HeldRuns {
     this.#byJob.delete(jobId);
   }
 
+  /** Drops one run (killed before it started); false when it is not held. */
+  drop(runId: number): boolean {
+    const run = this.#byId.get(runId);
+    if (!run) return false;
+    run.cancelled = true;
+    this.#byId.delete(runId);
+    const set = this.#byJob.get(run.jobId);
+    if (set?.delete(run) && set.size === 0) this.#byJob.delete(run.jobId);
+    return true;
+  }
+
   clear(): void {
     this.#heap.drain();
     this.#byId.clear();

@@ -12,7 +12,7 @@ export function aborted(reason: unknown): { status: Final; error: string } {
   if (reason instanceof TimedOut) return { status: "timed_out", error: `timed out after ${reason.ms} ms` };
   if (reason instanceof Replaced) return { status: "killed", error: `replaced by run ${reason.by} (overlap replace)` };
   if (reason instanceof Cancelled) return { status: "skipped", error: "the job was changed, paused or removed before this run started" };
-  return { status: "killed", error: "killed" };
+  return { status: "killed", error: "killed by request" };
 }
 
 export class TimedOut extends Error {

@@ -17,6 +17,7 @@ import { aborted, Cancelled, clusterLimit, Killed, Replaced, Shutdown, TimedOut 
 import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
+import { type OutputOptions, RunLogs } from "./output.ts";
 
 /** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
 interface Active {
@@ -38,10 +39,11 @@ export interface RunnerDeps {
   settled: () => void;
   /** Whether other nodes share the database (overlap forbid must then be checked in SQL, not only here). */
   shared: () => boolean;
+  output: OutputOptions;
 }
 
 /** A run whose kind of executor this node does not have (process jobs turned off in its config). */
-const disabled = (kind: string): Outcome => ({ status: "failed", error: `${kind} jobs are turned off on node's config ([executors.process] enabled)` });
+const disabled = (kind: string): Outcome => ({ status: "failed", error: `${kind} jobs are turned off on this node ([executors.process] enabled = false)` });
 
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -57,8 +59,10 @@ export class Runner {
   #closed = false;
   #markedAfterClose: number[] = [];
   #finisher: Finisher;
+  #logs: RunLogs;
 
   constructor(private readonly deps: RunnerDeps) {
+    this.#logs = new RunLogs(deps, deps.output);
     // While due runs wait for capacity, starting them comes first: ends are recorded a little later.
     this.#finisher = new Finisher(deps.writer, deps.config.nodeId, () => this.#backlog());
   }
@@ -123,10 +127,11 @@ export class Runner {
     }
   }
 
-  /** Aborts a run held on this node (kill); false when it is not here. */
+  /** Aborts a run held on this node (kill); false when it is not here. Idempotent. */
   abort(runId: number): boolean {
     const a = this.#active.get(runId);
     if (!a) return false;
+    if (a.controller.signal.aborted) return true;
     if (a.executing) a.controller.abort(new Killed());
     else this.#stopUnstarted(a, new Killed());
     return true;
@@ -297,8 +302,13 @@ export class Runner {
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
     const timer = setTimeout(() => controller.abort(new TimedOut(timeoutMs)), timeoutMs);
-    const executor = this.deps.executors[run.job.targetKind];
-    const done = (executor ? executor.execute(this.#request(run), controller.signal) : Promise.resolve(disabled(run.job.targetKind)))
+    const kind = run.job.targetKind;
+    const executor = this.deps.executors[kind];
+    const request = this.#request(run);
+    // Only local processes have output to keep; HTTP and TCP results are kept on the run itself.
+    const sink = kind === "http" || kind === "tcp" ? null : this.#logs.open(run.id);
+    if (sink) request.output = sink;
+    const done = (executor ? executor.execute(request, controller.signal) : Promise.resolve(disabled(kind)))
       .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }))
       .then((outcome) => {
         clearTimeout(timer);
@@ -308,18 +318,27 @@ export class Runner {
         // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
         // recorded meanwhile.
         this.#drop(a);
+        const tail = sink?.close() ?? null;
+        if (sink) this.#logs.flush(); // queued before the end record, so committed no later than it
         const reason = controller.signal.reason;
         if (reason instanceof Shutdown) return; // recovered by the next start or another node
         if (controller.signal.aborted && outcome.status !== "succeeded") {
-          return this.#end(a, aborted(reason), outcome.result ?? null, startedAt);
+          return this.#end(a, aborted(reason), outcome.result ?? null, startedAt, undefined, tail);
         }
-        return this.#end(a, { status: outcome.status, error: outcome.error ?? null }, outcome.result ?? null, startedAt, outcome.retryAfterMs);
+        return this.#end(a, { status: outcome.status, error: outcome.error ?? null }, outcome.result ?? null, startedAt, outcome.retryAfterMs, tail);
       });
     this.#track(done);
   }
 
   /** Records the end of a run (fenced) and queues its retry when the policy allows. */
-  async #end(a: Active, end: { status: Final; error: string | null }, result: Record<string, unknown> | null, startedAt: number | null, retryAfterMs?: number) {
+  async #end(
+    a: Active,
+    end: { status: Final; error: string | null },
+    result: Record<string, unknown> | null,
+    startedAt: number | null,
+    retryAfterMs?: number,
+    outputTail: string | null = null,
+  ) {
     const { run } = a;
     if (!a.executing && startedAt === null) this.#drop(a); // ended without starting
     const now = this.deps.clock.now();
@@ -333,6 +352,7 @@ export class Runner {
         endedAt: now,
         result,
         error,
+        outputTail,
         retry:
           delay === null
             ? null

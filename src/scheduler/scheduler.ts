@@ -12,10 +12,17 @@ import type { SchedulerControl } from "./control.ts";
 import { Emitter } from "./events.ts";
 import { HeldRuns } from "./held.ts";
 import { requeueStatement } from "./marks.ts";
+import type { OutputOptions } from "./output.ts";
 import { Runner } from "./runner.ts";
 import { GroupWriter } from "./writer.ts";
 
 export type SchedulerConfig = Config["scheduler"];
+
+/** What the scheduler takes from [executors.process]: output kept per run and the kill grace. */
+export function processOptions(cfg: Pick<Config, "executors">): { output: OutputOptions; killGrace: number } {
+  const p = cfg.executors.process;
+  return { output: { maxLogBytes: p.maxLogBytes, tailLines: p.tailLines }, killGrace: p.killGrace };
+}
 
 /**
  * How long before its due time a run is marked running: the write is then off the critical path, and the
@@ -47,7 +54,18 @@ export class Scheduler implements SchedulerControl {
   #stopping: Promise<void> | null = null;
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; log: Logger; executors: Executors; config: SchedulerConfig; version: string },
+    private readonly deps: {
+      store: Store;
+      clock: Clock;
+      log: Logger;
+      executors: Executors;
+      config: SchedulerConfig;
+      version: string;
+      /** Process output kept per run (executors.process max_log_bytes, tail_lines). */
+      output?: OutputOptions;
+      /** How long an aborted process gets to exit before SIGKILL (executors.process kill_grace). */
+      killGrace?: number;
+    },
   ) {
     this.#writer = new GroupWriter(deps.store);
     this.#runner = new Runner({
@@ -60,6 +78,7 @@ export class Scheduler implements SchedulerControl {
       hold: (runs) => this.#hold(runs),
       settled: () => void this.#dispatch(),
       shared: () => this.#liveNodes > 1,
+      output: deps.output ?? { maxLogBytes: 1 << 20, tailLines: 20 },
     });
   }
 
@@ -185,6 +204,7 @@ export class Scheduler implements SchedulerControl {
       if (runs.length < c.batchSize) break;
     }
     if (now - this.#lastRenew >= c.lease / 3) await this.#renew(now);
+    await this.#killRequested();
     this.events.emit("tick", { claimed, at: now });
     await this.#dispatch();
   }
@@ -204,6 +224,16 @@ export class Scheduler implements SchedulerControl {
       },
       { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, this.nodeId] },
     ]);
+  }
+
+  /** Aborts runs of this node whose kill was requested through another node (or before they started). */
+  async #killRequested() {
+    if (this.#runner.ids().length === 0) return;
+    const rows = await read(this.deps.store, {
+      sql: "SELECT id FROM runs WHERE status = 'running' AND node_id = ? AND kill_requested_at IS NOT NULL",
+      args: [this.nodeId],
+    });
+    for (const r of rows) this.#runner.abort(Number(r.id));
   }
 
   /** Takes claimed runs into the timer heap. */
@@ -308,9 +338,9 @@ export class Scheduler implements SchedulerControl {
     }
   }
 
-  /** Aborts a run in flight on this node (kill); false when it is not running here. */
-  abort(runId: number): boolean {
-    return this.#runner.abort(runId);
+  kill(runId: number): boolean {
+    const held = this.#held.drop(runId);
+    return this.#runner.abort(runId) || held;
   }
 
   /** Resolves once nothing is in flight and every write has committed (tests use it after moving time). */
@@ -357,6 +387,12 @@ export class Scheduler implements SchedulerControl {
       clearInterval(renew);
       const unstarted = this.#runner.close();
       this.#held.clear();
+      // Runs abandoned now were aborted: their processes get their kill grace to go, so none outlives tock.
+      if (this.#runner.inFlight > 0) {
+        let graceTimer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([this.#runner.settledAll(), new Promise((r) => (graceTimer = setTimeout(r, (this.deps.killGrace ?? 0) + 250)))]);
+        clearTimeout(graceTimer);
+      }
       await this.#writer.flushed();
       const now = this.deps.clock.now();
       try {

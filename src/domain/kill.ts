@@ -1,0 +1,55 @@
+// Killing a run. The request is stored first (durable before acknowledged), then carried out where the
+// run is: a queued run ends `killed` at once; a running one is aborted by its node (this one at once,
+// another at its next poll, a dead one's by recovery), which ends it `killed`.
+import { readOne, write } from "../store/sql.ts";
+import type { DomainDeps } from "./deps.ts";
+import { conflict, notFound } from "./errors.ts";
+import { type RunView, runView } from "./views.ts";
+
+const FINISHED = new Set(["succeeded", "failed", "timed_out", "killed", "skipped", "lost"]);
+
+export interface KillResult {
+  run: RunView;
+  /** Whether the run had ended when the call returned (else its node is still stopping it). */
+  ended: boolean;
+}
+
+/**
+ * Kills a run and waits for it to end, up to a little longer than a process's kill grace (10 s at most).
+ * Idempotent: a run already killed is returned as it is; one that ended otherwise is a conflict.
+ */
+export async function killRun(deps: DomainDeps, id: number): Promise<KillResult> {
+  const waitMs = Math.min(deps.config.executors.process.killGrace + 1000, 10_000);
+  const now = deps.clock.now();
+  const [queued, running] = await write(deps.store, [
+    {
+      // The fence moves, so a node holding the run can no longer mark it running.
+      sql: `UPDATE runs SET status = 'killed', ended_at = ?, error = 'killed by request before it started', lease_until = NULL,
+              fence = fence + 1, kill_requested_at = ? WHERE id = ? AND status = 'queued' RETURNING *`,
+      args: [now, now, id],
+    },
+    {
+      sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *",
+      args: [now, id],
+    },
+  ]);
+  if (queued.rows.length > 0) {
+    deps.scheduler.kill(id);
+    return { run: runView(queued.rows[0]), ended: true };
+  }
+  if (running.rows.length === 0) {
+    const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
+    if (!row) throw notFound(`run ${id} not found`);
+    if (row.status === "killed") return { run: runView(row), ended: true };
+    throw conflict(`run ${id} already ended (${row.status}); only a queued or running run can be killed`);
+  }
+  deps.scheduler.kill(id);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
+    if (!row) throw notFound(`run ${id} not found`);
+    if (FINISHED.has(String(row.status))) return { run: runView(row), ended: true };
+    if (Date.now() >= deadline) return { run: runView(row), ended: false };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

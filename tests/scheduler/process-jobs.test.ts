@@ -1,0 +1,264 @@
+// Process, script and container jobs through the API and the real scheduler: real child processes, output
+// into run_logs, timeouts and kills of whole process trees, creation-time refusals.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Config, parseConfig } from "../../src/config.ts";
+import { read } from "../../src/store/sql.ts";
+import { type TestEnv, testEnv, waitUntil } from "../helpers.ts";
+
+const DEFAULTS = parseConfig(null, {});
+
+/** Executors config with processes enabled and a short kill grace. */
+function executors(over: Partial<Config["executors"]["process"]> = {}, extra: Partial<Config["executors"]> = {}): Partial<Config["executors"]> {
+  return { ...DEFAULTS.executors, process: { ...DEFAULTS.executors.process, enabled: true, killGrace: 300, ...over }, ...extra };
+}
+
+let envs: TestEnv[] = [];
+async function env(opts: Parameters<typeof testEnv>[0] = {}): Promise<TestEnv> {
+  const e = await testEnv({ start: true, ...opts, config: { executors: executors(), scheduler: { pollInterval: 200 }, ...opts.config } });
+  envs.push(e);
+  return e;
+}
+afterEach(async () => {
+  await Promise.all(envs.map((e) => e.close()));
+  envs = [];
+});
+
+/** Creates a manual job with `target` and fires it; returns the run id once the run has ended. */
+async function runJob(e: TestEnv, name: string, target: unknown, job: Record<string, unknown> = {}): Promise<any> {
+  const put = await e.call("PUT", `/api/v1/namespaces/p/jobs/${name}`, { target, ...job });
+  expect(put.status).toBe(201);
+  const finished = e.deps.scheduler.events.next("run:finished", (ev) => ev.jobName === name, 15_000);
+  const t = await e.call("POST", `/api/v1/namespaces/p/jobs/${name}/trigger`);
+  expect(t.status).toBe(202);
+  await finished;
+  await e.deps.scheduler.idle();
+  return (await e.call("GET", `/api/v1/runs/${t.body.id}`)).body;
+}
+
+async function logsOf(e: TestEnv, runId: number) {
+  return read(e.deps.store, { sql: "SELECT seq, at, stream, line FROM run_logs WHERE run_id = ? ORDER BY seq", args: [runId] });
+}
+
+/** Whether a pid is a live process (a zombie, already dead but not reaped, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+describe("output", () => {
+  test("stdout and stderr are stored line by line, in order, with times; the tail and exit code are kept on the run", async () => {
+    const e = await env();
+    const run = await runJob(e, "out", {
+      process: { command: ["/bin/sh", "-c", "echo one; echo two >&2; sleep 0.2; echo three; printf 'no newline'"] },
+    });
+    expect(run).toMatchObject({ status: "succeeded", result: { exitCode: 0 } });
+    expect(run.outputTail).toContain("three\nno newline");
+    const lines = await logsOf(e, run.id);
+    const out = lines.filter((l) => l.stream === "stdout").map((l) => l.line);
+    expect(out).toEqual(["one", "three", "no newline"]);
+    expect(lines.filter((l) => l.stream === "stderr").map((l) => l.line)).toEqual(["two"]);
+    expect(lines.map((l) => Number(l.seq))).toEqual(lines.map((_, i) => i + 1));
+    const at = (text: string) => Number(lines.find((l) => l.line === text)!.at);
+    // Times are when each line came, not when the run ended.
+    expect(at("three") - at("one")).toBeGreaterThanOrEqual(150);
+  }, 15_000);
+
+  test("output past max_log_bytes is dropped and noted, and the process is not stopped for it", async () => {
+    const e = await env({ config: { executors: executors({ maxLogBytes: 1024 }) } });
+    const run = await runJob(e, "loud", {
+      process: { command: ["/bin/sh", "-c", 'i=0; while [ $i -lt 200 ]; do echo "line $i of a fairly long output, padded to fifty"; i=$((i+1)); done; echo done'] },
+    });
+    expect(run.status).toBe("succeeded");
+    // The tail has the last lines, stored or not, and tock's note of what the cap dropped.
+    expect(run.outputTail).toMatch(/padded to fifty\ndone\n\[tock\] \d+ more line\(s\)/);
+    const lines = await logsOf(e, run.id);
+    const stored = lines.filter((l) => l.stream === "stdout");
+    const bytes = stored.reduce((n, l) => n + Buffer.byteLength(String(l.line)) + 1, 0);
+    expect(bytes).toBeLessThanOrEqual(1024);
+    expect(stored.length).toBeGreaterThan(10);
+    const notes = lines.filter((l) => l.stream === "tock").map((l) => String(l.line));
+    expect(notes[0]).toContain("log cap of 1024 bytes");
+    expect(notes.at(-1)).toMatch(/^\d+ more line\(s\), \d+ bytes, over the log cap/);
+  }, 15_000);
+
+  test("a failing command fails the run with its exit code", async () => {
+    const e = await env();
+    const run = await runJob(e, "fails", { process: { command: ["/bin/sh", "-c", "echo bad >&2; exit 3"] } });
+    expect(run).toMatchObject({ status: "failed", result: { exitCode: 3 } });
+    expect(run.error).toContain("3");
+    expect(run.outputTail).toBe("bad");
+  }, 15_000);
+
+  test("a secret in tock's own environment is not visible to a job; the run's own variables are", async () => {
+    process.env.TOCK_TEST_SECRET = "hunter2";
+    try {
+      const e = await env();
+      const run = await runJob(e, "env", { process: { command: ["/usr/bin/env"], env: { GREETING: "hi" } } });
+      const text = (await logsOf(e, run.id)).map((l) => String(l.line));
+      expect(text.some((l) => l.includes("hunter2"))).toBe(false);
+      expect(text).toContain("GREETING=hi");
+      expect(text).toContain(`TOCK_RUN_ID=${run.id}`);
+      expect(text.some((l) => l.startsWith("PATH="))).toBe(true);
+    } finally {
+      delete process.env.TOCK_TEST_SECRET;
+    }
+  }, 15_000);
+
+  test("a shell script job runs its content from a temp file", async () => {
+    const e = await env();
+    const run = await runJob(e, "script", { script: { language: "shell", content: 'echo "from $0"\necho second' } });
+    expect(run.status).toBe("succeeded");
+    const text = (await logsOf(e, run.id)).map((l) => String(l.line));
+    expect(text[0]).toMatch(/^from \/.+/);
+    expect(text[1]).toBe("second");
+    expect(existsSync(text[0].slice(5))).toBe(false); // removed after the run
+  }, 15_000);
+});
+
+describe("timeouts, kills and stopping", () => {
+  /** A process tree that ignores SIGTERM: the shell and a grandchild write their pids to `file`. */
+  const stubborn = (file: string) => ["/bin/sh", "-c", `trap '' TERM; (trap '' TERM; sleep 60) & echo $$ $! > ${file}; sleep 60; wait`];
+
+  test("a timeout kills the whole process tree, even one that ignores SIGTERM", async () => {
+    const e = await env();
+    const file = join(e.dir, "pids-timeout");
+    const run = await runJob(e, "slow", { process: { command: stubborn(file) } }, { timeout: "700ms" });
+    expect(run.status).toBe("timed_out");
+    const pids = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    expect(pids).toHaveLength(2);
+    await waitUntil(() => pids.every((p) => !alive(p)), "the process tree to be gone", 3000);
+    const notes = (await logsOf(e, run.id)).filter((l) => l.stream === "tock").map((l) => String(l.line));
+    expect(notes.join("\n")).toContain("SIGTERM");
+  }, 15_000);
+
+  test("kill ends a running process (killed), is idempotent, and is a 409 for a run that ended otherwise", async () => {
+    const e = await env();
+    const file = join(e.dir, "pids-kill");
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/sleepy", { target: { process: { command: stubborn(file) } } });
+    const started = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "sleepy", 10_000);
+    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/sleepy/trigger");
+    await started;
+    await waitUntil(() => existsSync(file) && readFileSync(file, "utf8").includes(" "), "the pids file", 5000);
+    const pids = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    const k = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    expect(k.status).toBe(200);
+    expect(k.body).toMatchObject({ id: t.body.id, status: "killed", error: "killed by request" });
+    expect(pids.every((p) => !alive(p))).toBe(true);
+    const again = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe("killed");
+
+    const ok = await runJob(e, "quick", { process: { command: ["/bin/true"] } });
+    const late = await e.call("POST", `/api/v1/runs/${ok.id}/kill`);
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("conflict");
+    expect((await e.call("POST", "/api/v1/runs/999999/kill")).status).toBe(404);
+    expect((await e.call("POST", "/api/v1/runs/abc/kill")).status).toBe(400);
+  }, 20_000);
+
+  test("a queued run that is killed ends at once and never starts", async () => {
+    const e = await env({ start: false });
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/later", { target: { process: { command: ["/bin/true"] } } });
+    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/later/trigger");
+    const k = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    expect(k.status).toBe(200);
+    expect(k.body).toMatchObject({ status: "killed", startedAt: null });
+    let started = 0;
+    e.deps.scheduler.events.on("run:started", () => started++);
+    await e.deps.scheduler.start();
+    await e.deps.scheduler.tick();
+    await e.deps.scheduler.idle();
+    expect(started).toBe(0);
+    expect((await e.call("GET", `/api/v1/runs/${t.body.id}`)).body.status).toBe("killed");
+  }, 15_000);
+
+  test("a kill sent to another node is carried out by the node running the run", async () => {
+    const a = await env({ config: { executors: executors(), scheduler: { nodeId: "node-a", pollInterval: 200 } } });
+    const b = await env({ dir: a.dir, start: false, config: { executors: executors(), scheduler: { nodeId: "node-b", pollInterval: 200 } } });
+    await a.call("PUT", "/api/v1/namespaces/p/jobs/remote", { target: { process: { command: ["/bin/sleep", "60"] } } });
+    const started = a.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "remote", 10_000);
+    const t = await a.call("POST", "/api/v1/namespaces/p/jobs/remote/trigger");
+    await started;
+    const finished = a.deps.scheduler.events.next("run:finished", (ev) => ev.jobName === "remote", 10_000);
+    const k = await b.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    expect([200, 202]).toContain(k.status);
+    expect((await finished).status).toBe("killed");
+    await a.deps.scheduler.idle();
+    expect((await a.call("GET", `/api/v1/runs/${t.body.id}`)).body).toMatchObject({ status: "killed", nodeId: "node-a" });
+  }, 20_000);
+
+  test("a run whose kill was requested is not recovered when its node dies: it ends killed", async () => {
+    const e = await env({ start: false });
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/orphan", { target: { process: { command: ["/bin/true"] } }, retry: { times: 3 } });
+    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/orphan/trigger");
+    // As if a node that has since died had started it, and a kill had been requested meanwhile.
+    await e.deps.store.client.execute({
+      sql: "UPDATE runs SET status = 'running', node_id = 'dead-node', lease_until = 1, kill_requested_at = 1 WHERE id = ?",
+      args: [t.body.id],
+    });
+    await e.deps.scheduler.start();
+    await e.deps.scheduler.idle();
+    const runs = await read(e.deps.store, { sql: "SELECT status FROM runs WHERE job_name = 'orphan'", args: [] });
+    expect(runs.map((r) => r.status)).toEqual(["killed"]);
+  }, 15_000);
+
+  test("stopping the node ends the processes still running after the grace: none outlives tock", async () => {
+    const e = await env({ config: { executors: executors(), scheduler: { shutdownGrace: 100, pollInterval: 200 } } });
+    const file = join(e.dir, "pids-stop");
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/long", { target: { process: { command: stubborn(file) } } });
+    const started = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "long", 10_000);
+    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/long/trigger");
+    await started;
+    await waitUntil(() => existsSync(file) && readFileSync(file, "utf8").includes(" "), "the pids file", 5000);
+    const pids = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    await e.deps.scheduler.stop();
+    expect(pids.every((p) => !alive(p))).toBe(true);
+    const run = (await e.call("GET", `/api/v1/runs/${t.body.id}`)).body;
+    expect(run.status).toBe("lost"); // and a recovery attempt is queued for the next start
+  }, 15_000);
+});
+
+describe("refused at creation", () => {
+  test.each([
+    ["process jobs while they are turned off", {}, { process: { command: ["/bin/true"] } }, "target.process"],
+    ["a script job while processes are turned off", {}, { script: { language: "shell", content: "true" } }, "target.script"],
+  ])("%s", async (_what, _cfg, target, field) => {
+    const e = await env({ config: { executors: DEFAULTS.executors } });
+    const r = await e.call("PUT", "/api/v1/namespaces/p/jobs/x", { target });
+    expect(r.status).toBe(400);
+    expect(r.body.error.field).toBe(field);
+    expect(r.body.error.message).toContain("enabled = true");
+    expect((await e.call("GET", "/api/v1/namespaces/p/jobs/x")).status).toBe(404);
+  });
+
+  test("a container job where no container engine is configured", async () => {
+    const e = await env();
+    const r = await e.call("PUT", "/api/v1/namespaces/p/jobs/c", { target: { container: { image: "alpine", tag: "3.20" } } });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ field: "target.container" });
+    expect(r.body.error.message).toContain("cli");
+  });
+
+  test("a script language with no interpreter, a command outside the allowlist, a shell string, inheritEnv", async () => {
+    const e = await env({ config: { executors: executors({ allowedCommands: ["/bin/true"] }) } });
+    const bad = async (target: unknown, field: string) => {
+      const r = await e.call("PUT", "/api/v1/namespaces/p/jobs/x", { target });
+      expect(r.status).toBe(400);
+      expect(r.body.error.field).toBe(field);
+    };
+    await bad({ script: { language: "cobol", content: "x" } }, "target.script.language");
+    await bad({ process: { command: ["/bin/sh", "-c", "true"] } }, "target.process.command.0");
+    await bad({ process: { shell: "true" } }, "target.process.shell");
+    await bad({ process: { command: ["/bin/true"], inheritEnv: true } }, "target.process.inheritEnv");
+    await bad({ process: { command: ["/bin/true"], shell: "true" } }, "target.process");
+    await bad({ process: { command: [] } }, "target.process.command");
+    await bad({ process: { command: ["/bin/true"], cwd: "relative" } }, "target.process.cwd");
+    expect((await e.call("PUT", "/api/v1/namespaces/p/jobs/x", { target: { process: { command: ["/bin/true"] } } })).status).toBe(201);
+  });
+});
