@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const BENCH = resolve(import.meta.dir);
-const ALL = ["burst", "drain", "api", "scale"];
+const ALL = ["burst", "drain", "api", "scale", "spawn"];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000;
 

@@ -16,10 +16,18 @@ export const JOB_COLUMNS = [
   "max_concurrency", "misfire", "payload", "memo", "labels", "created_at", "updated_at", "next_fire_at", "version",
 ];
 
-async function withStore<T>(dbUrl: string, fn: (store: Store, deps: Parameters<typeof putJob>[0]) => Promise<T>): Promise<T> {
+/**
+ * `env`: TOCK_* settings of the config putJob validates against (it refuses process jobs unless that
+ * config enables them); pass the ones tock will run with.
+ */
+async function withStore<T>(
+  dbUrl: string,
+  fn: (store: Store, deps: Parameters<typeof putJob>[0]) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
   const store = await openStore({ url: dbUrl });
   try {
-    const config = parseConfig(null, {}, { db: dbUrl });
+    const config = parseConfig(null, env, { db: dbUrl });
     return await fn(store, { store, clock: systemClock, config, scheduler: noScheduler });
   } finally {
     store.close();
@@ -38,9 +46,25 @@ async function checkColumns(store: Store) {
  * or a duration), HTTP POST to `url`.
  */
 export async function seedOneShots(dbUrl: string, ns: string, n: number, dueTime: string, url: string): Promise<void> {
+  await seedOneShotTargets(dbUrl, ns, n, dueTime, { http: { url } });
+}
+
+/**
+ * `n` one-shot jobs in namespace `ns`, named job-0 … job-(n-1), all due at `dueTime`, with `target` as
+ * given to the API (e.g. `{ process: { command: ["/bin/true"] } }`). `env`: the TOCK_* settings putJob's
+ * config gets (TOCK_EXECUTORS_PROCESS_ENABLED=true for a process target).
+ */
+export async function seedOneShotTargets(
+  dbUrl: string,
+  ns: string,
+  n: number,
+  dueTime: string,
+  target: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<void> {
   await withStore(dbUrl, async (store, deps) => {
     await checkColumns(store);
-    await putJob(deps, ns, "job-0", { dueTime, target: { http: { url } } });
+    await putJob(deps, ns, "job-0", { dueTime, target });
     const copied = JOB_COLUMNS.map((c) => (c === "name" ? "'job-' || c.i" : `t.${c}`)).join(", ");
     await store.client.batch(
       [
@@ -56,7 +80,7 @@ export async function seedOneShots(dbUrl: string, ns: string, n: number, dueTime
     await store.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     const rs = await store.client.execute({ sql: "SELECT count(*) AS n FROM jobs WHERE namespace = ? AND next_fire_at IS NOT NULL", args: [ns] });
     if (Number(rs.rows[0].n) !== n) throw new Error(`seeded ${rs.rows[0].n} jobs, wanted ${n}`);
-  });
+  }, env);
 }
 
 /**

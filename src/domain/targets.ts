@@ -6,6 +6,9 @@ import { TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
 
 type ExecutorsConfig = Config["executors"];
 
+/** Variables that docker, podman or the dynamic loader read for themselves. */
+const CLI_ENV = /^(DOCKER_|PODMAN_|CONTAINERS_|CONTAINER_|BUILDAH_|LD_|XDG_|REGISTRY_AUTH_FILE$|PATH$|HOME$|TMPDIR$|TOCK_)/;
+
 /** The one kind a validated target has, and its body. */
 export function targetOf(target: Target): { kind: TargetKind; body: unknown } {
   const kind = TARGET_KINDS.find((k) => target[k] !== undefined)!;
@@ -40,6 +43,11 @@ export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
     if (!Object.hasOwn(cfg.script.interpreters, target.script.language)) {
       throw invalid(`target.script.language: no interpreter for ${JSON.stringify(target.script.language)} on this server; it has ${languages.join(", ") || "none"}`, "target.script.language");
     }
+  }
+  if (target.container) {
+    // The values reach the container through the CLI's own environment, so none may steer the CLI itself.
+    const bad = Object.keys(target.container.env ?? {}).find((n) => CLI_ENV.test(n));
+    if (bad) throw invalid(`target.container.env.${bad}: ${bad} would change how the container CLI itself runs; it cannot be set for a container job`, `target.container.env.${bad}`);
   }
   if (target.container && !cfg.container.cli) {
     throw invalid(

@@ -1,11 +1,11 @@
 // Process, script and container jobs through the API and the real scheduler: real child processes, output
 // into run_logs, timeouts and kills of whole process trees, creation-time refusals.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";
-import { type TestEnv, testEnv, waitUntil } from "../helpers.ts";
+import { type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
 const DEFAULTS = parseConfig(null, {});
 
@@ -118,6 +118,39 @@ describe("output", () => {
     expect(text[0]).toMatch(/^from \/.+/);
     expect(text[1]).toBe("second");
     expect(existsSync(text[0].slice(5))).toBe(false); // removed after the run
+  }, 15_000);
+});
+
+describe("container jobs", () => {
+  test("run through the container CLI found on PATH (a stand-in that records its argv), env values not on the command line", async () => {
+    const { dir, cleanup } = tempDir();
+    const record = join(dir, "argv.log");
+    writeFileSync(join(dir, "docker"), `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > ${record}\necho "API_KEY=$API_KEY" >> ${record}\necho "hello from the container"\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path}`;
+    try {
+      const e = await env({ config: { executors: executors({}, { container: { cli: "docker", runArgs: ["--network=none"] } }) } });
+      const run = await runJob(e, "box", { container: { image: "alpine", tag: "3.20", command: ["/bin/sh", "-c"], args: ["echo hi"], env: { API_KEY: "k-123" } } });
+      expect(run.status).toBe("succeeded");
+      expect(run.outputTail).toBe("hello from the container");
+      const lines = readFileSync(record, "utf8").trim().split("\n");
+      const name = lines[3];
+      expect(name).toMatch(new RegExp(`^tock-run-${run.id}-[0-9a-f]{8}$`));
+      expect(lines.slice(0, 3)).toEqual(["run", "--rm", "--name"]);
+      expect(lines.slice(4)).toEqual([
+        "--network=none",
+        "-e", "API_KEY",
+        ...["TOCK_RUN_ID", "TOCK_NAMESPACE", "TOCK_JOB_NAME", "TOCK_SCHEDULED_AT", "TOCK_ATTEMPT", "TOCK_WEBHOOK_ID"].flatMap((n) => ["-e", n]),
+        "--entrypoint", "/bin/sh", "alpine:3.20", "-c", "echo hi",
+        "API_KEY=k-123", // the last line: the value, read from the CLI's environment
+      ]);
+      const bad = await e.call("PUT", "/api/v1/namespaces/p/jobs/box2", { target: { container: { image: "alpine", env: { DOCKER_HOST: "tcp://evil:2375" } } } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe("target.container.env.DOCKER_HOST");
+    } finally {
+      process.env.PATH = path;
+      cleanup();
+    }
   }, 15_000);
 });
 
