@@ -517,6 +517,21 @@ x = 1
     expect(pathsOf(null, { TOCK_SCHEDULER_BATCH_SIZE: "" })).toEqual(["env TOCK_SCHEDULER_BATCH_SIZE"]);
   });
 
+  test("lists and tables come from the environment as JSON; a plain string stays a string", () => {
+    const config = parseConfig(null, {
+      TOCK_EXECUTORS_PROCESS_PASS_ENV: '["PATH", "LANG"]',
+      TOCK_EXECUTORS_PROCESS_SHELL: "/bin/bash",
+      TOCK_EXECUTORS_SCRIPT_INTERPRETERS: '{"ruby": "ruby", "node": []}',
+    });
+    expect(config.executors.process.passEnv).toEqual(["PATH", "LANG"]);
+    expect(config.executors.process.shell).toEqual(["/bin/bash"]);
+    expect(config.executors.script.interpreters.ruby).toEqual(["ruby"]);
+    expect(config.executors.script.interpreters.node).toBeUndefined();
+    expect(config.executors.script.interpreters.shell).toEqual(["/bin/sh"]);
+    expect(pathsOf(null, { TOCK_EXECUTORS_PROCESS_PASS_ENV: "PATH" })).toEqual(["env TOCK_EXECUTORS_PROCESS_PASS_ENV"]);
+    expect(pathsOf(null, { TOCK_EXECUTORS_PROCESS_PASS_ENV: '["NOT A NAME"]' })).toEqual(["env TOCK_EXECUTORS_PROCESS_PASS_ENV"]);
+  });
+
   test("an environment value that fails validation names the variable, not the key", () => {
     expect(issuesOf('[server]\nport = 80\n', { TOCK_SERVER_PORT: "70000", TOCK_SCHEDULER_LEASE: "30" })).toEqual([
       { path: "env TOCK_SERVER_PORT", message: "must be an integer from 0 to 65535, got 70000" },

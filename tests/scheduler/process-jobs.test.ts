@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";
-import { type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
 const DEFAULTS = parseConfig(null, {});
 
@@ -194,6 +194,21 @@ describe("timeouts, kills and stopping", () => {
     expect((await e.call("POST", "/api/v1/runs/999999/kill")).status).toBe(404);
     expect((await e.call("POST", "/api/v1/runs/abc/kill")).status).toBe(400);
   }, 20_000);
+
+  test("kill aborts an HTTP attempt in flight", async () => {
+    const sink = startSink(() => new Promise<Response>((r) => setTimeout(() => r(new Response("late")), 30_000)));
+    try {
+      const e = await env();
+      await e.call("PUT", "/api/v1/namespaces/p/jobs/hook", { target: { http: { url: `${sink.url}/slow` } }, timeout: "1m" });
+      const t = await e.call("POST", "/api/v1/namespaces/p/jobs/hook/trigger");
+      await sink.waitFor(1);
+      const k = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+      expect(k.status).toBe(200);
+      expect(k.body).toMatchObject({ status: "killed", error: "killed by request" });
+    } finally {
+      sink.stop();
+    }
+  }, 15_000);
 
   test("a queued run that is killed ends at once and never starts", async () => {
     const e = await env({ start: false });
