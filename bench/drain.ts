@@ -12,9 +12,8 @@
 // tock's max_in_flight (1024), 256 and 64 in flight; the best rate is the reference.
 //
 // Target: >= 20,000 executions/s and >= 30% of the bare rate.
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { cpuMsOf, flood, log, main, memoryOf, round, sleep, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
+import { awaitRuns, flood, log, main, round, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
 import { seedOneShots } from "./seed.ts";
 
 const N = Number(process.env.DRAIN_N ?? 100_000);
@@ -39,32 +38,7 @@ main("drain", async () => {
 
     const tock = await startTock(dbUrl, ENV);
     const t0 = tock.spawnedAt;
-    const db = new Database(dbFile, { readonly: true });
-    const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
-    let done = 0;
-    let peakMB = 0;
-    let tockCpuMs = 0;
-    const progress: [number, number, number][] = []; // [ms since spawn, runs succeeded, tock RSS MB]
-    try {
-      for (;;) {
-        done = (succeeded.get() as { n: number }).n;
-        const rss = memoryOf(tock.pid).rssMB;
-        peakMB = Math.max(peakMB, rss);
-        progress.push([Date.now() - t0, done, rss]);
-        if (done >= N || Date.now() - t0 > TIMEOUT_MS) break;
-        await sleep(100);
-      }
-    } finally {
-      tockCpuMs = cpuMsOf(tock.pid);
-      await tock.stop();
-    }
-    const stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as {
-      status: string;
-      n: number;
-      first: number;
-      last: number;
-    }[];
-    db.close();
+    const { done, peakMB, tockCpuMs, progress, stats } = await awaitRuns(tock, dbFile, N, TIMEOUT_MS);
     const ok = stats.find((s) => s.status === "succeeded");
     const lastEnded = ok?.last ?? Date.now();
     const elapsedMs = lastEnded - t0;

@@ -1,6 +1,7 @@
 // Shared parts of the benchmarks: child processes in their own process group (killed with the whole group,
 // also on failure and on Ctrl-C), temp dirs removed at exit, tock and the sink as real processes on
 // 127.0.0.1, percentiles, and the one JSON line each benchmark prints at the end.
+import { Database } from "bun:sqlite";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -237,6 +238,53 @@ export function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time of a process's reaped children (cutime + cstime) in ms, from /proc/<pid>/stat. */
+export function childCpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+export interface RunsSummary {
+  /** Runs succeeded when the wait ended. */
+  done: number;
+  peakMB: number;
+  tockCpuMs: number;
+  childCpuMs: number;
+  /** [ms since spawn, runs succeeded, tock RSS MB], every 100 ms. */
+  progress: [number, number, number][];
+  /** Per status: count, first started_at, last ended_at. */
+  stats: { status: string; n: number; first: number; last: number }[];
+}
+
+/**
+ * Polls tock's database file until `n` runs have succeeded (or `timeoutMs` from the spawn passed), then
+ * stops tock and reads the run statuses. `inspect` reads more from the open database before it closes.
+ */
+export async function awaitRuns(tock: Tock, dbFile: string, n: number, timeoutMs: number, inspect?: (db: Database) => void): Promise<RunsSummary> {
+  const db = new Database(dbFile, { readonly: true });
+  const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
+  const out: RunsSummary = { done: 0, peakMB: 0, tockCpuMs: 0, childCpuMs: 0, progress: [], stats: [] };
+  try {
+    for (;;) {
+      out.done = (succeeded.get() as { n: number }).n;
+      const rss = memoryOf(tock.pid).rssMB;
+      out.peakMB = Math.max(out.peakMB, rss);
+      out.progress.push([Date.now() - tock.spawnedAt, out.done, rss]);
+      if (out.done >= n || Date.now() - tock.spawnedAt > timeoutMs) break;
+      await sleep(100);
+    }
+  } finally {
+    out.tockCpuMs = cpuMsOf(tock.pid);
+    out.childCpuMs = childCpuMsOf(tock.pid);
+    await tock.stop();
+  }
+  out.stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as RunsSummary["stats"];
+  inspect?.(db);
+  db.close();
+  return out;
 }
 
 // --- the sink -------------------------------------------------------------------------------------

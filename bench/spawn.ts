@@ -19,10 +19,8 @@
 // (a process group of its own, as tock spawns) is reported as extra figures, not the reference.
 //
 // Target: >= 50% of the bare spawn rate, every run succeeded.
-import { Database } from "bun:sqlite";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuMsOf, lastJson, log, main, memoryOf, round, sleep, spawnChild, startTock, tempDir, tockOverrides } from "./lib.ts";
+import { awaitRuns, lastJson, log, main, round, spawnChild, startTock, tempDir, tockOverrides } from "./lib.ts";
 import { seedOneShotTargets } from "./seed.ts";
 
 const N = Number(process.env.SPAWN_N ?? 10_000);
@@ -100,12 +98,6 @@ async function bareTrial(concurrency: number, detached: boolean): Promise<BareRe
   return out as BareResult;
 }
 
-/** CPU time of a process's reaped children (cutime + cstime) in ms, from /proc/<pid>/stat. */
-function childCpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[13]) + Number(f[14])) * 10;
-}
 
 // --- the benchmark ------------------------------------------------------------------------------------
 
@@ -128,36 +120,12 @@ main("spawn", async () => {
 
     const tock = await startTock(dbUrl, ENV);
     const t0 = tock.spawnedAt;
-    const db = new Database(dbFile, { readonly: true });
-    const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
-    let done = 0;
-    let peakMB = 0;
-    let tockCpuMs = 0;
-    let childCpuMs = 0;
-    const progress: [number, number, number][] = []; // [ms since spawn, runs succeeded, tock RSS MB]
-    try {
-      for (;;) {
-        done = (succeeded.get() as { n: number }).n;
-        const rss = memoryOf(tock.pid).rssMB;
-        peakMB = Math.max(peakMB, rss);
-        progress.push([Date.now() - t0, done, rss]);
-        if (done >= N || Date.now() - t0 > TIMEOUT_MS) break;
-        await sleep(100);
-      }
-    } finally {
-      tockCpuMs = cpuMsOf(tock.pid);
-      childCpuMs = childCpuMsOf(tock.pid);
-      await tock.stop();
-    }
-    const stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as {
-      status: string;
-      n: number;
-      first: number;
-      last: number;
-    }[];
-    const logLines = (db.query("SELECT count(*) AS n FROM run_logs").get() as { n: number }).n;
-    const withExitCode = (db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded' AND result->>'exitCode' = 0").get() as { n: number }).n;
-    db.close();
+    let logLines = 0;
+    let withExitCode = 0;
+    const { done, peakMB, tockCpuMs, childCpuMs, progress, stats } = await awaitRuns(tock, dbFile, N, TIMEOUT_MS, (db) => {
+      logLines = (db.query("SELECT count(*) AS n FROM run_logs").get() as { n: number }).n;
+      withExitCode = (db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded' AND result->>'exitCode' = 0").get() as { n: number }).n;
+    });
     const ok = stats.find((s) => s.status === "succeeded");
     const failed = stats.find((s) => s.status === "failed")?.n ?? 0;
     const other = stats.filter((s) => s.status !== "succeeded" && s.status !== "failed").reduce((a, s) => a + s.n, 0);

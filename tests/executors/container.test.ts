@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createContainerExecutor, type ContainerExecutorOptions } from "../../src/executors/container.ts";
 import type { ExecRequest, LogStream, RunOutput } from "../../src/executors/types.ts";
+import { collector } from "./collect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-container-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,20 +55,6 @@ const options: ContainerExecutorOptions = {
 };
 const exec = createContainerExecutor(options);
 
-function collector() {
-  const chunks: { stream: LogStream; text: string }[] = [];
-  const notes: string[] = [];
-  const decoder = new TextDecoder();
-  const output: RunOutput = {
-    write: (stream, chunk) => chunks.push({ stream, text: decoder.decode(chunk) }),
-    note: (line) => notes.push(line),
-  };
-  const text = (stream: LogStream) => chunks.filter((c) => c.stream === stream).map((c) => c.text).join("");
-  const waitFor = async (stream: LogStream, s: string) => {
-    while (!text(stream).includes(s)) await Bun.sleep(10);
-  };
-  return { notes, output, text, waitFor };
-}
 
 function request(target: Record<string, unknown>, output?: RunOutput, payload: unknown = null): ExecRequest {
   return { runId: 5, key: "5", namespace: "ns", jobName: "job", scheduledAt: Date.UTC(2026, 0, 1), attempt: 1, target, payload, output };

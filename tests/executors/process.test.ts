@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProcessExecutor, type ProcessExecutorOptions } from "../../src/executors/process.ts";
 import type { ExecRequest, LogStream, RunOutput } from "../../src/executors/types.ts";
+import { collector } from "./collect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-process-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,21 +15,6 @@ const tockEnv = { PATH: process.env.PATH, HOME: "/home/tock", SECRET_TOKEN: "hun
 const options: ProcessExecutorOptions = { passEnv: ["PATH", "HOME", "PASSED", "UNSET_ONE"], shell: ["/bin/sh", "-c"], killGrace: 300, env: tockEnv };
 const exec = createProcessExecutor(options);
 
-function collector() {
-  const chunks: { stream: LogStream; text: string; at: number }[] = [];
-  const notes: string[] = [];
-  const decoder = new TextDecoder();
-  const output: RunOutput = {
-    write: (stream, chunk) => chunks.push({ stream, text: decoder.decode(chunk), at: performance.now() }),
-    note: (line) => notes.push(line),
-  };
-  const text = (stream: LogStream) => chunks.filter((c) => c.stream === stream).map((c) => c.text).join("");
-  /** Resolves when `stream` has printed `s`. */
-  const waitFor = async (stream: LogStream, s: string) => {
-    while (!text(stream).includes(s)) await Bun.sleep(10);
-  };
-  return { chunks, notes, output, text, waitFor };
-}
 
 function request(target: Record<string, unknown>, output?: RunOutput, payload: unknown = null): ExecRequest {
   return { runId: 42, key: "42-key", namespace: "ns", jobName: "job", scheduledAt: Date.UTC(2026, 0, 2, 3, 4, 5), attempt: 2, target, payload, output };

@@ -7,24 +7,11 @@ import { join } from "node:path";
 import { DEFAULT_INTERPRETERS } from "../../src/config/schema.ts";
 import { createScriptExecutor, type ScriptExecutorOptions } from "../../src/executors/script.ts";
 import type { ExecRequest, LogStream, RunOutput } from "../../src/executors/types.ts";
+import { collector } from "./collect.ts";
 
 const root = mkdtempSync(join(tmpdir(), "tock-script-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function collector() {
-  const chunks: { stream: LogStream; text: string }[] = [];
-  const notes: string[] = [];
-  const decoder = new TextDecoder();
-  const output: RunOutput = {
-    write: (stream, chunk) => chunks.push({ stream, text: decoder.decode(chunk) }),
-    note: (line) => notes.push(line),
-  };
-  const text = (stream: LogStream) => chunks.filter((c) => c.stream === stream).map((c) => c.text).join("");
-  const waitFor = async (stream: LogStream, s: string) => {
-    while (!text(stream).includes(s)) await Bun.sleep(10);
-  };
-  return { notes, output, text, waitFor };
-}
 
 /** An executor writing into a fresh temp dir of its own, so the test can see that it ends up empty. */
 function setup(overrides: Partial<ScriptExecutorOptions> = {}) {

@@ -158,6 +158,17 @@ describe("timeouts, kills and stopping", () => {
   /** A process tree that ignores SIGTERM: the shell and a grandchild write their pids to `file`. */
   const stubborn = (file: string) => ["/bin/sh", "-c", `trap '' TERM; (trap '' TERM; sleep 60) & echo $$ $! > ${file}; sleep 60; wait`];
 
+  /** Creates a job running `stubborn`, fires it and waits until the tree is up; returns the run id and pids. */
+  async function startStubborn(e: TestEnv, name: string): Promise<{ runId: number; pids: number[] }> {
+    const file = join(e.dir, `pids-${name}`);
+    await e.call("PUT", `/api/v1/namespaces/p/jobs/${name}`, { target: { process: { command: stubborn(file) } } });
+    const started = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === name, 10_000);
+    const t = await e.call("POST", `/api/v1/namespaces/p/jobs/${name}/trigger`);
+    await started;
+    await waitUntil(() => existsSync(file) && readFileSync(file, "utf8").includes(" "), "the pids file", 5000);
+    return { runId: t.body.id, pids: readFileSync(file, "utf8").trim().split(/\s+/).map(Number) };
+  }
+
   test("a timeout kills the whole process tree, even one that ignores SIGTERM", async () => {
     const e = await env();
     const file = join(e.dir, "pids-timeout");
@@ -172,20 +183,15 @@ describe("timeouts, kills and stopping", () => {
 
   test("kill ends a running process (killed), is idempotent, and is a 409 for a run that ended otherwise", async () => {
     const e = await env();
-    const file = join(e.dir, "pids-kill");
-    await e.call("PUT", "/api/v1/namespaces/p/jobs/sleepy", { target: { process: { command: stubborn(file) } } });
-    const started = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "sleepy", 10_000);
-    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/sleepy/trigger");
-    await started;
-    await waitUntil(() => existsSync(file) && readFileSync(file, "utf8").includes(" "), "the pids file", 5000);
-    const pids = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
-    const k = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    const { runId, pids } = await startStubborn(e, "sleepy");
+    const k = await e.call("POST", `/api/v1/runs/${runId}/kill`);
     expect(k.status).toBe(200);
-    expect(k.body).toMatchObject({ id: t.body.id, status: "killed", error: "killed by request" });
+    expect(k.body).toMatchObject({ id: runId, status: "killed", error: "killed by request" });
     expect(pids.every((p) => !alive(p))).toBe(true);
-    const again = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    const again = await e.call("POST", `/api/v1/runs/${runId}/kill`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe("killed");
+    expect(Date.parse(again.body.killRequestedAt)).toBeGreaterThan(0);
 
     const ok = await runJob(e, "quick", { process: { command: ["/bin/true"] } });
     const late = await e.call("POST", `/api/v1/runs/${ok.id}/kill`);
@@ -258,16 +264,10 @@ describe("timeouts, kills and stopping", () => {
 
   test("stopping the node ends the processes still running after the grace: none outlives tock", async () => {
     const e = await env({ config: { executors: executors(), scheduler: { shutdownGrace: 100, pollInterval: 200 } } });
-    const file = join(e.dir, "pids-stop");
-    await e.call("PUT", "/api/v1/namespaces/p/jobs/long", { target: { process: { command: stubborn(file) } } });
-    const started = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "long", 10_000);
-    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/long/trigger");
-    await started;
-    await waitUntil(() => existsSync(file) && readFileSync(file, "utf8").includes(" "), "the pids file", 5000);
-    const pids = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    const { runId, pids } = await startStubborn(e, "long");
     await e.deps.scheduler.stop();
     expect(pids.every((p) => !alive(p))).toBe(true);
-    const run = (await e.call("GET", `/api/v1/runs/${t.body.id}`)).body;
+    const run = (await e.call("GET", `/api/v1/runs/${runId}`)).body;
     expect(run.status).toBe("lost"); // and a recovery attempt is queued for the next start
   }, 15_000);
 });
