@@ -44,11 +44,31 @@ export async function jsonBody(c: Context): Promise<unknown> {
     throw new DomainError("unsupported_media_type", "request body must be JSON (Content-Type: application/json)");
   }
   const text = await c.req.text();
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (e) {
     throw invalid(`body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, "body");
   }
+  const bad = illFormed(body, "");
+  if (bad !== null) throw invalid(`${bad || "body"}: contains a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text`, bad || "body");
+  return body;
+}
+
+/**
+ * The dotted path of the first string or key with a lone surrogate ("" for the root), or null. Such a
+ * string cannot be stored as UTF-8: it must be refused here, not fail every later read of the row.
+ */
+function illFormed(value: unknown, path: string): string | null {
+  if (typeof value === "string") return value.isWellFormed() ? null : path;
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (!key.isWellFormed()) return at.toWellFormed();
+    const found = illFormed(inner, at);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 export function intParam(c: Context, name: string, opts: { min: number; max: number; def?: number }): number | undefined {

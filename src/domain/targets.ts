@@ -15,7 +15,17 @@ export function targetOf(target: Target): { kind: TargetKind; body: unknown } {
   return { kind, body: target[kind] };
 }
 
-/** Throws `invalid` naming the field when this server will not run the target. */
+/**
+ * Variables that make a program run other code (the dynamic loader, shells' start-up files, interpreters'
+ * module paths and options, the program search path): with an allowlist of commands, a job may not set
+ * them, or an allowed program could be made to run anything.
+ */
+const CODE_ENV = /^(LD_|DYLD_|BASH_ENV$|ENV$|BASH_FUNC_|SHELLOPTS$|PS4$|IFS$|PATH$|NODE_OPTIONS$|NODE_PATH$|PYTHON|PERL5|PERLLIB$|RUBYOPT$|RUBYLIB$|BUN_|DENO_|JAVA_TOOL_OPTIONS$|_JAVA_OPTIONS$)/;
+
+/**
+ * Throws `invalid` naming the field when this server will not run the target. Checked when a job is
+ * created and again when it fires (the config may have been tightened since).
+ */
 export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
   const { kind } = targetOf(target);
   if (kind === "http" || kind === "tcp") return;
@@ -26,14 +36,21 @@ export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
       `target.${kind}`,
     );
   }
+  const allowlist = p.allowedCommands.length > 0;
+  const allowed = (program: string, field: string, what: string) => {
+    if (allowlist && !p.allowedCommands.includes(program)) {
+      throw invalid(`${field}: ${what} ${JSON.stringify(program)} is not among the commands this server allows (${p.allowedCommands.join(", ")})`, field);
+    }
+  };
+  const env = (vars: Record<string, string> | undefined, field: string) => {
+    const bad = allowlist ? Object.keys(vars ?? {}).find((n) => CODE_ENV.test(n)) : undefined;
+    if (bad) throw invalid(`${field}.${bad}: ${bad} could make an allowed command run other code; jobs may not set it on this server`, `${field}.${bad}`);
+  };
   if (target.process) {
     const t = target.process;
-    if (t.command && p.allowedCommands.length > 0 && !p.allowedCommands.includes(t.command[0])) {
-      throw invalid(`target.process.command.0: ${JSON.stringify(t.command[0])} is not among the commands this server allows (${p.allowedCommands.join(", ")})`, "target.process.command.0");
-    }
-    if (t.shell !== undefined && p.allowedCommands.length > 0 && !p.allowedCommands.includes(p.shell[0])) {
-      throw invalid(`target.process.shell: shell strings are not allowed here: the shell ${p.shell[0]} is not among the allowed commands`, "target.process.shell");
-    }
+    if (t.command) allowed(t.command[0], "target.process.command.0", "the program");
+    if (t.shell !== undefined) allowed(p.shell[0], "target.process.shell", "shell strings are run by the shell");
+    env(t.env, "target.process.env");
     if (t.inheritEnv && !p.allowInheritEnv) {
       throw invalid("target.process.inheritEnv: this server does not pass its own environment to jobs (executors.process.allow_inherit_env)", "target.process.inheritEnv");
     }
@@ -43,16 +60,19 @@ export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
     if (!Object.hasOwn(cfg.script.interpreters, target.script.language)) {
       throw invalid(`target.script.language: no interpreter for ${JSON.stringify(target.script.language)} on this server; it has ${languages.join(", ") || "none"}`, "target.script.language");
     }
+    allowed(cfg.script.interpreters[target.script.language][0], "target.script.language", `the ${target.script.language} interpreter`);
+    env(target.script.env, "target.script.env");
   }
   if (target.container) {
     // The values reach the container through the CLI's own environment, so none may steer the CLI itself.
     const bad = Object.keys(target.container.env ?? {}).find((n) => CLI_ENV.test(n));
     if (bad) throw invalid(`target.container.env.${bad}: ${bad} would change how the container CLI itself runs; it cannot be set for a container job`, `target.container.env.${bad}`);
-  }
-  if (target.container && !cfg.container.cli) {
-    throw invalid(
-      "target.container: no container engine is configured on this server; an operator can set [executors.container] cli = \"docker\" or \"podman\"",
-      "target.container",
-    );
+    if (!cfg.container.cli) {
+      throw invalid(
+        "target.container: no container engine is configured on this server; an operator can set [executors.container] cli = \"docker\" or \"podman\"",
+        "target.container",
+      );
+    }
+    allowed(cfg.container.cli, "target.container", "the container CLI");
   }
 }

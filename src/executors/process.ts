@@ -104,11 +104,14 @@ function pump(stream: ReadableStream<Uint8Array>, name: LogStream, out: RunOutpu
         const r = await reader.read();
         if (r.done) return;
         if (out) {
+          let wait: void | Promise<void> = undefined;
           try {
-            out.write(name, r.value);
+            wait = out.write(name, r.value);
           } catch {
             // A failing sink loses this chunk; the pipe must still be emptied.
           }
+          // The sink is behind: the child waits on its full pipe meanwhile.
+          if (wait) await wait;
         }
       }
     } catch {

@@ -22,7 +22,8 @@ export type LogStream = "stdout" | "stderr";
  * timestamps, caps and stores them (run_logs) and keeps the tail for the run record.
  */
 export interface RunOutput {
-  write(stream: LogStream, chunk: Uint8Array): void;
+  /** A promise back means: wait for it before reading more (the sink is behind). */
+  write(stream: LogStream, chunk: Uint8Array): void | Promise<void>;
   /** A line from tock itself about the run (stream "tock"), e.g. "sent SIGTERM to the process group". */
   note(line: string): void;
 }

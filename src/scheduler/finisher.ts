@@ -81,21 +81,23 @@ export class Finisher {
       ]);
     const stmts = [
       {
-        sql: `UPDATE runs SET status = e.value->>2, ended_at = e.value->>3, result = e.value->>4, error = e.value->>5, lease_until = NULL,
-                started_at = e.value->>6, output_tail = e.value->>7
+        // A run that failed after a kill was requested (the request reached its node too late) ends killed.
+        sql: `UPDATE runs SET ended_at = e.value->>3, result = e.value->>4, lease_until = NULL, started_at = e.value->>6, output_tail = e.value->>7,
+                status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed' ELSE e.value->>2 END,
+                error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.value->>5 END
               FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
         args: [JSON.stringify(ends)],
       },
     ];
     if (retries.length) {
       stmts.push({
-        // Only where the end above was recorded (the fence held) and the job is still the one that ran: a job
-        // removed, paused or replaced meanwhile is not retried.
+        // Only where the end above was recorded (the fence held), no kill was requested, and the job is still
+        // the one that ran: a job removed, paused or replaced meanwhile is not retried.
         sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence)
               SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued',
                      CASE WHEN r.value->>6 IS NULL THEN NULL ELSE ? END, r.value->>6, 1
               FROM json_each(?) AS r, runs AS p, jobs AS j
-              WHERE p.id = r.value->>0 AND p.fence = r.value->>1 AND j.id = p.job_id AND j.updated_at = r.value->>7
+              WHERE p.id = r.value->>0 AND p.fence = r.value->>1 AND p.kill_requested_at IS NULL AND j.id = p.job_id AND j.updated_at = r.value->>7
               ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key, node_id`,
         args: [this.nodeId, JSON.stringify(retries)] as never,
       });

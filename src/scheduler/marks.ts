@@ -38,11 +38,20 @@ export function endUnstartedStatement(run: Claimed, status: "skipped" | "killed"
   };
 }
 
-/** Runs marked running that never started go back to the queue, for any node (at stop). */
-export function requeueStatement(ids: number[], nodeId: string): Stmt {
+/**
+ * Runs marked running that never started go back to the queue, for any node (at stop); those whose kill
+ * was requested meanwhile end killed instead.
+ */
+export function requeueStatement(ids: number[], nodeId: string, now: number): Stmt {
   return {
-    sql: `UPDATE runs SET status = 'queued', started_at = NULL, node_id = NULL, lease_until = NULL FROM json_each(?) AS u
+    sql: `UPDATE runs SET lease_until = NULL,
+            status = CASE WHEN runs.kill_requested_at IS NULL THEN 'queued' ELSE 'killed' END,
+            started_at = CASE WHEN runs.kill_requested_at IS NULL THEN NULL ELSE runs.started_at END,
+            node_id = CASE WHEN runs.kill_requested_at IS NULL THEN NULL ELSE runs.node_id END,
+            ended_at = CASE WHEN runs.kill_requested_at IS NULL THEN NULL ELSE ? END,
+            error = CASE WHEN runs.kill_requested_at IS NULL THEN runs.error ELSE 'killed by request before it started' END
+          FROM json_each(?) AS u
           WHERE runs.id = u.value AND runs.node_id = ? AND +runs.status = 'running'`,
-    args: [JSON.stringify(ids), nodeId],
+    args: [now, JSON.stringify(ids), nodeId],
   };
 }

@@ -21,6 +21,8 @@ export interface Pruned {
 }
 
 /** Reads between yields stay under this (ms): local libSQL calls run on the event loop's thread. */
+/** Log lines deleted per write: a batch of runs can hold millions of lines. */
+const LOG_CHUNK = 5000;
 const SLICE_MS = 10;
 const UNFINISHED = "status NOT IN ('queued', 'running')";
 
@@ -176,24 +178,31 @@ export class Pruner {
     if (!this.#stopping) await flush();
   }
 
-  /** One write: the runs among `ids` still finished (and still matching `rule`), then their log lines. */
+  /**
+   * The runs among `ids` still finished (and still matching `rule`): first their log lines, a bounded
+   * chunk per write (a run may have many thousands), then the runs in one write. Lines go first so that a
+   * crash in between leaves no lines without a run; the runs' turn comes at the next pass.
+   */
   async #delete(ids: number[], rule: { sql: string; args: number[] } | null, total: Pruned) {
     const list = JSON.stringify(ids);
-    const stmts: Stmt[] = [
-      {
-        sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${UNFINISHED}${rule ? ` AND ${rule.sql}` : ""}`,
-        args: [list, ...(rule?.args ?? [])],
-      },
-      // Only the lines of runs now gone: a listed run the first statement kept (in flight) keeps its lines.
-      {
-        sql: `DELETE FROM run_logs WHERE run_id IN (SELECT value FROM json_each(?))
-              AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = run_logs.run_id)`,
-        args: [list],
-      },
-    ];
-    const [runs, logs] = await write(this.deps.store, stmts);
+    const guard = `${UNFINISHED}${rule ? ` AND ${rule.sql}` : ""}`;
+    for (;;) {
+      const [logs] = await write(this.deps.store, [
+        {
+          sql: `DELETE FROM run_logs WHERE rowid IN (
+                  SELECT l.rowid FROM json_each(?) AS j JOIN runs ON runs.id = j.value JOIN run_logs AS l ON l.run_id = runs.id
+                  WHERE ${guard} LIMIT ?)`,
+          args: [list, ...(rule?.args ?? []), LOG_CHUNK],
+        },
+      ]);
+      total.logs += logs.rowsAffected;
+      await this.#breathe(true);
+      if (logs.rowsAffected < LOG_CHUNK || this.#stopping) break;
+    }
+    const [runs] = await write(this.deps.store, [
+      { sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard}`, args: [list, ...(rule?.args ?? [])] },
+    ]);
     total.runs += runs.rowsAffected;
-    total.logs += logs.rowsAffected;
     await this.#breathe(true);
   }
 

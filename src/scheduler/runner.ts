@@ -24,6 +24,8 @@ interface Active {
   run: Claimed;
   controller: AbortController;
   executing: boolean;
+  /** A kill was requested: the run ends killed (and is not retried) whatever else stopped it. */
+  killed?: boolean;
 }
 
 export interface RunnerDeps {
@@ -131,7 +133,8 @@ export class Runner {
   abort(runId: number): boolean {
     const a = this.#active.get(runId);
     if (!a) return false;
-    if (a.controller.signal.aborted) return true;
+    a.killed = true;
+    if (a.controller.signal.aborted) return true; // already stopping (timeout, replace): it now ends killed
     if (a.executing) a.controller.abort(new Killed());
     else this.#stopUnstarted(a, new Killed());
     return true;
@@ -310,7 +313,7 @@ export class Runner {
     if (sink) request.output = sink;
     const done = (executor ? executor.execute(request, controller.signal) : Promise.resolve(disabled(kind)))
       .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }))
-      .then((outcome) => {
+      .then(async (outcome) => {
         clearTimeout(timer);
         this.#executing--;
         const next = this.#hosts.release(run.job.host); // the host's oldest waiting run goes next
@@ -319,8 +322,9 @@ export class Runner {
         // recorded meanwhile.
         this.#drop(a);
         const tail = sink?.close() ?? null;
-        if (sink) this.#logs.flush(); // queued before the end record, so committed no later than it
-        const reason = controller.signal.reason;
+        // The run's lines commit before its end record: whoever sees the run ended has every line.
+        if (sink) await this.#logs.flush();
+        const reason = a.killed ? new Killed() : controller.signal.reason;
         if (reason instanceof Shutdown) return; // recovered by the next start or another node
         if (controller.signal.aborted && outcome.status !== "succeeded") {
           return this.#end(a, aborted(reason), outcome.result ?? null, startedAt, undefined, tail);

@@ -376,6 +376,8 @@ export class Scheduler implements SchedulerControl {
       if (this.#ticking) await this.#ticking.catch(() => {});
       // Runs finishing within the grace keep their leases, so no other node recovers them meanwhile.
       const renew = setInterval(() => void this.#renew(this.deps.clock.now()).catch(() => {}), Math.max(50, this.deps.config.lease / 3));
+      // Kills sent through other nodes are still carried out during the grace.
+      const kills = setInterval(() => void this.#killRequested().catch(() => {}), this.deps.config.pollInterval);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.#runner.settledAll(),
@@ -385,12 +387,15 @@ export class Scheduler implements SchedulerControl {
       ]);
       clearTimeout(timer);
       clearInterval(renew);
+      clearInterval(kills);
       const unstarted = this.#runner.close();
       this.#held.clear();
       // Runs abandoned now were aborted: their processes get their kill grace to go, so none outlives tock.
       if (this.#runner.inFlight > 0) {
         let graceTimer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([this.#runner.settledAll(), new Promise((r) => (graceTimer = setTimeout(r, (this.deps.killGrace ?? 0) + 250)))]);
+        // (Container jobs' engine commands get at least a second.)
+        const wait = Math.max(this.deps.killGrace ?? 0, 1000) + 250;
+        await Promise.race([this.#runner.settledAll(), new Promise((r) => (graceTimer = setTimeout(r, wait)))]);
         clearTimeout(graceTimer);
       }
       await this.#writer.flushed();
@@ -398,7 +403,7 @@ export class Scheduler implements SchedulerControl {
       try {
         // Runs marked running that never started go back to the queue; recoverLost with this node's id
         // then marks what is still running lost, queues its recovery attempts and releases held runs.
-        await write(this.deps.store, [requeueStatement(unstarted, this.nodeId)]);
+        await write(this.deps.store, [requeueStatement(unstarted, this.nodeId, now)]);
         await recoverLost(this.deps.store, now, this.deps.config.defaultRetry.times, this.nodeId);
         await write(this.deps.store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [this.nodeId] }]);
       } catch (e) {

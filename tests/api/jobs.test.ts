@@ -224,3 +224,17 @@ describe("system", () => {
     expect(bad.body.error.field).toBeString();
   });
 });
+
+describe("text that is not Unicode", () => {
+  test("a lone surrogate escape anywhere in a body is a 400 naming the field, and nothing is stored", async () => {
+    const body = '{"target":{"http":{"url":"http://127.0.0.1:9/x"}},"labels":{"team":"a\\ud800b"}}';
+    const res = await env.call("PUT", "/api/v1/namespaces/u/jobs/j", body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.field).toBe("labels.team");
+    const memo = await env.call("PUT", "/api/v1/namespaces/u/jobs/j", '{"target":{"http":{"url":"http://127.0.0.1:9/x"}},"memo":"\\udfff"}');
+    expect(memo.body.error.field).toBe("memo");
+    expect((await env.call("GET", "/api/v1/namespaces/u/jobs/j")).status).toBe(404);
+    const ok = await env.call("PUT", "/api/v1/namespaces/u/jobs/j", { target: { http: { url: "http://127.0.0.1:9/x" } }, memo: "\u{1F600} fine" });
+    expect(ok.status).toBe(201);
+  });
+});

@@ -6,7 +6,9 @@ export function collector() {
   const notes: string[] = [];
   const decoder = new TextDecoder();
   const output: RunOutput = {
-    write: (stream, chunk) => chunks.push({ stream, text: decoder.decode(chunk), at: performance.now() }),
+    write: (stream, chunk) => {
+      chunks.push({ stream, text: decoder.decode(chunk), at: performance.now() });
+    },
     note: (line) => notes.push(line),
   };
   const text = (stream: LogStream) => chunks.filter((c) => c.stream === stream).map((c) => c.text).join("");

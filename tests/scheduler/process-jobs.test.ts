@@ -4,6 +4,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, parseConfig } from "../../src/config.ts";
+import { killRun } from "../../src/domain/kill.ts";
+import { noScheduler } from "../../src/scheduler/control.ts";
+import { LINE_OVERHEAD, MAX_LINE } from "../../src/scheduler/output.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
@@ -70,7 +73,7 @@ describe("output", () => {
   }, 15_000);
 
   test("output past max_log_bytes is dropped and noted, and the process is not stopped for it", async () => {
-    const e = await env({ config: { executors: executors({ maxLogBytes: 1024 }) } });
+    const e = await env({ config: { executors: executors({ maxLogBytes: 4096 }) } });
     const run = await runJob(e, "loud", {
       process: { command: ["/bin/sh", "-c", 'i=0; while [ $i -lt 200 ]; do echo "line $i of a fairly long output, padded to fifty"; i=$((i+1)); done; echo done'] },
     });
@@ -79,12 +82,29 @@ describe("output", () => {
     expect(run.outputTail).toMatch(/padded to fifty\ndone\n\[tock\] \d+ more line\(s\)/);
     const lines = await logsOf(e, run.id);
     const stored = lines.filter((l) => l.stream === "stdout");
-    const bytes = stored.reduce((n, l) => n + Buffer.byteLength(String(l.line)) + 1, 0);
-    expect(bytes).toBeLessThanOrEqual(1024);
-    expect(stored.length).toBeGreaterThan(10);
+    // Each line costs its bytes plus a fixed overhead: a flood of empty lines cannot fill the table either.
+    const cost = stored.reduce((n, l) => n + Buffer.byteLength(String(l.line)) + LINE_OVERHEAD, 0);
+    expect(cost).toBeLessThanOrEqual(4096);
+    expect(stored.length).toBeGreaterThan(30);
+    expect(stored.length).toBeLessThan(200);
     const notes = lines.filter((l) => l.stream === "tock").map((l) => String(l.line));
-    expect(notes[0]).toContain("log cap of 1024 bytes");
+    expect(notes[0]).toContain("log cap of 4096 bytes");
     expect(notes.at(-1)).toMatch(/^\d+ more line\(s\), \d+ bytes, over the log cap/);
+  }, 15_000);
+
+  test("a line longer than the line limit is stored in pieces, never cutting a character in two", async () => {
+    const e = await env();
+    // An emoji is two UTF-16 units: after one ASCII byte, every piece boundary falls inside a pair.
+    const script = `process.stdout.write("a" + "\u{1F600}".repeat(${MAX_LINE}) + "\\nend\\n")`;
+    const run = await runJob(e, "emoji", { script: { language: "javascript", content: script } });
+    expect(run.status).toBe("succeeded");
+    const lines = (await logsOf(e, run.id)).map((l) => String(l.line));
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.every((l) => l.isWellFormed() && l.length <= MAX_LINE)).toBe(true);
+    expect(lines.slice(0, -1).join("")).toBe(`a${"\u{1F600}".repeat(MAX_LINE)}`);
+    expect(lines.at(-1)).toBe("end");
+    expect(run.outputTail.isWellFormed()).toBe(true);
+    expect((await e.call("GET", `/api/v1/runs/${run.id}/logs`)).status).toBe(200);
   }, 15_000);
 
   test("a failing command fails the run with its exit code", async () => {
@@ -216,6 +236,42 @@ describe("timeouts, kills and stopping", () => {
     }
   }, 15_000);
 
+  test("a kill that arrives while a timed-out process is stopping ends it killed, and it is not retried", async () => {
+    const e = await env({ config: { executors: executors({ killGrace: 1500 }), scheduler: { pollInterval: 200 } } });
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/late-kill", {
+      target: { process: { command: ["/bin/sh", "-c", "trap '' TERM; sleep 5 & wait; sleep 5 & wait"] } },
+      timeout: "300ms",
+      retry: { times: 2, interval: "100ms", backoff: "fixed" },
+    });
+    const t = await e.call("POST", "/api/v1/namespaces/p/jobs/late-kill/trigger");
+    await waitUntil(async () => (await logsOf(e, t.body.id)).some((l) => String(l.line).includes("SIGTERM")), "the timeout's SIGTERM", 5000);
+    const k = await e.call("POST", `/api/v1/runs/${t.body.id}/kill`);
+    expect(k.status).toBe(200);
+    expect(k.body).toMatchObject({ status: "killed", error: "killed by request" });
+    await new Promise((r) => setTimeout(r, 300)); // a retry would be due by now
+    await e.deps.scheduler.idle();
+    const runs = await read(e.deps.store, { sql: "SELECT status FROM runs WHERE job_name = 'late-kill'", args: [] });
+    expect(runs.map((r) => r.status)).toEqual(["killed"]);
+  }, 15_000);
+
+  test("a run marked running but not started, killed through another node, ends killed when its node stops", async () => {
+    const e = await env({ config: { executors: executors(), scheduler: { pollInterval: 60_000, maxInFlight: 1, shutdownGrace: 200 } } });
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/hog", { target: { process: { command: ["/bin/sleep", "30"] } }, timeout: "1h" });
+    await e.call("PUT", "/api/v1/namespaces/p/jobs/victim", { target: { process: { command: ["/bin/true"] } } });
+    const hogStarted = e.deps.scheduler.events.next("run:started", (ev) => ev.jobName === "hog");
+    await e.call("POST", "/api/v1/namespaces/p/jobs/hog/trigger");
+    await hogStarted;
+    const ready = e.deps.scheduler.events.next("run:ready", (ev) => ev.jobName === "victim");
+    const v = await e.call("POST", "/api/v1/namespaces/p/jobs/victim/trigger");
+    await ready; // marked running, waiting for capacity
+    // Stored as another node's API would, without telling this node's scheduler.
+    const k = await killRun({ ...e.deps, scheduler: noScheduler }, v.body.id);
+    expect(k.ended).toBe(false);
+    await e.deps.scheduler.stop();
+    const row = (await e.call("GET", `/api/v1/runs/${v.body.id}`)).body;
+    expect(row).toMatchObject({ status: "killed", error: "killed by request before it started" });
+  }, 20_000);
+
   test("a queued run that is killed ends at once and never starts", async () => {
     const e = await env({ start: false });
     await e.call("PUT", "/api/v1/namespaces/p/jobs/later", { target: { process: { command: ["/bin/true"] } } });
@@ -273,6 +329,32 @@ describe("timeouts, kills and stopping", () => {
 });
 
 describe("refused at creation", () => {
+  test("a job created before the config was tightened fails with the reason when it fires, and does not run", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const loose = await testEnv({ dir, start: true, config: { executors: executors({ allowInheritEnv: true }) } });
+      const put = await loose.call("PUT", "/api/v1/namespaces/p/jobs/env", { target: { process: { command: ["/usr/bin/env"], inheritEnv: true } } });
+      expect(put.status).toBe(201);
+      await loose.close();
+      const strict = await testEnv({ dir, start: true, config: { executors: executors({ allowInheritEnv: false }), scheduler: { pollInterval: 200 } } });
+      envs.push(strict); // closed after the test, before the folder goes
+      const run = await (async () => {
+        const finished = strict.deps.scheduler.events.next("run:finished", (ev) => ev.jobName === "env", 10_000);
+        const t = await strict.call("POST", "/api/v1/namespaces/p/jobs/env/trigger");
+        await finished;
+        await strict.deps.scheduler.idle();
+        return (await strict.call("GET", `/api/v1/runs/${t.body.id}`)).body;
+      })();
+      expect(run.status).toBe("failed");
+      expect(run.error).toContain("refused by this node's config");
+      expect(run.error).toContain("inheritEnv");
+      expect(await logsOf(strict, run.id)).toEqual([]);
+      await strict.close();
+    } finally {
+      cleanup();
+    }
+  }, 15_000);
+
   test.each([
     ["process jobs while they are turned off", {}, { process: { command: ["/bin/true"] } }, "target.process"],
     ["a script job while processes are turned off", {}, { script: { language: "shell", content: "true" } }, "target.script"],
@@ -307,6 +389,12 @@ describe("refused at creation", () => {
     await bad({ process: { command: ["/bin/true"], shell: "true" } }, "target.process");
     await bad({ process: { command: [] } }, "target.process.command");
     await bad({ process: { command: ["/bin/true"], cwd: "relative" } }, "target.process.cwd");
+    // With an allowlist, interpreters and the container CLI must be on it, and no variable may make an
+    // allowed program run other code.
+    await bad({ script: { language: "shell", content: "id" } }, "target.script.language");
+    for (const name of ["LD_PRELOAD", "BASH_ENV", "PATH", "NODE_OPTIONS", "PYTHONPATH"]) {
+      await bad({ process: { command: ["/bin/true"], env: { [name]: "x" } } }, `target.process.env.${name}`);
+    }
     expect((await e.call("PUT", "/api/v1/namespaces/p/jobs/x", { target: { process: { command: ["/bin/true"] } } })).status).toBe(201);
   });
 });
