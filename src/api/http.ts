@@ -50,10 +50,14 @@ export async function jsonBody(c: Context): Promise<unknown> {
   } catch (e) {
     throw invalid(`body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, "body");
   }
-  const bad = illFormed(body, "");
+  // A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 bytes cannot encode one): most bodies
+  // have none, and need no walk.
+  const bad = SURROGATE_ESCAPE.test(text) ? illFormed(body, "") : null;
   if (bad !== null) throw invalid(`${bad || "body"}: contains a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text`, bad || "body");
   return body;
 }
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /**
  * The dotted path of the first string or key with a lone surrogate ("" for the root), or null. Such a
