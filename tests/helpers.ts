@@ -1,6 +1,6 @@
 // Real parts for tests: a database file in a temp dir, an HTTP sink and a TCP server on 127.0.0.1 port 0,
 // and a full Deps (scheduler included) over them.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,5 +176,15 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, what: s
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether a pid is a live process (a zombie, already dead but not reaped, counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
   }
 }

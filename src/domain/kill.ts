@@ -4,9 +4,8 @@
 import { readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
+import { FINISHED_STATUSES } from "./runs.ts";
 import { type RunView, runView } from "./views.ts";
-
-const FINISHED = new Set(["succeeded", "failed", "timed_out", "killed", "skipped", "lost"]);
 
 export interface KillResult {
   run: RunView;
@@ -48,7 +47,7 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
   for (;;) {
     const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
     if (!row) throw notFound(`run ${id} not found`);
-    if (FINISHED.has(String(row.status))) return { run: runView(row), ended: true };
+    if (FINISHED_STATUSES.has(String(row.status))) return { run: runView(row), ended: true };
     if (Date.now() >= deadline) return { run: runView(row), ended: false };
     await new Promise((r) => setTimeout(r, 25));
   }

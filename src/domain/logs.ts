@@ -5,13 +5,13 @@ import type { Store } from "../store/client.ts";
 import { read, readOne } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { invalid, notFound } from "./errors.ts";
+import { parseRfc3339 } from "../schedule/iso8601.ts";
 import { decodeCursor, encodeCursor, iso } from "./ids.ts";
+import { FINISHED_STATUSES } from "./runs.ts";
 
 export const LOG_STREAMS = ["stdout", "stderr", "tock"] as const;
 export type LogStreamName = (typeof LOG_STREAMS)[number];
 
-/** Statuses a run never leaves; every line of such a run is committed. */
-export const FINISHED_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "timed_out", "killed", "skipped", "lost"]);
 
 export interface LogLine {
   seq: number;
@@ -41,40 +41,21 @@ export interface RawLogFilter {
   stream?: string;
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const UNIX_SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/;
+/** Digits of a fraction past the millisecond: RFC 3339 (`…:05.0001Z`) or Unix seconds (`….0001`). */
+const SUB_MS = /[.,]\d{3}(\d+)/;
 
 /**
- * Milliseconds of a fractional-second string, rounded up: `at` is whole ms, and for whole `at` both
+ * An instant given as RFC 3339 (any offset, optional fraction) or Unix seconds, to ms; throws `invalid`
+ * naming `field`. A fraction finer than a millisecond rounds up: `at` is whole ms, and for whole `at` both
  * `at >= t` and `at < t` equal the same comparison with ceil(t), so rounding up loses nothing.
  */
-function fractionMs(frac: string | undefined): number {
-  if (!frac) return 0;
-  const ms = Number(frac.slice(0, 3).padEnd(3, "0"));
-  return /[1-9]/.test(frac.slice(3)) ? ms + 1 : ms;
-}
-
-const daysIn = (y: number, mo: number) => (mo === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31);
-
-/** An instant given as RFC 3339 (any offset, optional fraction) or Unix seconds, to ms; throws `invalid` naming `field`. */
 export function parseInstant(raw: string, field: string): number {
-  const bad = () => invalid(`${field} must be an RFC 3339 time (2026-11-21T10:00:00Z) or Unix seconds`, field);
   const unix = UNIX_SECONDS.exec(raw);
-  if (unix) return Number(unix[1]) * 1000 + fractionMs(unix[2]);
-  const m = RFC3339.exec(raw);
-  if (!m) throw bad();
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
-  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59) throw bad();
-  let offset = 0;
-  if (!m[8]) {
-    const [oh, om] = [Number(m[10]), Number(m[11])];
-    if (oh > 23 || om > 59) throw bad();
-    offset = (m[9] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
-  }
-  const date = new Date(0);
-  date.setUTCFullYear(y, mo - 1, d); // not Date.UTC: it maps years 0-99 to 1900-1999
-  date.setUTCHours(h, mi, s, 0);
-  return date.getTime() - offset + fractionMs(m[7]);
+  const ms = unix ? Number(unix[1]) * 1000 + Number((unix[2] ?? "").slice(0, 3).padEnd(3, "0")) : parseRfc3339(raw);
+  if (ms === null) throw invalid(`${field} must be an RFC 3339 time (2026-11-21T10:00:00Z) or Unix seconds`, field);
+  const rest = SUB_MS.exec(raw)?.[1];
+  return rest && /[1-9]/.test(rest) ? ms + 1 : ms;
 }
 
 /** `stdout`, `stderr`, `tock` or a comma list of them. */

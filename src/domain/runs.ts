@@ -8,6 +8,15 @@ import { type RunView, runView } from "./views.ts";
 
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"] as const;
 
+/** Statuses a run never leaves; every line of such a run is committed. */
+export const FINISHED_STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES.filter((s) => s !== "queued" && s !== "running"));
+
+/**
+ * SQL condition: the run has finished. Queued and running runs belong to the node holding them: deleting
+ * one would pull its record from under that node.
+ */
+export const FINISHED_SQL = "status NOT IN ('queued', 'running')";
+
 export async function listRuns(
   deps: DomainDeps,
   ns: string,
@@ -54,15 +63,12 @@ export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
   return runView(row);
 }
 
-/** Only finished runs: deleting a queued or running one would pull its record from under the node holding it. */
-const FINISHED_ONLY = "status NOT IN ('queued', 'running')";
-
 /** Deletes a finished run and its logs in one transaction; 409 while it is queued or running. */
 export async function deleteRun(deps: DomainDeps, id: number): Promise<void> {
   // The guard is in the statements (no read-then-delete), so no race can delete a live run or its lines.
   const rs = await write(deps.store, [
-    { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED_ONLY})`, args: [id] },
-    { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED_ONLY} RETURNING id`, args: [id] },
+    { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED_SQL})`, args: [id] },
+    { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED_SQL} RETURNING id`, args: [id] },
   ]);
   if (rs[1].rows.length > 0) return;
   const row = await readOne(deps.store, { sql: "SELECT status FROM runs WHERE id = ?", args: [id] });

@@ -194,7 +194,7 @@ export function createProcessExecutor(opts: ProcessExecutorOptions): Executor {
       const target = req.target as ProcessTarget;
       const argv = target.command ?? (target.shell !== undefined ? [...opts.shell, target.shell] : undefined);
       if (!argv) return Promise.resolve({ status: "failed", error: "the process target has neither command nor shell" });
-      // inheritEnv was checked against allow_inherit_env when the job was created.
+      // inheritEnv is checked against allow_inherit_env at creation and again at fire time (executors/index.ts).
       const base = target.inheritEnv ? env : passed;
       return runCommand(
         argv,

@@ -2,10 +2,11 @@
 // `keep_per_job` of their job, in the background. Each write deletes at most `prune_batch` runs and the pass
 // yields to the event loop between writes, so claiming and finishing runs never wait long behind it.
 // Several nodes may prune one database at once: every delete re-checks its rule in SQL and is idempotent.
+import { FINISHED_SQL } from "../domain/runs.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { read, readOne, type Stmt, write } from "../store/sql.ts";
+import { read, readOne, write } from "../store/sql.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 
 export interface PrunerDeps {
@@ -24,7 +25,6 @@ export interface Pruned {
 /** Log lines deleted per write: a batch of runs can hold millions of lines. */
 const LOG_CHUNK = 5000;
 const SLICE_MS = 10;
-const UNFINISHED = "status NOT IN ('queued', 'running')";
 
 // A real timer, not the Clock: this gives way to other work now, it does not wait for scheduler time.
 const yieldToLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -160,7 +160,7 @@ export class Pruner {
           const room = batch - pending.length;
           const victims = await read(store, {
             sql: `SELECT id, scheduled_at, attempt FROM runs
-                  WHERE job_id = ? AND (scheduled_at, attempt) > (?, ?) AND (scheduled_at, attempt) <= (?, ?) AND ${UNFINISHED}
+                  WHERE job_id = ? AND (scheduled_at, attempt) > (?, ?) AND (scheduled_at, attempt) <= (?, ?) AND ${FINISHED_SQL}
                   ORDER BY scheduled_at, attempt LIMIT ?`,
             args: [jobId, from[0], from[1], edge.scheduled_at, edge.attempt, room],
           });
@@ -185,7 +185,7 @@ export class Pruner {
    */
   async #delete(ids: number[], rule: { sql: string; args: number[] } | null, total: Pruned) {
     const list = JSON.stringify(ids);
-    const guard = `${UNFINISHED}${rule ? ` AND ${rule.sql}` : ""}`;
+    const guard = `${FINISHED_SQL}${rule ? ` AND ${rule.sql}` : ""}`;
     for (;;) {
       const [logs] = await write(this.deps.store, [
         {

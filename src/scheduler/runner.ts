@@ -100,6 +100,11 @@ export class Runner {
     return this.#pending.size > 0 || (!this.#closed && top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
 
+  /** Runs marked running here (ready or executing). */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
   /** Ids of every run held here (ready, waiting for its host or its job's earlier run, or executing). */
   ids(): number[] {
     const ids = [...this.#active.keys()];

@@ -228,7 +228,7 @@ export class Scheduler implements SchedulerControl {
 
   /** Aborts runs of this node whose kill was requested through another node (or before they started). */
   async #killRequested() {
-    if (this.#runner.ids().length === 0) return;
+    if (this.#runner.activeCount === 0) return;
     const rows = await read(this.deps.store, {
       sql: "SELECT id FROM runs WHERE status = 'running' AND node_id = ? AND kill_requested_at IS NOT NULL",
       args: [this.nodeId],

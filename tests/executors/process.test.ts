@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProcessExecutor, type ProcessExecutorOptions } from "../../src/executors/process.ts";
 import type { ExecRequest, LogStream, RunOutput } from "../../src/executors/types.ts";
+import { alive } from "../helpers.ts";
 import { collector } from "./collect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-process-test-"));
@@ -24,14 +25,7 @@ const run = (target: Record<string, unknown>, output?: RunOutput, payload: unkno
   exec.execute(request(target, output, payload), new AbortController().signal);
 
 /** Gone, or a zombie nobody reaped yet (it runs nothing). */
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z";
-  } catch {
-    return true;
-  }
-}
+const gone = (pid: number) => !alive(pid);
 
 /** SIGKILL is delivered at once, but dying takes a moment (the pipes close before the process is a zombie). */
 async function goneSoon(pid: number): Promise<boolean> {

@@ -8,7 +8,7 @@ import { killRun } from "../../src/domain/kill.ts";
 import { noScheduler } from "../../src/scheduler/control.ts";
 import { LINE_OVERHEAD, MAX_LINE } from "../../src/scheduler/output.ts";
 import { read } from "../../src/store/sql.ts";
-import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { alive, startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
 const DEFAULTS = parseConfig(null, {});
 
@@ -32,6 +32,11 @@ afterEach(async () => {
 async function runJob(e: TestEnv, name: string, target: unknown, job: Record<string, unknown> = {}): Promise<any> {
   const put = await e.call("PUT", `/api/v1/namespaces/p/jobs/${name}`, { target, ...job });
   expect(put.status).toBe(201);
+  return fire(e, name);
+}
+
+/** Fires an existing job now; returns its run once it has ended. */
+async function fire(e: TestEnv, name: string): Promise<any> {
   const finished = e.deps.scheduler.events.next("run:finished", (ev) => ev.jobName === name, 15_000);
   const t = await e.call("POST", `/api/v1/namespaces/p/jobs/${name}/trigger`);
   expect(t.status).toBe(202);
@@ -42,16 +47,6 @@ async function runJob(e: TestEnv, name: string, target: unknown, job: Record<str
 
 async function logsOf(e: TestEnv, runId: number) {
   return read(e.deps.store, { sql: "SELECT seq, at, stream, line FROM run_logs WHERE run_id = ? ORDER BY seq", args: [runId] });
-}
-
-/** Whether a pid is a live process (a zombie, already dead but not reaped, counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 describe("output", () => {
@@ -338,13 +333,7 @@ describe("refused at creation", () => {
       await loose.close();
       const strict = await testEnv({ dir, start: true, config: { executors: executors({ allowInheritEnv: false }), scheduler: { pollInterval: 200 } } });
       envs.push(strict); // closed after the test, before the folder goes
-      const run = await (async () => {
-        const finished = strict.deps.scheduler.events.next("run:finished", (ev) => ev.jobName === "env", 10_000);
-        const t = await strict.call("POST", "/api/v1/namespaces/p/jobs/env/trigger");
-        await finished;
-        await strict.deps.scheduler.idle();
-        return (await strict.call("GET", `/api/v1/runs/${t.body.id}`)).body;
-      })();
+      const run = await fire(strict, "env");
       expect(run.status).toBe("failed");
       expect(run.error).toContain("refused by this node's config");
       expect(run.error).toContain("inheritEnv");
