@@ -6,6 +6,7 @@ import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { runRoutes } from "./api/runs.ts";
 import { systemRoutes } from "./api/system.ts";
+import { compatRoutes } from "./compat/index.ts";
 import type { Deps } from "./deps.ts";
 
 export function createApp(deps: Deps): Hono {
@@ -25,6 +26,7 @@ export function createApp(deps: Deps): Hono {
   app.route("/", systemRoutes(deps));
   app.route("/api/v1", jobRoutes(deps));
   app.route("/api/v1", runRoutes(deps));
+  app.route("/", compatRoutes(deps));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => toErrorResponse(c, err, deps.log.error));
   return app;

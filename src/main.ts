@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
 import { Pruner } from "./scheduler/pruner.ts";
+import { compatHooks } from "./compat/index.ts";
 import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
 import { openStore } from "./store/client.ts";
 import { VERSION } from "./version.ts";
@@ -44,6 +45,7 @@ async function serveCommand(cfg: Config, log: Logger) {
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
   const server = serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody }, app.fetch);
+  const unhook = compatHooks(deps);
   await scheduler.start();
   pruner.start();
   if (cfg.executors.process.enabled) log.warn("process, script and container jobs are enabled: anyone who can reach the API can run commands as this user");
@@ -60,6 +62,7 @@ async function serveCommand(cfg: Config, log: Logger) {
       await server.stop().catch(() => {});
       await pruner.stop();
       await scheduler.stop();
+      unhook();
       store.close();
       log.info("stopped");
       process.exit(0);

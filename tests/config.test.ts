@@ -71,6 +71,18 @@ const DEFAULTS: Config = {
     container: { cli: undefined, runArgs: [] },
   },
   history: { keepPerJob: 1000, maxAge: 30 * 86_400_000, pruneInterval: 60_000, pruneBatch: 500 },
+  compat: {
+    dcs: true,
+    dcsMaxRequests: 256,
+    dapr: true,
+    daprNamespace: "dapr",
+    daprAppUrl: undefined,
+    alauda: true,
+    alaudaRegion: "BEIJING1",
+    juice: true,
+    schedulerx: true,
+    schedulerxJavaCommand: [],
+  },
   log: { level: "info", format: "json" },
 };
 
@@ -158,6 +170,18 @@ max_age = "90d"
 prune_interval = "10s"
 prune_batch = 50
 
+[compat]
+dcs = false
+dcs_max_requests = 8
+dapr = true
+dapr_namespace = "apps"
+dapr_app_url = "http://127.0.0.1:3000"
+alauda = false
+alauda_region = "SHANGHAI"
+juice = false
+schedulerx = true
+schedulerx_java_command = ["/opt/runner/java-job"]
+
 [log]
 level = "debug"
 format = "text"
@@ -210,6 +234,18 @@ format = "text"
         container: { cli: "podman", runArgs: ["--network=host"] },
       },
       history: { keepPerJob: 10, maxAge: 90 * 86_400_000, pruneInterval: 10_000, pruneBatch: 50 },
+      compat: {
+        dcs: false,
+        dcsMaxRequests: 8,
+        dapr: true,
+        daprNamespace: "apps",
+        daprAppUrl: "http://127.0.0.1:3000",
+        alauda: false,
+        alaudaRegion: "SHANGHAI",
+        juice: false,
+        schedulerx: true,
+        schedulerxJavaCommand: ["/opt/runner/java-job"],
+      },
       log: { level: "debug", format: "text" },
     });
   });
@@ -638,6 +674,7 @@ describe("tock.example.toml", () => {
     const inConfig = leafPaths(JSON.parse(JSON.stringify(DEFAULTS))).concat([
       "database.authToken",
       "database.syncUrl",
+      "compat.daprAppUrl",
       "executors.container.cli",
       "executors.process.workingDir",
       "executors.script.tempDir",

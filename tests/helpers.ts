@@ -5,6 +5,7 @@ import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../src/app.ts";
+import { compatHooks } from "../src/compat/index.ts";
 import { type Config, parseConfig } from "../src/config.ts";
 import type { Deps } from "../src/deps.ts";
 import { createExecutors } from "../src/executors/index.ts";
@@ -67,6 +68,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
   const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
   const app = createApp(deps);
+  const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
   return {
     deps,
@@ -91,6 +93,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
     },
     async close() {
       await scheduler.stop();
+      unhook();
       store.close();
       own?.cleanup();
     },

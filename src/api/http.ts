@@ -43,7 +43,11 @@ export async function jsonBody(c: Context): Promise<unknown> {
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new DomainError("unsupported_media_type", "request body must be JSON (Content-Type: application/json)");
   }
-  const text = await c.req.text();
+  return parseJsonText(await c.req.text());
+}
+
+/** Parses JSON text; 400 naming the field for malformed JSON or a lone surrogate escape. */
+export function parseJsonText(text: string): unknown {
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { invalid } from "../domain/errors.ts";
 import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { listRuns } from "../domain/runs.ts";
-import { intParam, jsonBody } from "./http.ts";
+import { intParam, jsonBody, parseJsonText } from "./http.ts";
 
 export function jobRoutes(deps: Deps) {
   const app = new Hono();
@@ -57,7 +57,10 @@ export function jobRoutes(deps: Deps) {
   app.post("/namespaces/:ns/jobs/:name/trigger", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    return c.json(await triggerJob(deps, ns, name), 202);
+    // An optional body gives this run extra input: { "env": {…}, "args": […] } (process, script, container).
+    const text = await c.req.text();
+    const params = text.trim() === "" ? undefined : parseJsonText(text);
+    return c.json(await triggerJob(deps, ns, name, "manual", params as never), 202);
   });
 
   app.post("/namespaces/:ns/jobs/:name/pause", async (c) => {

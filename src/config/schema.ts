@@ -284,6 +284,31 @@ const Executors = section({
   container: v.optional(Container, {}),
 });
 
+const bool = () => v.boolean((i) => `must be true or false${got(i)}`);
+
+/** The foreign scheduler APIs tock also serves (src/compat), each at its vendor's path; each can be turned off. */
+const Compat = section({
+  dcs: v.optional(bool(), true),
+  // DCS "limits max number of concurrent requests": past this many in flight, its routes answer 429.
+  dcs_max_requests: v.optional(int(1, 1_000_000), 256),
+  dapr: v.optional(bool(), true),
+  // Dapr jobs live in this native namespace and are delivered as POST <dapr_app_url>/job/<name>.
+  dapr_namespace: v.optional(v.pipe(text(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, "must be a namespace name (letters, digits, '.', '_', ':', '-')")), "dapr"),
+  dapr_app_url: v.optional(
+    v.pipe(
+      optionalText(),
+      v.check((s) => s === undefined || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/i.test(s), (i) => `must be an http:// or https:// URL with no query${got(i)}`),
+    ),
+  ),
+  alauda: v.optional(bool(), true),
+  alauda_region: v.optional(text(), "BEIJING1"),
+  juice: v.optional(bool(), true),
+  schedulerx: v.optional(bool(), true),
+  // The program that runs SchedulerX `java` jobs (it gets the className, then the jarUrl if any); empty
+  // means java jobs are refused.
+  schedulerx_java_command: v.optional(strings("strings", 32), []),
+});
+
 const Log = section({
   level: v.optional(oneOf(["debug", "info", "warn", "error"]), "info"),
   format: v.optional(oneOf(["json", "text"]), "json"),
@@ -311,6 +336,7 @@ export const ConfigSchema = v.pipe(
       scheduler: v.optional(Scheduler, {}),
       executors: v.optional(Executors, {}),
       history: v.optional(History, {}),
+      compat: v.optional(Compat, {}),
       log: v.optional(Log, {}),
     },
     (i) => `the configuration must be a table${got(i)}`,

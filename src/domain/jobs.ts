@@ -8,7 +8,7 @@ import { read, readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
-import { JobInput, Name, parseInput } from "./schemas.ts";
+import { JobInput, Name, parseInput, RunParams } from "./schemas.ts";
 import { checkTarget, targetOf } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
 import * as v from "valibot";
@@ -45,7 +45,7 @@ export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; 
   return { input, plan: compiled.plan };
 }
 
-function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number): JobValues {
+function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null): JobValues {
   const { kind, body: target } = targetOf(input.target);
   const next = input.enabled ? firstFire(plan, now) : null;
   return [
@@ -53,7 +53,7 @@ function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: n
     plan.startAt, plan.endAt, plan.repeats, 0, input.enabled ? 1 : 0, kind, JSON.stringify(target),
     input.timeout ? parseDuration(input.timeout) : null, input.retry ? JSON.stringify(input.retry) : null, input.overlap,
     input.maxConcurrency ?? null, input.misfire, input.payload === undefined ? null : JSON.stringify(input.payload),
-    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, now, now, next, 1,
+    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, now, now, next, 1,
   ];
 }
 
@@ -65,7 +65,12 @@ export interface PutOptions {
   createOnly?: boolean;
   /** Only replace this version: 409 if the stored version differs (HTTP If-Match). */
   ifVersion?: number;
+  /** Kept with the job for the compat facade that made it (src/compat); a native put clears it. */
+  compat?: Compat;
 }
+
+/** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */
+export type Compat = { api: string } & Record<string, unknown>;
 
 /** Creates or replaces a job. A replaced job starts afresh: its fired count resets and its pending runs are dropped. */
 export async function putJob(deps: DomainDeps, ns: string, name: string, body: unknown, opts: PutOptions = {}): Promise<{ created: boolean; job: JobView }> {
@@ -73,7 +78,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(name, "name");
   const { input, plan } = compileJob(deps, body);
   const now = deps.clock.now();
-  const values = jobValues(ns, name, input, plan, now);
+  const values = jobValues(ns, name, input, plan, now, opts.compat ?? null);
   const saved =
     opts.ifVersion !== undefined
       ? await replaceJobVersion(deps.store, values, opts.ifVersion)
@@ -89,6 +94,13 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
 export async function getJobRow(deps: DomainDeps, ns: string, name: string) {
   const row = await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
   if (!row) throw notFound(`job ${ns}/${name} not found`);
+  return row;
+}
+
+/** A job's row by its numeric id (the id foreign APIs name jobs by). */
+export async function getJobRowById(deps: DomainDeps, id: number) {
+  const row = Number.isSafeInteger(id) && id > 0 ? await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE id = ?", args: [id] }) : undefined;
+  if (!row) throw notFound(`job ${id} not found`);
   return row;
 }
 
@@ -174,8 +186,12 @@ export function planOf(r: Record<string, unknown>): Plan {
   };
 }
 
-/** Queues a run now (trigger `manual`) whatever the schedule says; paused jobs may be triggered too. */
-export async function triggerJob(deps: DomainDeps, ns: string, name: string, trigger: "manual" | "api" = "manual") {
+/**
+ * Queues a run now (trigger `manual`) whatever the schedule says; paused jobs may be triggered too.
+ * `params` is extra input for that run only (and its retries): environment and trailing arguments.
+ */
+export async function triggerJob(deps: DomainDeps, ns: string, name: string, trigger: "manual" | "api" = "manual", params?: RunParams) {
+  const p = params === undefined ? null : parseInput(RunParams, params);
   const row = await getJobRow(deps, ns, name);
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
@@ -185,9 +201,9 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     if (Number(row.next_fire_at) === at) continue;
     const rs = await write(deps.store, [
       {
-        sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence)
-              VALUES (?, ?, ?, ?, ?, ?, 1, 'queued', 0) ON CONFLICT DO NOTHING RETURNING *`,
-        args: [row.id, ns, name, at, now, trigger],
+        sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params)
+              VALUES (?, ?, ?, ?, ?, ?, 1, 'queued', 0, ?) ON CONFLICT DO NOTHING RETURNING *`,
+        args: [row.id, ns, name, at, now, trigger, p && (p.env || p.args) ? JSON.stringify(p) : null],
       },
     ]);
     if (rs[0].rows.length) {
@@ -196,4 +212,33 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     }
   }
   throw conflict(`job ${ns}/${name} is being triggered too often`);
+}
+
+export interface JobQuery {
+  /** Only this namespace (all when absent). */
+  namespace?: string;
+  /** Only jobs made through this compat API (compat.api). */
+  api?: string;
+  /** Only jobs with one of these target kinds. */
+  targetKinds?: readonly string[];
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Jobs by id (oldest first) with their total count: numbered pages, for the foreign APIs that page by
+ * offset and report a count (Alauda). The native API pages by name with cursors instead.
+ */
+export async function findJobs(deps: DomainDeps, q: JobQuery): Promise<{ count: number; items: JobView[] }> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.namespace !== undefined) where.push("namespace = ?"), args.push(q.namespace);
+  if (q.api !== undefined) where.push("json_extract(compat, '$.api') = ?"), args.push(q.api);
+  if (q.targetKinds) where.push(`target_kind IN (${q.targetKinds.map(() => "?").join(", ") || "NULL"})`), args.push(...q.targetKinds);
+  const cond = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const [total, rows] = await Promise.all([
+    readOne(deps.store, { sql: `SELECT count(*) AS n FROM jobs ${cond}`, args }),
+    read(deps.store, { sql: `SELECT * FROM jobs ${cond} ORDER BY id LIMIT ? OFFSET ?`, args: [...args, q.limit, q.offset] }),
+  ]);
+  return { count: Number(total?.n ?? 0), items: rows.map(jobView) };
 }

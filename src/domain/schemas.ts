@@ -101,8 +101,25 @@ export const ContainerTarget = v.strictObject({
   command: v.optional(v.pipe(Argv, v.minLength(1, "must not be empty"), v.check((a) => a[0] !== "", "must name the entrypoint"))),
   args: v.optional(Argv),
   env: v.optional(EnvVars),
+  /** Limits passed to the engine as --cpus and --memory. */
+  resources: v.optional(
+    v.strictObject({
+      cpus: v.optional(v.pipe(v.number(), v.minValue(0.01, "must be at least 0.01"), v.maxValue(1024, "must be at most 1024"))),
+      memory: v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,12}[bkmg]?$/i, "must be a size such as 256m or 1g"))),
+    }),
+  ),
 });
 export type ContainerTarget = v.InferOutput<typeof ContainerTarget>;
+
+/**
+ * Extra input for one run (a trigger's): variables added to a process, script or container job's
+ * environment, and arguments appended to its command. HTTP and TCP runs ignore it.
+ */
+export const RunParams = v.strictObject({
+  env: v.optional(EnvVars),
+  args: v.optional(Argv),
+});
+export type RunParams = v.InferOutput<typeof RunParams>;
 
 export const TARGET_KINDS = ["http", "tcp", "process", "script", "container"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];

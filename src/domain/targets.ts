@@ -2,7 +2,7 @@
 // config turns them on, and are refused when the job is created (a clear 400), not when it fires.
 import type { Config } from "../config.ts";
 import { invalid } from "./errors.ts";
-import { TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
+import { type RunParams, TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
 
 type ExecutorsConfig = Config["executors"];
 
@@ -75,4 +75,20 @@ export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
     }
     allowed(cfg.container.cli, "target.container", "the container CLI");
   }
+}
+
+/**
+ * A stored target with one run's extra input (RunParams) applied: its variables over the job's own, its
+ * arguments after the job's (after a process's argv, as a shell string's $1…, after a script's or
+ * container's args). HTTP and TCP targets are returned as they are.
+ */
+export function withParams(kind: TargetKind, target: unknown, params: RunParams | null | undefined): unknown {
+  if (!params || kind === "http" || kind === "tcp") return target;
+  const t = { ...(target as Record<string, unknown>) };
+  if (params.env) t.env = { ...(t.env as Record<string, string> | undefined), ...params.env };
+  if (params.args?.length) {
+    if (kind === "process" && Array.isArray(t.command)) t.command = [...t.command, ...params.args];
+    else t.args = [...((t.args as string[] | undefined) ?? []), ...params.args];
+  }
+  return t;
 }

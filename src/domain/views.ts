@@ -36,6 +36,8 @@ export function jobView(r: Row) {
     payload: r.payload == null ? null : json<unknown>(r.payload),
     memo: (r.memo as string | null) ?? null,
     labels: json<Record<string, string>>(r.labels) ?? {},
+    /** The fields a compat facade keeps for a job it made (which API, and the vendor's own fields). */
+    compat: json<Record<string, unknown>>(r.compat),
     nextFireAt: iso(nextFireAt),
     firedCount: Number(r.fired_count),
     version: Number(r.version),
@@ -63,6 +65,7 @@ export function runView(r: Row) {
     error: (r.error as string | null) ?? null,
     outputTail: (r.output_tail as string | null) ?? null,
     killRequestedAt: iso(num(r.kill_requested_at)),
+    params: json<{ env?: Record<string, string>; args?: string[] }>(r.params),
   };
 }
 export type RunView = ReturnType<typeof runView>;

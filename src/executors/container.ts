@@ -28,6 +28,9 @@ export function containerName(runId: number): string {
 export function containerArgv(cli: string, runArgs: readonly string[], name: string, target: ContainerTarget, envNames: readonly string[], stdin: boolean): string[] {
   const argv = [cli, "run", "--rm", "--name", name];
   if (stdin) argv.push("-i");
+  // The job's limits come before the operator's run_args, so the operator's own --cpus/--memory win.
+  if (target.resources?.cpus !== undefined) argv.push(`--cpus=${target.resources.cpus}`);
+  if (target.resources?.memory !== undefined) argv.push(`--memory=${target.resources.memory}`);
   argv.push(...runArgs);
   for (const n of envNames) argv.push("-e", n);
   if (target.command) argv.push("--entrypoint", target.command[0]);

@@ -191,8 +191,10 @@ export function createProcessExecutor(opts: ProcessExecutorOptions): Executor {
   const passed = pickEnv(env, opts.passEnv);
   return {
     execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
-      const target = req.target as ProcessTarget;
-      const argv = target.command ?? (target.shell !== undefined ? [...opts.shell, target.shell] : undefined);
+      const target = req.target as ProcessTarget & { args?: string[] };
+      // A run's extra arguments (RunParams) follow a shell string as its positional parameters $1, $2, …
+      const extra = target.args?.length ? ["tock", ...target.args] : [];
+      const argv = target.command ?? (target.shell !== undefined ? [...opts.shell, target.shell, ...extra] : undefined);
       if (!argv) return Promise.resolve({ status: "failed", error: "the process target has neither command nor shell" });
       // inheritEnv is checked against allow_inherit_env at creation and again at fire time (executors/index.ts).
       const base = target.inheritEnv ? env : passed;

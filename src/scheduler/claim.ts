@@ -2,7 +2,7 @@
 // happen in one write transaction guarded by the job's version, so of two nodes claiming one slot only
 // one succeeds; runs queued without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Row } from "@libsql/client";
-import type { RetryPolicy, TargetKind } from "../domain/schemas.ts";
+import type { RetryPolicy, RunParams, TargetKind } from "../domain/schemas.ts";
 import { planOf } from "../domain/jobs.ts";
 import type { Store } from "../store/client.ts";
 import { json, num, read, type Stmt, write } from "../store/sql.ts";
@@ -37,6 +37,8 @@ export interface Claimed {
   key: string;
   fence: number;
   job: JobExec;
+  /** Extra input given by the trigger that queued this run (kept by its retries). */
+  params?: RunParams | null;
   cancelled?: boolean;
   /** One of several missed slots run by misfire `all`: waits for the job's earlier run, never skipped. */
   catchUp?: boolean;
@@ -86,6 +88,7 @@ function claimedFrom(r: Row, job: JobExec): Claimed {
     key: String(r.key ?? r.id),
     fence: Number(r.fence),
     job,
+    params: json<RunParams>(r.params),
   };
 }
 
@@ -212,8 +215,8 @@ export async function recoverLost(store: Store, now: number, defaultRetryTimes: 
   const args = [now, mine ?? null];
   const results = await write(store, [
     {
-      sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS})
-            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL
+      sql: `INSERT INTO runs (${RUN_INSERT_COLUMNS}, params)
+            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params
             FROM runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL
               AND r.attempt <= max(1, COALESCE(json_extract(j.retry, '$.times'), ?))

@@ -18,6 +18,7 @@ import { retryDelay } from "./policy.ts";
 import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
 import { type OutputOptions, RunLogs } from "./output.ts";
+import { withParams } from "../domain/targets.ts";
 
 /** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
 interface Active {
@@ -431,7 +432,7 @@ export class Runner {
       jobName: run.jobName,
       scheduledAt: run.scheduledAt,
       attempt: run.attempt,
-      target: run.job.target,
+      target: withParams(run.job.targetKind, run.job.target, run.params),
       payload: run.job.payload,
     };
   }

@@ -72,4 +72,13 @@ export const migrations: EmbeddedMigration[] = [
       "ALTER TABLE `runs` ADD `kill_requested_at` integer;",
     ],
   },
+  {
+    tag: "0006_compat",
+    when: 1795250298201,
+    hash: "66c4b7bdd0b13e796e6ee9ba1f7702554dc635e2ca11b126da9bf9da8c15a4f8",
+    statements: [
+      "ALTER TABLE `jobs` ADD `compat` text;",
+      "\nALTER TABLE `runs` ADD `params` text;",
+    ],
+  },
 ];

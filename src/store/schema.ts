@@ -34,6 +34,9 @@ export const jobs = sqliteTable(
     payload: text("payload", { mode: "json" }),
     memo: text("memo"),
     labels: text("labels", { mode: "json" }),
+    // What a compat facade (src/compat) keeps of a job made through it that has no native field:
+    // { api: "alauda" | "juice" | …, …the vendor's fields }. A native replace clears it.
+    compat: text("compat", { mode: "json" }),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     // Null when the job is paused, manual-only or has no slot left.
@@ -74,6 +77,8 @@ export const runs = sqliteTable(
     outputTail: text("output_tail"),
     // Set by a kill request; the node running the run aborts it (and recovery does not retry it).
     killRequestedAt: integer("kill_requested_at"),
+    // Extra input for this run only, from the trigger that queued it ({ env, args }); its retries keep it.
+    params: text("params", { mode: "json" }),
   },
   (t) => [
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),

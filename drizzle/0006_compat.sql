@@ -1,0 +1,2 @@
+ALTER TABLE `jobs` ADD `compat` text;--> statement-breakpoint
+ALTER TABLE `runs` ADD `params` text;

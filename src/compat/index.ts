@@ -1,0 +1,30 @@
+// The foreign scheduler APIs (DESIGN "API surfaces"), each mounted at its vendor's documented paths unless
+// the config turns it off. Each facade translates its vendor's requests into the native domain verbs and
+// their results back into the vendor's shapes.
+import { Hono } from "hono";
+import type { Deps } from "../deps.ts";
+import { alaudaRoutes } from "./alauda.ts";
+import { daprRoutes } from "./dapr.ts";
+import { dcsRoutes } from "./dcs.ts";
+import { juiceHooks, juiceRoutes } from "./juice.ts";
+import { schedulerxRoutes } from "./schedulerx.ts";
+
+export function compatRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  const on = deps.config.compat;
+  if (on.dcs) app.route("/", dcsRoutes(deps));
+  if (on.dapr) app.route("/", daprRoutes(deps));
+  if (on.alauda) app.route("/", alaudaRoutes(deps));
+  if (on.juice) app.route("/", juiceRoutes(deps));
+  if (on.schedulerx) app.route("/", schedulerxRoutes(deps));
+  return app;
+}
+
+/**
+ * What the facades do when runs end (Juice's completion callbacks), wired to this node's scheduler events.
+ * Returns a function that unhooks them.
+ */
+export function compatHooks(deps: Deps): () => void {
+  const offs = deps.config.compat.juice ? [juiceHooks(deps)] : [];
+  return () => offs.forEach((off) => off());
+}
