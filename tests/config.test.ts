@@ -74,6 +74,7 @@ const DEFAULTS: Config = {
   compat: {
     dcs: true,
     dcsMaxRequests: 256,
+    dcsHistorySize: 10,
     dapr: true,
     daprNamespace: "dapr",
     daprAppUrl: undefined,
@@ -173,6 +174,7 @@ prune_batch = 50
 [compat]
 dcs = false
 dcs_max_requests = 8
+dcs_history_size = 50
 dapr = true
 dapr_namespace = "apps"
 dapr_app_url = "http://127.0.0.1:3000"
@@ -237,6 +239,7 @@ format = "text"
       compat: {
         dcs: false,
         dcsMaxRequests: 8,
+        dcsHistorySize: 50,
         dapr: true,
         daprNamespace: "apps",
         daprAppUrl: "http://127.0.0.1:3000",

@@ -1,7 +1,103 @@
-// PLACEHOLDER: replaced by the alauda facade.
+// The Alauda jobs API (reference-apis/alauda-jobs-api.txt) at /v1/jobs: container jobs on an ISO 8601
+// repeating schedule, their executions ("execs") and their logs, over the native job and run verbs.
+// Translation lives in alauda/jobs.ts (jobs) and alauda/execs.ts (runs); these handlers stay thin.
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
+import { checkName, findJobs, removeJob, triggerJob } from "../domain/jobs.ts";
+import { killRun } from "../domain/kill.ts";
+import { listLogs } from "../domain/logs.ts";
+import { deleteRun, findRuns } from "../domain/runs.ts";
+import { DomainError, invalid } from "../domain/errors.ts";
+import { loadExec, renderExec, renderExecDetail, unixSeconds } from "./alauda/execs.ts";
+import { errorBody, errorResponse, paged, pageQuery } from "./alauda/http.ts";
+import { createJob, loadJob, renderJob, renderListItem, updateJob } from "./alauda/jobs.ts";
+import { readJson } from "./common.ts";
 
-export function alaudaRoutes(_deps: Deps): Hono {
-  return new Hono();
+/** The most log lines one logs request returns (the run's stored lines are capped by max_log_bytes anyway). */
+const MAX_LOG_LINES = 10_000;
+
+export function alaudaRoutes(deps: Deps): Hono {
+  const app = new Hono();
+
+  app.post("/v1/jobs", async (c) => c.json(renderJob(deps, await createJob(deps, await readJson(c))), 201));
+
+  // Native container jobs of the namespace are listed too (oldest first), whichever API made them.
+  app.get("/v1/jobs", async (c) => {
+    const ns = c.req.query("namespace");
+    if (!ns) throw invalid("namespace is required (GET /v1/jobs?namespace=...)", "namespace");
+    checkName(ns, "namespace");
+    const page = await paged(c, pageQuery(c), (offset, limit) => findJobs(deps, { namespace: ns, targetKinds: ["container"], offset, limit }));
+    return c.json({ ...page, results: page.results.map((j) => renderListItem(deps, j)) });
+  });
+
+  app.get("/v1/jobs/:id", async (c) => c.json(renderJob(deps, await loadJob(deps, c.req.param("id")))));
+
+  app.put("/v1/jobs/:id", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    return c.json(renderJob(deps, await updateJob(deps, job, await readJson(c))));
+  });
+
+  app.delete("/v1/jobs/:id", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    await removeJob(deps, job.namespace, job.name);
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/jobs/:id/execs", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    return c.json(renderExec(deps, job, await triggerJob(deps, job.namespace, job.name, "manual")), 201);
+  });
+
+  app.get("/v1/jobs/:id/execs", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    const page = await paged(c, pageQuery(c), (offset, limit) => findRuns(deps, job.id, { offset, limit }));
+    return c.json({ ...page, results: page.results.map((r) => renderExec(deps, job, r)) });
+  });
+
+  app.get("/v1/jobs/:id/execs/:exec", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    return c.json(renderExecDetail(deps, job, await loadExec(deps, job, c.req.param("exec"))));
+  });
+
+  // A waiting or running exec is stopped first (as `docker rm -f` would), then its record deleted.
+  app.delete("/v1/jobs/:id/execs/:exec", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    const run = await loadExec(deps, job, c.req.param("exec"));
+    try {
+      await deleteRun(deps, run.id);
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== "conflict") throw e;
+      const { ended } = await killRun(deps, run.id).catch((k) => {
+        if (k instanceof DomainError && k.code === "conflict") return { ended: true }; // it ended meanwhile
+        throw k;
+      });
+      if (!ended) return c.json(errorBody("resource_state_conflict", `exec ${c.req.param("exec")} is still stopping; retry the delete`), 409);
+      await deleteRun(deps, run.id);
+    }
+    return c.body(null, 204);
+  });
+
+  // start_time and end_time are Unix seconds, both inclusive: a line stamped within end_time's second counts.
+  app.get("/v1/jobs/:id/execs/:exec/logs", async (c) => {
+    const job = await loadJob(deps, c.req.param("id"));
+    const run = await loadExec(deps, job, c.req.param("exec"));
+    const start = unixSeconds(c.req.query("start_time"), "start_time");
+    const end = unixSeconds(c.req.query("end_time"), "end_time");
+    if (start !== undefined && end !== undefined && end < start) throw invalid("end_time must not be before start_time", "end_time");
+    const page = await listLogs(deps, run.id, {
+      since: start === undefined ? undefined : start * 1000,
+      until: end === undefined ? undefined : (end + 1) * 1000,
+      limit: MAX_LOG_LINES,
+    });
+    return c.json(page.items.map((l) => ({ message: l.line, time: Math.floor(Date.parse(l.at) / 1000) })));
+  });
+
+  // Every other method on these paths, and every other path under /v1/jobs, in Alauda's error shape.
+  for (const path of ["/v1/jobs", "/v1/jobs/:id", "/v1/jobs/:id/execs", "/v1/jobs/:id/execs/:exec", "/v1/jobs/:id/execs/:exec/logs"]) {
+    app.all(path, (c) => c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`), 405));
+  }
+  app.all("/v1/jobs/*", (c) => c.json(errorBody("resource_not_exist", `no route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.onError((err, c) => errorResponse(c, err, deps.log.error));
+  return app;
 }

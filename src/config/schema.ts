@@ -291,6 +291,8 @@ const Compat = section({
   dcs: v.optional(bool(), true),
   // DCS "limits max number of concurrent requests": past this many in flight, its routes answer 429.
   dcs_max_requests: v.optional(int(1, 1_000_000), 256),
+  // Executions a DCS job's /his answers, newest first.
+  dcs_history_size: v.optional(int(1, 1000), 10),
   dapr: v.optional(bool(), true),
   // Dapr jobs live in this native namespace and are delivered as POST <dapr_app_url>/job/<name>.
   dapr_namespace: v.optional(v.pipe(text(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, "must be a namespace name (letters, digits, '.', '_', ':', '-')")), "dapr"),

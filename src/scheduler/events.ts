@@ -34,7 +34,12 @@ export class Emitter {
 
   /** Whether anyone listens: spares building an event nobody reads. */
   has(name: keyof SchedulerEvents): boolean {
-    return (this.#listeners.get(name)?.size ?? 0) > 0;
+    return this.count(name) > 0;
+  }
+
+  /** How many listeners `name` has. */
+  count(name: keyof SchedulerEvents): number {
+    return this.#listeners.get(name)?.size ?? 0;
   }
 
   emit<K extends keyof SchedulerEvents>(name: K, event: SchedulerEvents[K]): void {
