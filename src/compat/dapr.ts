@@ -1,7 +1,120 @@
-// PLACEHOLDER: replaced by the dapr facade.
-import { Hono } from "hono";
+// The Dapr Jobs API (reference-apis/dapr-jobs-api.md) at /v1.0-alpha1/jobs/{name} and /v1.0/jobs/{name}.
+// Jobs live in the configured native namespace under their Dapr name; each is an HTTP job that POSTs its
+// `data` to <dapr_app_url>/job/<name>, as the Dapr sidecar delivers a triggered job to its app.
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
+import { DomainError, type ErrorCode } from "../domain/errors.ts";
+import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
+import { readJson } from "./common.ts";
+import { DaprError, daprView, malformed, nativeJob, readScheduleRequest } from "./dapr/job.ts";
 
-export function daprRoutes(_deps: Deps): Hono {
-  return new Hono();
+/** Each method's Dapr error code and message, as daprd names a failed scheduler call. */
+const OPS: Record<string, [code: string, what: string]> = {
+  POST: ["DAPR_SCHEDULER_SCHEDULE_JOB", "failed to schedule job"],
+  GET: ["DAPR_SCHEDULER_GET_JOB", "failed to get job"],
+  DELETE: ["DAPR_SCHEDULER_DELETE_JOB", "failed to delete job"],
+};
+
+/** Dapr's status for a domain error. */
+function statusOf(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case "invalid":
+      return 400;
+    case "not_found":
+      // daprd answers 500 DAPR_SCHEDULER_GET_JOB here; tock keeps the code but answers 404, since a 500 from
+      // tock means tock failed, never that a client asked for something absent.
+      return 404;
+    case "conflict":
+      return 409; // overwrite false on an existing job
+    case "too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "unavailable":
+      return 503;
+  }
+}
+
+/** The request body as JSON; what does not parse is daprd's ERR_MALFORMED_REQUEST. */
+async function body(c: Context): Promise<unknown> {
+  try {
+    return await readJson(c);
+  } catch (e) {
+    throw e instanceof DomainError ? malformed(e.message) : e;
+  }
+}
+
+const nameEmpty = () => new DaprError(400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty");
+
+export function daprRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  const ns = () => deps.config.compat.daprNamespace;
+
+  for (const prefix of ["/v1.0-alpha1", "/v1.0"]) {
+    // No name at all: Dapr's "Name is empty", not a native 404.
+    app.on(["POST", "GET", "DELETE"], [`${prefix}/jobs`, `${prefix}/jobs/`], () => {
+      throw nameEmpty();
+    });
+
+    app.post(`${prefix}/jobs/:name`, async (c) => {
+      const { job, overwrite } = readScheduleRequest(await body(c));
+      const name = c.req.param("name").trim(); // daprd trims the name it schedules
+      if (name === "" || name.includes("|")) throw nameEmpty();
+      checkName(name, "name");
+      const appUrl = deps.config.compat.daprAppUrl;
+      const url = `${(appUrl ?? "http://127.0.0.1").replace(/\/+$/, "")}/job/${name}`;
+      const { input, compat } = nativeJob(job, url, deps.clock.now());
+      if (appUrl === undefined) {
+        compileJob(deps, input); // a bad job is still a 400 first
+        throw new DaprError(503, "ERR_APP_CHANNEL_NIL", "app channel is nil: no app to deliver Dapr jobs to; set [compat] dapr_app_url (env TOCK_COMPAT_DAPR_APP_URL) to the app's base URL");
+      }
+      try {
+        await putJob(deps, ns(), name, input, { createOnly: !overwrite, compat });
+      } catch (e) {
+        if (!(e instanceof DomainError && e.code === "conflict")) throw e;
+        throw new DaprError(409, OPS.POST[0], `${OPS.POST[1]} due to: job ${name} already exists; set "overwrite": true to replace it`);
+      }
+      return c.body(null, 202);
+    });
+
+    app.get(`${prefix}/jobs/:name`, async (c) => {
+      const name = c.req.param("name");
+      if (name === "") throw nameEmpty();
+      checkName(name, "name");
+      return c.json(daprView(await getJob(deps, ns(), name)), 202); // 202: the document's code for GET too
+    });
+
+    app.delete(`${prefix}/jobs/:name`, async (c) => {
+      const name = c.req.param("name");
+      if (name === "") throw nameEmpty();
+      checkName(name, "name");
+      try {
+        await removeJob(deps, ns(), name);
+      } catch (e) {
+        // Deleting an unknown job succeeds in Dapr (an etcd delete of no key).
+        if (!(e instanceof DomainError && e.code === "not_found")) throw e;
+      }
+      return c.body(null, 202);
+    });
+
+    // Other methods: what daprd's router (chi) answers, 405 with no body.
+    app.all(`${prefix}/jobs/:name`, (c) => c.body(null, 405, { Allow: "DELETE, GET, POST" }));
+  }
+
+  app.onError((err, c) => {
+    const reply = (status: ContentfulStatusCode, errorCode: string, message: string, rich = true) =>
+      c.json(
+        rich
+          ? { errorCode, message, details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: errorCode, domain: "dapr.io", metadata: { namespace: ns() } }] }
+          : { errorCode, message },
+        status,
+      );
+    if (err instanceof DaprError) return reply(err.status, err.errorCode, err.message, err.rich);
+    const [code, what] = OPS[c.req.method] ?? OPS.POST;
+    if (err instanceof DomainError) return reply(statusOf(err.code), code, `${what} due to: ${err.message}`);
+    deps.log.error("dapr request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+    return reply(500, code, `${what} due to: internal error; the request may not have been applied`);
+  });
+  return app;
 }
