@@ -1,7 +1,66 @@
-// PLACEHOLDER: replaced by the schedulerx facade.
-import { Hono } from "hono";
+// Alibaba SchedulerX's OpenAPI (job and instance endpoints) over the native domain verbs. Every endpoint
+// takes GET or POST, with its parameters in the query string, a form body or a JSON body, and answers
+// {code, success, message, requestId, data}. Workflows are not served yet (501).
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
+import { DomainError, type ErrorCode } from "../domain/errors.ts";
+import * as ops from "./schedulerx/ops.ts";
+import { Params } from "./schedulerx/params.ts";
+import { answer } from "./schedulerx/views.ts";
 
-export function schedulerxRoutes(_deps: Deps): Hono {
-  return new Hono();
+function statusOf(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case "invalid":
+      return 400;
+    case "not_found":
+      return 404;
+    case "conflict":
+      return 409;
+    case "too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "unavailable":
+      return 503;
+  }
+}
+
+type Op = (deps: Deps, p: Params) => Promise<unknown>;
+
+const ROUTES: Record<string, Op> = {
+  "/openapi/v1/job/create": ops.createJob,
+  "/openapi/job/v1/get": ops.getJobInfo, // sic: job/v1, as the document spells it
+  "/openapi/v1/job/update": ops.updateJob,
+  "/openapi/v1/job/delete": ops.deleteJob,
+  "/openapi/v1/job/enable": ops.enableJob,
+  "/openapi/v1/job/disable": ops.disableJob,
+  "/openapi/v1/job/execute": ops.executeJob,
+  "/openapi/v1/instance/kill": ops.killInstance,
+  "/openapi/v1/instance/getList": ops.instanceList,
+  "/openapi/v1/instance/get": ops.getInstance,
+};
+
+const WORKFLOWS = ["execute", "enable", "disable", "delete"].map((verb) => `/openapi/v1/workflow/${verb}`);
+
+export function schedulerxRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  for (const [path, op] of Object.entries(ROUTES)) {
+    app.on(["GET", "POST"], path, async (c) => answer(c, 200, "", await op(deps, await Params.of(c))));
+  }
+  for (const path of WORKFLOWS) {
+    app.on(["GET", "POST"], path, (c) => answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release"));
+  }
+  for (const path of [...Object.keys(ROUTES), ...WORKFLOWS]) {
+    app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}; use GET or POST`));
+  }
+  app.all("/openapi/*", (c) => answer(c, 404, `no SchedulerX endpoint ${c.req.path}`));
+  app.onError((err, c: Context) => {
+    if (err instanceof DomainError) return answer(c, statusOf(err.code), err.message);
+    if (err instanceof HTTPException && err.status < 500) return answer(c, err.status as ContentfulStatusCode, err.message || "bad request");
+    deps.log.error("schedulerx request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+    return answer(c, 500, "internal error; the request may not have been applied");
+  });
+  return app;
 }

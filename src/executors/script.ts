@@ -40,6 +40,7 @@ const EXTENSIONS: Record<string, string> = {
   lua: ".lua",
   r: ".R",
   powershell: ".ps1",
+  go: ".go", // `go run` refuses a file without it
 };
 
 export function scriptFileName(language: string): string {

@@ -17,7 +17,7 @@ const executors = (extra: Partial<Config["executors"]> = {}): Partial<Config["ex
 });
 
 let envs: TestEnv[] = [];
-async function env(config: Parameters<typeof testEnv>[0]["config"] = {}): Promise<TestEnv> {
+async function env(config: NonNullable<Parameters<typeof testEnv>[0]>["config"] = {}): Promise<TestEnv> {
   const e = await testEnv({ start: true, config: { executors: executors(), scheduler: { pollInterval: 200 }, ...config } });
   envs.push(e);
   return e;

@@ -1,0 +1,121 @@
+// The SchedulerX operations: read the parameters, find the job in the request's namespace and group,
+// call one native domain verb, shape the result.
+import type { Deps } from "../../deps.ts";
+import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
+import { getJobRowById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
+import { killRun } from "../../domain/kill.ts";
+import { findRuns, getRun } from "../../domain/runs.ts";
+import { type JobView, jobView, type RunView } from "../../domain/views.ts";
+import { generatedName } from "../common.ts";
+import { bodyOf, compatOf, nativeBody, vendorError } from "./native.ts";
+import type { Params } from "./params.ts";
+import { checkSpec, createSpec, INSTANCE_PARAMETERS_ENV, merge, readGiven, specOf } from "./spec.ts";
+import { jobConfigInfo, jobInstanceDetail } from "./views.ts";
+
+/** Runs a native verb, restating its validation errors for the SchedulerX parameter they came from. */
+async function native<T>(verb: () => Promise<T>): Promise<T> {
+  try {
+    return await verb();
+  } catch (e) {
+    throw vendorError(e);
+  }
+}
+
+const jobMissing = (id: number) => notFound(`jobId=${id} is not existed`);
+const missing = (e: unknown) => e instanceof DomainError && e.code === "not_found";
+
+/** The job `jobId` names, if it lives in the request's namespace and group (null scope: any). */
+async function jobOf(deps: Deps, p: Params, scope: string | null = p.scope()): Promise<JobView> {
+  const id = p.id("jobId");
+  const job = jobView(await getJobRowById(deps, id).catch((e) => Promise.reject(missing(e) ? jobMissing(id) : e)));
+  if (scope !== null && job.namespace !== scope) throw jobMissing(id);
+  return job;
+}
+
+/** The run `field` names, if it is an instance of `job`. */
+async function runOf(deps: Deps, p: Params, job: JobView, field: string): Promise<RunView> {
+  const id = p.id(field);
+  const run = await getRun(deps, id).catch((e) => (missing(e) ? null : Promise.reject(e)));
+  if (!run || run.namespace !== job.namespace || run.jobName !== job.name) throw notFound(`instanceId=${id} of jobId=${job.id} is not existed`);
+  return run;
+}
+
+/** CreateJob: the new job's id. */
+export async function createJob(deps: Deps, p: Params): Promise<number> {
+  const scope = p.scope();
+  const given = readGiven(p);
+  const spec = createSpec(given);
+  checkSpec(spec, given);
+  const body = nativeBody(spec, given, null, deps.config);
+  const { job } = await native(() => putJob(deps, scope, generatedName("schedulerx"), body, { createOnly: true, compat: compatOf(spec) }));
+  return job.id;
+}
+
+export async function getJobInfo(deps: Deps, p: Params) {
+  const job = await jobOf(deps, p);
+  return jobConfigInfo(job, specOf(job, deps.config));
+}
+
+/** UpdateJob: the given fields change, the others stay (the vendor's "partial configuration"). */
+export async function updateJob(deps: Deps, p: Params): Promise<void> {
+  const job = await jobOf(deps, p);
+  const given = readGiven(p);
+  const base = specOf(job, deps.config);
+  if (given.jobType !== undefined && given.jobType !== base.jobType) {
+    throw invalid(`parameter jobType cannot be changed (the job is ${base.jobType}); create a new job instead`, "jobType");
+  }
+  if (Object.keys(given).length === 0) return;
+  const spec = merge(base, given);
+  checkSpec(spec, given);
+  const body = nativeBody(spec, given, bodyOf(job), deps.config);
+  await native(() => putJob(deps, job.namespace, job.name, body, { ifVersion: job.version, compat: compatOf(spec) }));
+}
+
+export async function deleteJob(deps: Deps, p: Params): Promise<void> {
+  const job = await jobOf(deps, p);
+  await removeJob(deps, job.namespace, job.name);
+}
+
+export async function enableJob(deps: Deps, p: Params): Promise<void> {
+  const job = await jobOf(deps, p);
+  await resumeJob(deps, job.namespace, job.name);
+}
+
+export async function disableJob(deps: Deps, p: Params): Promise<void> {
+  const job = await jobOf(deps, p);
+  await pauseJob(deps, job.namespace, job.name);
+}
+
+/** ExecuteJob: runs the job now; `instanceParameters` reach the run as a variable and a last argument. */
+export async function executeJob(deps: Deps, p: Params): Promise<number> {
+  const job = await jobOf(deps, p);
+  const given = p.str("instanceParameters", { max: 32_768 });
+  if (given?.includes("\0")) throw invalid("parameter instanceParameters must not contain NUL", "instanceParameters");
+  const params = given === undefined ? undefined : { env: { [INSTANCE_PARAMETERS_ENV]: given }, args: [given] };
+  const run = await triggerJob(deps, job.namespace, job.name, "api", params);
+  return run.id;
+}
+
+/** StopInstance: kills a waiting or running instance (waits briefly for it to end). */
+export async function killInstance(deps: Deps, p: Params): Promise<void> {
+  const job = await jobOf(deps, p);
+  const run = await runOf(deps, p, job, "instanceId");
+  await killRun(deps, run.id).catch((e) => {
+    if (e instanceof DomainError && e.code === "conflict") throw conflict(`instanceId=${run.id} is not running: it already ended`);
+    throw e;
+  });
+}
+
+/** GetJobInstanceList: the job's last 10 instances, newest first. */
+export async function instanceList(deps: Deps, p: Params) {
+  const job = await jobOf(deps, p, p.optionalScope());
+  const spec = specOf(job, deps.config);
+  const { items } = await findRuns(deps, job.id, { offset: 0, limit: 10 });
+  return items.map((run) => jobInstanceDetail(run, job.id, spec));
+}
+
+export async function getInstance(deps: Deps, p: Params) {
+  const job = await jobOf(deps, p);
+  const run = await runOf(deps, p, job, "jobInstanceId");
+  return jobInstanceDetail(run, job.id, specOf(job, deps.config));
+}
