@@ -8,8 +8,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import type { Deps } from "../deps.ts";
 import { DomainError } from "../domain/errors.ts";
-import { checkName, getJob, getJobRow, putJob, removeJob } from "../domain/jobs.ts";
-import { FINISHED_STATUSES, findRuns } from "../domain/runs.ts";
+import { checkName, getJob, putJob, removeJob } from "../domain/jobs.ts";
+import { FINISHED_STATUSES, findRuns, startedSlots } from "../domain/runs.ts";
+import { Base64, HEADER_VALUE, HOST_PORT } from "../domain/schemas.ts";
 import type { JobView, RunView } from "../domain/views.ts";
 import { parseCron } from "../schedule/cron.ts";
 import { normalizeTimeZone, parseDuration } from "../schedule/index.ts";
@@ -36,7 +37,6 @@ const Count = v.pipe(
   v.number("must be a number"),
   v.check((n) => Number.isSafeInteger(n) && n >= 0, "must be a whole number from 0 to 2^53-1"),
 );
-const Base64 = v.pipe(text, v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be base64"));
 // Go decodes a JSON null into a field as "absent": so does this facade.
 const optional = <S extends v.GenericSchema>(schema: S) => v.nullish(schema);
 
@@ -47,7 +47,7 @@ const HttpCallback = object(
       object(
         v.record(
           v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
-          v.pipe(text, v.check((s) => !/[\r\n\0]/.test(s), "must not contain CR, LF or NUL")),
+          v.pipe(text, v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
         ),
       ),
     ),
@@ -57,7 +57,7 @@ const HttpCallback = object(
 
 const TcpCallback = object(
   v.object({
-    addr: v.pipe(text, v.regex(/^\S+:\d+$/, "must be <host>:<port>")),
+    addr: v.pipe(text, v.regex(HOST_PORT, "must be <host>:<port>")),
     body: Base64,
     ack: Base64,
   }),
@@ -331,8 +331,8 @@ export function dcsRoutes(deps: Deps): Hono {
 
   app.get("/jobs/:ns/:name/his", async (c) => {
     const { ns, name } = names(c);
-    const row = await getJobRow(deps, ns, name);
-    return c.json({ ns, name, times: Number(row.fired_count), records: await history(deps, Number(row.id)) });
+    const job = await getJob(deps, ns, name);
+    return c.json({ ns, name, times: await startedSlots(deps, job.id, job.firedCount), records: await history(deps, job.id) });
   });
 
   const notAllowed = (allow: string) => (c: Context) => {

@@ -6,7 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import type { Deps } from "../deps.ts";
 import { DomainError, type ErrorCode } from "../domain/errors.ts";
-import { getJobRowById, putJob, triggerJob } from "../domain/jobs.ts";
+import { getJobRowById, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
 import { findRuns, getRun, type RUN_STATUSES } from "../domain/runs.ts";
 import { HttpTarget, Name } from "../domain/schemas.ts";
@@ -61,7 +61,13 @@ export function juiceRoutes(deps: Deps): Hono {
     const task = parseTask(await readJson(c), tenant);
     const name = generatedName("juice");
     const { job } = await putJob(deps, tenant, name, task.job, { createOnly: true, compat: task.compat });
-    await triggerJob(deps, tenant, name, "api");
+    try {
+      await triggerJob(deps, tenant, name, "api");
+    } catch (e) {
+      // The client gets no taskId: no task may be left behind, waiting forever at NOT_START.
+      await removeJob(deps, tenant, name).catch(() => {});
+      throw e;
+    }
     return c.json(ok({ taskId: job.id }));
   });
 
@@ -82,6 +88,15 @@ export function juiceRoutes(deps: Deps): Hono {
     if (!task) throw new JuiceError(NO_RECORD, "task not exist to kill!");
     return c.json(ok(await killTask(deps, task)));
   });
+
+  // Anything else under /v1/tasks answers in Juice's shape too (its status code as `status`), never the native one.
+  const notAllowed = (allow: string) => (c: Context) => {
+    c.header("Allow", allow);
+    return c.json({ status: 405, message: `method ${c.req.method} is not supported here; use ${allow}` }, 405);
+  };
+  app.all("/v1/tasks", notAllowed("GET, POST"));
+  app.all("/v1/tasks/kill", notAllowed("POST"));
+  app.all("/v1/tasks/*", (c) => c.json({ status: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
 
   app.onError((err, c) => {
     if (err instanceof JuiceError) return c.json({ status: err.code, message: err.message }, 400);

@@ -8,8 +8,8 @@ import { read, readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
-import { JobInput, Name, parseInput, RunParams } from "./schemas.ts";
-import { checkTarget, targetOf } from "./targets.ts";
+import { JobInput, Name, parseInput, RunParams, type Target, type TargetKind } from "./schemas.ts";
+import { checkTarget, targetOf, withParams } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
 import * as v from "valibot";
 
@@ -193,6 +193,11 @@ export function planOf(r: Record<string, unknown>): Plan {
 export async function triggerJob(deps: DomainDeps, ns: string, name: string, trigger: "manual" | "api" = "manual", params?: RunParams) {
   const p = params === undefined ? null : parseInput(RunParams, params);
   const row = await getJobRow(deps, ns, name);
+  if (p) {
+    // The run's variables must pass the same rules as the job's own (refused now, not when it fires).
+    const kind = String(row.target_kind) as TargetKind;
+    checkTarget(deps.config.executors, { [kind]: withParams(kind, JSON.parse(String(row.target)), p) } as Target);
+  }
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
   // job's own next slot is not free either, though no run holds it yet.

@@ -34,7 +34,12 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
   ]);
   if (queued.rows.length > 0) {
     deps.scheduler.kill(id);
-    return { run: runView(queued.rows[0]), ended: true };
+    const r = queued.rows[0];
+    deps.scheduler.ended({
+      runId: id, jobId: Number(r.job_id), namespace: String(r.namespace), jobName: String(r.job_name),
+      scheduledAt: Number(r.scheduled_at), attempt: Number(r.attempt), trigger: String(r.trigger), status: "killed",
+    });
+    return { run: runView(r), ended: true };
   }
   if (running.rows.length === 0) {
     const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });

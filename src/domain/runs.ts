@@ -87,3 +87,15 @@ export async function findRuns(deps: DomainDeps, jobId: number, q: { offset: num
   ]);
   return { count: Number(total?.n ?? 0), items: rows.map(runView) };
 }
+
+/**
+ * Scheduled slots of a job that have started: its fired count less the slots claimed ahead of their time
+ * (up to the scheduler's lookahead) that are still waiting. Manual triggers are not counted.
+ */
+export async function startedSlots(deps: DomainDeps, jobId: number, firedCount: number): Promise<number> {
+  const row = await readOne(deps.store, {
+    sql: "SELECT count(*) AS n FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id = ? AND trigger = 'schedule' AND attempt = 1",
+    args: [jobId],
+  });
+  return Math.max(0, firedCount - Number(row?.n ?? 0));
+}

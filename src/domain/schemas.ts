@@ -26,6 +26,11 @@ export const Name = v.pipe(
   v.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, "must be 1-200 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"),
 );
 
+/** host:port, the host a name, an IPv4 address or a bracketed IPv6 one (the port's range is checked apart). */
+export const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+/** What an HTTP header value can carry: tab, visible ASCII, space and Latin-1 (no CR, LF or other controls). */
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp"]);
 
 export const HttpTarget = v.strictObject({
@@ -37,7 +42,10 @@ export const HttpTarget = v.strictObject({
   method: v.optional(v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), "POST"),
   headers: v.optional(
     v.pipe(
-      v.record(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")), v.string()),
+      v.record(
+        v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
+        v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+      ),
       v.check((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), "may not set Host, Content-Length, Transfer-Encoding, Connection or webhook-* (tock sets them)"),
     ),
   ),
@@ -45,12 +53,12 @@ export const HttpTarget = v.strictObject({
 });
 export type HttpTarget = v.InferOutput<typeof HttpTarget>;
 
-const Base64 = v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be base64"));
+export const Base64 = v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be base64"));
 
 export const TcpTarget = v.strictObject({
   addr: v.pipe(
     v.string(),
-    v.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port"),
+    v.regex(HOST_PORT, "must be host:port"),
     v.check((a) => {
       const port = Number(a.slice(a.lastIndexOf(":") + 1));
       return port > 0 && port < 65536;

@@ -27,7 +27,12 @@ export function parseSpec(schedule: string, timezone: string, minEveryMs: number
   }
   if (REPEAT_PREFIX.test(s) || /^R\d*$/i.test(s)) {
     const r = parseRepeating(s, timezone);
-    return r.ok ? { ok: true, value: { kind: "iso8601", repeat: r.value } } : r;
+    if (!r.ok) return r;
+    // Days are at least 23 hours (a DST day); months and years are always long enough.
+    const p = r.value.period;
+    const shortest = p.years || p.months ? Infinity : p.days * 23 * 3_600_000 + p.ms;
+    if (shortest < minEveryMs) return { ok: false, message: `an ISO 8601 period must be at least ${formatDuration(minEveryMs)} (scheduler.min_every); got "${s.split("/").at(-1)}"` };
+    return { ok: true, value: { kind: "iso8601", repeat: r.value } };
   }
   if (/^P/i.test(s)) {
     return { ok: false, message: `"${s}" is a duration, not a schedule; write R/${s} to repeat it, or use it as dueTime` };

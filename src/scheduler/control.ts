@@ -1,5 +1,7 @@
 // What the domain verbs may ask of the local scheduler: nothing they do depends on it for correctness
 // (the database is the truth); these only make changes take effect without waiting for the next poll.
+import type { RunEvent } from "./events.ts";
+
 export interface SchedulerControl {
   /**
    * A job was changed: claim now if it is due soon. `dropped` (default): the verb deleted its queued runs
@@ -13,6 +15,11 @@ export interface SchedulerControl {
    * Other nodes see the stored request at their next poll. True when the run was here.
    */
   kill(runId: number): boolean;
+  /**
+   * A run ended outside any node's runner (a queued run killed by request): tells this node's listeners,
+   * as `run:finished`, so they see every end (the Juice facade's completion callbacks).
+   */
+  ended(event: RunEvent): void;
 }
 
-export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => false };
+export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => false, ended() {} };

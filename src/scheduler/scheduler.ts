@@ -9,7 +9,7 @@ import { read, write } from "../store/sql.ts";
 import { type Claimed, claimQueued, claimSlots, recoverLost } from "./claim.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { SchedulerControl } from "./control.ts";
-import { Emitter } from "./events.ts";
+import { Emitter, type RunEvent } from "./events.ts";
 import { HeldRuns } from "./held.ts";
 import { requeueStatement } from "./marks.ts";
 import type { OutputOptions } from "./output.ts";
@@ -341,6 +341,10 @@ export class Scheduler implements SchedulerControl {
   kill(runId: number): boolean {
     const held = this.#held.drop(runId);
     return this.#runner.abort(runId) || held;
+  }
+
+  ended(event: RunEvent): void {
+    this.events.emit("run:finished", event);
   }
 
   /** Resolves once nothing is in flight and every write has committed (tests use it after moving time). */

@@ -96,6 +96,16 @@ describe("run params", () => {
   });
 });
 
+test("params are held to the server's target rules when triggered, not when the run fires", async () => {
+  const e = await env({ executors: { ...executors(), process: { ...executors().process!, allowedCommands: ["/bin/sh"] } } });
+  await e.call("PUT", "/api/v1/namespaces/p/jobs/ok", { target: { process: { command: ["/bin/sh", "-c", "true"] } } });
+  const r = await e.call("POST", "/api/v1/namespaces/p/jobs/ok/trigger", { env: { LD_PRELOAD: "/tmp/x.so" } });
+  expect(r.status).toBe(400);
+  expect(r.body.error.message).toContain("LD_PRELOAD");
+  const rows = await read(e.deps.store, { sql: "SELECT count(*) AS n FROM runs", args: [] });
+  expect(Number(rows[0].n)).toBe(0);
+});
+
 describe("container resources", () => {
   test("cpus and memory reach the engine as --cpus and --memory, before the operator's run_args", async () => {
     const { dir, cleanup } = tempDir();

@@ -12,8 +12,8 @@ function plan(input: ScheduleInput, now = NOW, opts?: { minEveryMs?: number }): 
 }
 
 /** Every fire of a plan, the first at creation, then each next one, up to `max`. */
-function fires(input: ScheduleInput, max = 10, now = NOW): string[] {
-  const p = plan(input, now);
+function fires(input: ScheduleInput, max = 10, now = NOW, opts?: { minEveryMs?: number }): string[] {
+  const p = plan(input, now, opts);
   const out: string[] = [];
   let t = firstFire(p, T(now));
   while (t !== null && out.length < max) {
@@ -99,6 +99,14 @@ describe("kinds", () => {
     expect(rejected({ schedule: "@every 5s" }, NOW, { minEveryMs: 60_000 }).message).toContain("1m");
   });
 
+  test("an ISO 8601 period below the minimum is rejected too; a day counts as its shortest (23 h), months and years always pass", () => {
+    expect(rejected({ schedule: "R/2026-01-01T00:00:00Z/PT0.001S" })).toMatchObject({ field: "schedule" });
+    expect(rejected({ schedule: "R5/PT30S" }, NOW, { minEveryMs: 60_000 }).message).toContain("at least 1m");
+    expect(plan({ schedule: "R5/PT1M" }, NOW, { minEveryMs: 60_000 }).kind).toBe("iso8601");
+    expect(plan({ schedule: "R5/P1D" }, NOW, { minEveryMs: 23 * 3_600_000 }).kind).toBe("iso8601"); // a DST day is 23 h
+    expect(plan({ schedule: "R5/P1M" }, NOW, { minEveryMs: 40 * 86_400_000 }).kind).toBe("iso8601");
+  });
+
   test("ISO repeating interval with a start: occurrences from the start", () => {
     expect(fires({ schedule: "R5/2026-01-31T00:00:00Z/P1M" }, 10)).toEqual([
       "2026-01-31T00:00:00Z",
@@ -120,7 +128,7 @@ describe("kinds", () => {
     expect(fires({ schedule: "R3/PT1H" })).toEqual(["2026-01-10T12:00:00Z", "2026-01-10T13:00:00Z", "2026-01-10T14:00:00Z"]);
     expect(fires({ schedule: "R3/PT1H", dueTime: "30m" })).toEqual(["2026-01-10T12:30:00Z", "2026-01-10T13:30:00Z", "2026-01-10T14:30:00Z"]);
     expect(fires({ schedule: "R/P1D" }, 2)).toEqual(["2026-01-10T12:00:00Z", "2026-01-11T12:00:00Z"]);
-    expect(fires({ schedule: "R-1/PT0.5S" }, 3)).toEqual(["2026-01-10T12:00:00Z", "2026-01-10T12:00:00.500Z", "2026-01-10T12:00:01Z"]);
+    expect(fires({ schedule: "R-1/PT0.5S" }, 3, NOW, { minEveryMs: 100 })).toEqual(["2026-01-10T12:00:00Z", "2026-01-10T12:00:00.500Z", "2026-01-10T12:00:01Z"]);
   });
 
   test("ISO start without offset is wall clock in the job's zone", () => {
