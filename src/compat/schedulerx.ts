@@ -5,27 +5,11 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
-import { DomainError, type ErrorCode } from "../domain/errors.ts";
+import { statusOf } from "../api/http.ts";
+import { DomainError } from "../domain/errors.ts";
 import * as ops from "./schedulerx/ops.ts";
 import { Params } from "./schedulerx/params.ts";
 import { answer } from "./schedulerx/views.ts";
-
-function statusOf(code: ErrorCode): ContentfulStatusCode {
-  switch (code) {
-    case "invalid":
-      return 400;
-    case "not_found":
-      return 404;
-    case "conflict":
-      return 409;
-    case "too_large":
-      return 413;
-    case "unsupported_media_type":
-      return 415;
-    case "unavailable":
-      return 503;
-  }
-}
 
 type Op = (deps: Deps, p: Params) => Promise<unknown>;
 
@@ -47,7 +31,11 @@ const WORKFLOWS = ["execute", "enable", "disable", "delete"].map((verb) => `/ope
 export function schedulerxRoutes(deps: Deps): Hono {
   const app = new Hono();
   for (const [path, op] of Object.entries(ROUTES)) {
-    app.on(["GET", "POST"], path, async (c) => answer(c, 200, "", await op(deps, await Params.of(c))));
+    app.on(["GET", "POST"], path, async (c) => {
+      // Hono runs the GET handler for HEAD; these operations change things, and HEAD must be safe.
+      if (c.req.method === "HEAD") return answer(c, 405, `HEAD is not allowed on ${path}; use GET or POST`);
+      return answer(c, 200, "", await op(deps, await Params.of(c)));
+    });
   }
   for (const path of WORKFLOWS) {
     app.on(["GET", "POST"], path, (c) => answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release"));

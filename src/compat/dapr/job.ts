@@ -160,7 +160,7 @@ function nativeSchedule(schedule: string): { schedule: string; timezone?: string
     if (ms === null) throw refused(`schedule: unrecognized descriptor: ${spec}`);
     return { schedule: `@every ${formatDuration(Math.max(1000, ms - (ms % 1000)))}`, timezone };
   }
-  const fields = spec.split(/\s+/);
+  const fields = spec.trim().split(/\s+/); // Go's strings.Fields: blanks around are no fields
   if (fields.length !== 6) throw refused(`schedule: expected exactly 6 fields, found ${fields.length}: [${fields.join(" ")}]`);
   return { schedule: fields.join(" "), timezone };
 }

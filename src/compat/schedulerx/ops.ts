@@ -89,7 +89,7 @@ export async function disableJob(deps: Deps, p: Params): Promise<void> {
 /** ExecuteJob: runs the job now; `instanceParameters` reach the run as a variable and a last argument. */
 export async function executeJob(deps: Deps, p: Params): Promise<number> {
   const job = await jobOf(deps, p);
-  const given = p.str("instanceParameters", { max: 32_768 });
+  const given = p.str("instanceParameters", { max: 32_768 }) || undefined; // an empty form value is none
   if (given?.includes("\0")) throw invalid("parameter instanceParameters must not contain NUL", "instanceParameters");
   const params = given === undefined ? undefined : { env: { [INSTANCE_PARAMETERS_ENV]: given }, args: [given] };
   const run = await triggerJob(deps, job.namespace, job.name, "api", params);
@@ -108,7 +108,11 @@ export async function killInstance(deps: Deps, p: Params): Promise<void> {
 
 /** GetJobInstanceList: the job's last 10 instances, newest first. */
 export async function instanceList(deps: Deps, p: Params) {
-  const job = await jobOf(deps, p, p.optionalScope());
+  const scope = p.optionalScope();
+  const job = await jobOf(deps, p, scope);
+  // Without a namespace and group (the document names only jobId), only SchedulerX's own jobs answer:
+  // another API's or a native job's runs, and their output, are not this caller's to see.
+  if (scope === null && job.compat?.api !== "schedulerx") throw jobMissing(job.id);
   const spec = specOf(job, deps.config);
   const { items } = await findRuns(deps, job.id, { offset: 0, limit: 10 });
   return items.map((run) => jobInstanceDetail(run, job.id, spec));

@@ -91,7 +91,7 @@ export function readGiven(p: Params): Given {
     name: p.str("name", { max: 200 }),
     description: p.str("description", { max: 4096 }),
     executeMode: p.str("executeMode", { max: 32 }),
-    parameters: p.str("parameters", { max: 32_768 }),
+    parameters: p.str("parameters", { max: 32_768 }) || undefined, // an empty form value is no parameters
     maxConcurrency: p.int("maxConcurrency", 1, 10_000),
     maxAttempt: p.int("maxAttempt", 0, 1000),
     attemptInterval: p.int("attemptInterval", 1, MAX_TIMER_S),
