@@ -8,13 +8,10 @@ import { putJob } from "../src/domain/jobs.ts";
 import { systemClock } from "../src/scheduler/clock.ts";
 import { noScheduler } from "../src/scheduler/control.ts";
 import { openStore, type Store } from "../src/store/client.ts";
+import { JOB_COLUMNS as WRITTEN_COLUMNS } from "../src/domain/job-writes.ts";
 
-/** The columns putJob writes (all but id), as in src/domain/jobs.ts. */
-export const JOB_COLUMNS = [
-  "namespace", "name", "schedule", "schedule_kind", "timezone", "due_time", "ttl", "due_at", "anchor_at", "start_at",
-  "end_at", "repeats", "fired_count", "enabled", "target_kind", "target", "timeout_ms", "retry", "overlap",
-  "max_concurrency", "misfire", "payload", "memo", "labels", "created_at", "updated_at", "next_fire_at", "version",
-];
+/** The columns putJob writes (all but id). */
+export const JOB_COLUMNS: readonly string[] = WRITTEN_COLUMNS;
 
 /**
  * `env`: TOCK_* settings of the config putJob validates against (it refuses process jobs unless that
