@@ -4,7 +4,8 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
-import { DomainError, type ErrorCode } from "../domain/errors.ts";
+import { statusOf } from "../api/http.ts";
+import { DomainError } from "../domain/errors.ts";
 import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
 import { readJson } from "./common.ts";
 import { DaprError, daprView, malformed, nativeJob, readScheduleRequest } from "./dapr/job.ts";
@@ -15,26 +16,6 @@ const OPS: Record<string, [code: string, what: string]> = {
   GET: ["DAPR_SCHEDULER_GET_JOB", "failed to get job"],
   DELETE: ["DAPR_SCHEDULER_DELETE_JOB", "failed to delete job"],
 };
-
-/** Dapr's status for a domain error. */
-function statusOf(code: ErrorCode): ContentfulStatusCode {
-  switch (code) {
-    case "invalid":
-      return 400;
-    case "not_found":
-      // daprd answers 500 DAPR_SCHEDULER_GET_JOB here; tock keeps the code but answers 404, since a 500 from
-      // tock means tock failed, never that a client asked for something absent.
-      return 404;
-    case "conflict":
-      return 409; // overwrite false on an existing job
-    case "too_large":
-      return 413;
-    case "unsupported_media_type":
-      return 415;
-    case "unavailable":
-      return 503;
-  }
-}
 
 /** The request body as JSON; what does not parse is daprd's ERR_MALFORMED_REQUEST. */
 async function body(c: Context): Promise<unknown> {
@@ -112,6 +93,8 @@ export function daprRoutes(deps: Deps): Hono {
       );
     if (err instanceof DaprError) return reply(err.status, err.errorCode, err.message, err.rich);
     const [code, what] = OPS[c.req.method] ?? OPS.POST;
+    // Native statuses: a 409 for overwrite false on an existing job; a 404 for a GET of an unknown one, where
+    // daprd answers 500 with the same code (a 500 from tock means tock failed, never that a job is absent).
     if (err instanceof DomainError) return reply(statusOf(err.code), code, `${what} due to: ${err.message}`);
     deps.log.error("dapr request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
     return reply(500, code, `${what} due to: internal error; the request may not have been applied`);
