@@ -30,6 +30,15 @@ export function testConfig(dbUrl: string, overrides: Overrides = {}): Config {
   return cfg;
 }
 
+/**
+ * Executors config with process, script and container jobs enabled and a short kill grace (300 ms);
+ * `over` changes [executors.process], `extra` the other sections.
+ */
+export function withProcesses(over: Partial<Config["executors"]["process"]> = {}, extra: Partial<Config["executors"]> = {}): Partial<Config["executors"]> {
+  const d = parseConfig(null, {}).executors;
+  return { ...d, process: { ...d.process, enabled: true, killGrace: 300, ...over }, ...extra };
+}
+
 export interface TestEnv {
   deps: Deps;
   app: ReturnType<typeof createApp>;

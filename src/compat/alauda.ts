@@ -98,6 +98,6 @@ export function alaudaRoutes(deps: Deps): Hono {
   }
   app.all("/v1/jobs/*", (c) => c.json(errorBody("resource_not_exist", `no route for ${c.req.method} ${c.req.path}`), 404));
 
-  app.onError((err, c) => errorResponse(c, err, deps.log.error));
+  app.onError((err, c) => errorResponse(c, err, deps.log));
   return app;
 }

@@ -3,6 +3,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { parseJsonText } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
+import type { Logger } from "../log.ts";
 
 /** Largest id a facade hands out or accepts: survives a JSON round trip in any client (2^53 - 1). */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -55,13 +56,27 @@ export async function readParams(c: Context): Promise<Record<string, unknown>> {
   return { ...out, ...(body as Record<string, unknown>) };
 }
 
+/** A JSON object (not null, not an array). */
+export const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/**
+ * A native field path as the vendor's request named it: the first `[native prefix, vendor name]` of `table`
+ * that is the path or a parent of it (`target.container.env.X` → `env.X`); undefined when none is.
+ */
+export function renameField(field: string, table: readonly (readonly [string, string])[]): string | undefined {
+  const hit = table.find(([native]) => field === native || field.startsWith(`${native}.`));
+  return hit && hit[1] + field.slice(hit[0].length);
+}
+
+/** Logs what a facade could not answer (it then answers its vendor's 5xx). */
+export function logFailure(log: Logger, api: string, err: unknown, path: string): void {
+  log.error(`${api} request failed`, { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path });
+}
+
 const two = (n: number) => String(n).padStart(2, "0");
 
 /** RFC 3339 in UTC with milliseconds (DCS, Dapr). */
 export const rfc3339 = (ms: number): string => new Date(ms).toISOString();
-
-/** RFC 3339 in UTC, or null. */
-export const rfc3339OrNull = (ms: number | null | undefined): string | null => (ms == null ? null : rfc3339(ms));
 
 /** ISO 8601 with microseconds and an explicit +00:00 offset, as Alauda writes: 2015-12-28T14:31:07.639255+00:00. */
 export function isoMicros(ms: number): string {

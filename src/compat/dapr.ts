@@ -7,7 +7,7 @@ import type { Deps } from "../deps.ts";
 import { statusOf } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
-import { readJson } from "./common.ts";
+import { logFailure, readJson } from "./common.ts";
 import { DaprError, daprView, malformed, nativeJob, readScheduleRequest } from "./dapr/job.ts";
 
 /** Each method's Dapr error code and message, as daprd names a failed scheduler call. */
@@ -96,7 +96,7 @@ export function daprRoutes(deps: Deps): Hono {
     // Native statuses: a 409 for overwrite false on an existing job; a 404 for a GET of an unknown one, where
     // daprd answers 500 with the same code (a 500 from tock means tock failed, never that a job is absent).
     if (err instanceof DomainError) return reply(statusOf(err.code), code, `${what} due to: ${err.message}`);
-    deps.log.error("dapr request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+    logFailure(deps.log, "dapr", err, c.req.path);
     return reply(500, code, `${what} due to: internal error; the request may not have been applied`);
   });
   return app;

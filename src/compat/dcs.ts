@@ -9,12 +9,12 @@ import * as v from "valibot";
 import type { Deps } from "../deps.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, getJob, putJob, removeJob } from "../domain/jobs.ts";
-import { FINISHED_STATUSES, findRuns, startedSlots } from "../domain/runs.ts";
+import { FINISHED_STATUSES, recentRuns, startedSlots } from "../domain/runs.ts";
 import { Base64, HEADER_VALUE, HOST_PORT } from "../domain/schemas.ts";
 import type { JobView, RunView } from "../domain/views.ts";
 import { parseCron } from "../schedule/cron.ts";
 import { normalizeTimeZone, parseDuration } from "../schedule/index.ts";
-import { inFlightCap, readJson, rfc3339 } from "./common.ts";
+import { inFlightCap, isObject, logFailure, readJson, renameField, rfc3339 } from "./common.ts";
 
 /** An answer in DCS's own terms: the status and the `msg` of its `{"msg": …}` body. */
 class DcsError extends Error {
@@ -28,7 +28,6 @@ class DcsError extends Error {
 
 // ---- The request body, as the document defines it (a violation is a 400) ----
 
-const isObject = (x: unknown) => typeof x === "object" && x !== null && !Array.isArray(x);
 /** A JSON object: valibot's object and record alone would take an array. (`any`: the check narrows first.) */
 const object = <S extends v.GenericSchema<any, any>>(schema: S) => v.pipe(v.custom<Record<string, unknown>>(isObject, "must be an object"), schema);
 const text = v.string("must be a string");
@@ -203,7 +202,7 @@ async function history(deps: Deps, jobId: number) {
   const slots: RunView[][] = [];
   let kept = 0; // slots that started
   pages: for (let offset = 0; ; offset += PAGE) {
-    const { items } = await findRuns(deps, jobId, { offset, limit: PAGE });
+    const items = await recentRuns(deps, jobId, { offset, limit: PAGE });
     for (const run of items) {
       const last = slots.at(-1);
       if (last && last[0].scheduledAt === run.scheduledAt) {
@@ -252,8 +251,7 @@ const FIELDS: [string, string][] = [
 function dcsMessage(err: DomainError): string {
   const field = err.field;
   if (!field) return err.message;
-  const hit = FIELDS.find(([n]) => field === n || field.startsWith(`${n}.`));
-  const named = hit ? hit[1] + field.slice(hit[0].length) : field;
+  const named = renameField(field, FIELDS) ?? field;
   return err.message.startsWith(field) ? named + err.message.slice(field.length) : `${named}: ${err.message}`;
 }
 
@@ -277,7 +275,7 @@ function onError(deps: Deps, err: unknown, c: Context): Response {
     }
   }
   if (err instanceof HTTPException && err.status < 500) return msg(err.message || "bad request", err.status as ContentfulStatusCode);
-  deps.log.error("dcs request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+  logFailure(deps.log, "dcs", err, c.req.path);
   return msg("internal error; the request may not have been applied", 500);
 }
 

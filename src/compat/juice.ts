@@ -6,13 +6,13 @@ import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import type { Deps } from "../deps.ts";
 import { DomainError, type ErrorCode } from "../domain/errors.ts";
-import { getJobRowById, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
+import { getJobById, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
-import { findRuns, getRun, type RUN_STATUSES } from "../domain/runs.ts";
+import { getRun, recentRuns, type RUN_STATUSES } from "../domain/runs.ts";
 import { HttpTarget, Name } from "../domain/schemas.ts";
-import { type JobView, jobView, type RunView } from "../domain/views.ts";
+import { type JobView, type RunView } from "../domain/views.ts";
 import type { RunEvent } from "../scheduler/events.ts";
-import { generatedName, javaMediumDate, parseId, readJson } from "./common.ts";
+import { generatedName, isObject, javaMediumDate, logFailure, parseId, readJson, renameField } from "./common.ts";
 
 // Juice's own codes (juice-common ErrorCode and CommonStatusCode, Java ints).
 const NOT_NULL = -2127552257; // OBJECT_NOT_NULL_ERROR: a required value is missing
@@ -105,7 +105,7 @@ export function juiceRoutes(deps: Deps): Hono {
       return c.json({ status: code, message: juiceMessage(err) }, http);
     }
     if (err instanceof HTTPException && err.status < 500) return c.json({ status: DATA_FORMAT, message: err.message || "bad request" }, 400);
-    deps.log.error("juice request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+    logFailure(deps.log, "juice", err, c.req.path);
     // Juice's handler of unexpected exceptions answers its HTTP status as the code.
     return c.json({ status: 500, message: "internal error; the request may not have been applied" }, 500);
   });
@@ -143,9 +143,8 @@ const FIELDS: [string, string][] = [
 
 function juiceMessage(e: DomainError): string {
   const field = e.field;
-  const hit = field && FIELDS.find(([native]) => field === native || field.startsWith(`${native}.`));
-  if (!field || !hit) return e.message;
-  return e.message.split(field).join(hit[1] + field.slice(hit[0].length));
+  const named = field && renameField(field, FIELDS);
+  return field && named ? e.message.split(field).join(named) : e.message;
 }
 
 /** The tenant: X-Tenant-Id, which is the native namespace. */
@@ -179,13 +178,13 @@ interface Task {
 async function findTask(deps: Deps, tenant: string, id: number): Promise<Task | null> {
   let job: JobView;
   try {
-    job = jobView(await getJobRowById(deps, id));
+    job = await getJobById(deps, id);
   } catch (e) {
     if (e instanceof DomainError && e.code === "not_found") return null;
     throw e;
   }
   if (job.namespace !== tenant) return null;
-  const { items } = await findRuns(deps, job.id, { offset: 0, limit: 1 });
+  const items = await recentRuns(deps, job.id, { offset: 0, limit: 1 });
   return { job, run: items[0] ?? null };
 }
 
@@ -257,7 +256,6 @@ function killView(submitKill: boolean, job: JobView, run: RunView | null) {
 
 type Json = Record<string, unknown>;
 
-const isObject = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
 /** Gson reads null as absent. */
 const given = (x: unknown) => x !== undefined && x !== null;
 const blank = (s: string | undefined) => s === undefined || s.trim() === "";
@@ -394,7 +392,7 @@ export function juiceHooks(deps: Deps): () => void {
 async function sendCallback(deps: Deps, ev: RunEvent): Promise<void> {
   let job: JobView;
   try {
-    job = jobView(await getJobRowById(deps, ev.jobId));
+    job = await getJobById(deps, ev.jobId);
   } catch (e) {
     if (e instanceof DomainError && e.code === "not_found") return; // removed meanwhile
     throw e;

@@ -10,6 +10,7 @@ import { DomainError } from "../domain/errors.ts";
 import * as ops from "./schedulerx/ops.ts";
 import { Params } from "./schedulerx/params.ts";
 import { answer } from "./schedulerx/views.ts";
+import { logFailure } from "./common.ts";
 
 type Op = (deps: Deps, p: Params) => Promise<unknown>;
 
@@ -47,7 +48,7 @@ export function schedulerxRoutes(deps: Deps): Hono {
   app.onError((err, c: Context) => {
     if (err instanceof DomainError) return answer(c, statusOf(err.code), err.message);
     if (err instanceof HTTPException && err.status < 500) return answer(c, err.status as ContentfulStatusCode, err.message || "bad request");
-    deps.log.error("schedulerx request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+    logFailure(deps.log, "schedulerx", err, c.req.path);
     return answer(c, 500, "internal error; the request may not have been applied");
   });
   return app;

@@ -4,7 +4,7 @@ import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { parseDuration } from "../schedule/duration.ts";
-import { read, readOne, write } from "../store/sql.ts";
+import { json, read, readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
@@ -97,11 +97,11 @@ export async function getJobRow(deps: DomainDeps, ns: string, name: string) {
   return row;
 }
 
-/** A job's row by its numeric id (the id foreign APIs name jobs by). */
-export async function getJobRowById(deps: DomainDeps, id: number) {
+/** A job by its numeric id (the id foreign APIs name jobs by). */
+export async function getJobById(deps: DomainDeps, id: number): Promise<JobView> {
   const row = Number.isSafeInteger(id) && id > 0 ? await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE id = ?", args: [id] }) : undefined;
   if (!row) throw notFound(`job ${id} not found`);
-  return row;
+  return jobView(row);
 }
 
 export async function getJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
@@ -196,7 +196,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   if (p) {
     // The run's variables must pass the same rules as the job's own (refused now, not when it fires).
     const kind = String(row.target_kind) as TargetKind;
-    checkTarget(deps.config.executors, { [kind]: withParams(kind, JSON.parse(String(row.target)), p) } as Target);
+    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target);
   }
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The

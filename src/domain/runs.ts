@@ -76,16 +76,19 @@ export async function deleteRun(deps: DomainDeps, id: number): Promise<void> {
   throw conflict(`run ${id} is ${String(row.status)}; kill it first, then delete it`);
 }
 
-/**
- * A job's runs, newest first, by offset, with their total count: numbered pages for the foreign APIs
- * that page that way (Alauda). `limit` 10 with offset 0 is SchedulerX's "last 10 instances".
- */
+/** A job's runs, newest first, by offset. `limit` 10 with offset 0 is SchedulerX's "last 10 instances". */
+export async function recentRuns(deps: DomainDeps, jobId: number, q: { offset: number; limit: number }): Promise<RunView[]> {
+  const rows = await read(deps.store, { sql: "SELECT * FROM runs WHERE job_id = ? ORDER BY scheduled_at DESC, attempt DESC LIMIT ? OFFSET ?", args: [jobId, q.limit, q.offset] });
+  return rows.map(runView);
+}
+
+/** recentRuns with the job's total count of runs: numbered pages for the foreign APIs that page that way (Alauda). */
 export async function findRuns(deps: DomainDeps, jobId: number, q: { offset: number; limit: number }): Promise<{ count: number; items: RunView[] }> {
-  const [total, rows] = await Promise.all([
+  const [total, items] = await Promise.all([
     readOne(deps.store, { sql: "SELECT count(*) AS n FROM runs WHERE job_id = ?", args: [jobId] }),
-    read(deps.store, { sql: "SELECT * FROM runs WHERE job_id = ? ORDER BY scheduled_at DESC, attempt DESC LIMIT ? OFFSET ?", args: [jobId, q.limit, q.offset] }),
+    recentRuns(deps, jobId, q),
   ]);
-  return { count: Number(total?.n ?? 0), items: rows.map(runView) };
+  return { count: Number(total?.n ?? 0), items };
 }
 
 /**

@@ -3,18 +3,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Config, parseConfig } from "../../src/config.ts";
+import type { Config } from "../../src/config.ts";
 import { findJobs } from "../../src/domain/jobs.ts";
 import { findRuns } from "../../src/domain/runs.ts";
 import { read } from "../../src/store/sql.ts";
-import { type TestEnv, tempDir, testEnv } from "../helpers.ts";
+import { type TestEnv, tempDir, testEnv, withProcesses } from "../helpers.ts";
 
-const DEFAULTS = parseConfig(null, {});
-const executors = (extra: Partial<Config["executors"]> = {}): Partial<Config["executors"]> => ({
-  ...DEFAULTS.executors,
-  process: { ...DEFAULTS.executors.process, enabled: true, killGrace: 300 },
-  ...extra,
-});
+const executors = (extra: Partial<Config["executors"]> = {}) => withProcesses({}, extra);
 
 let envs: TestEnv[] = [];
 async function env(config: NonNullable<Parameters<typeof testEnv>[0]>["config"] = {}): Promise<TestEnv> {
@@ -97,7 +92,7 @@ describe("run params", () => {
 });
 
 test("params are held to the server's target rules when triggered, not when the run fires", async () => {
-  const e = await env({ executors: { ...executors(), process: { ...executors().process!, allowedCommands: ["/bin/sh"] } } });
+  const e = await env({ executors: withProcesses({ allowedCommands: ["/bin/sh"] }) });
   await e.call("PUT", "/api/v1/namespaces/p/jobs/ok", { target: { process: { command: ["/bin/sh", "-c", "true"] } } });
   const r = await e.call("POST", "/api/v1/namespaces/p/jobs/ok/trigger", { env: { LD_PRELOAD: "/tmp/x.so" } });
   expect(r.status).toBe(400);

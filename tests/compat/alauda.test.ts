@@ -3,13 +3,11 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Config, parseConfig } from "../../src/config.ts";
 import { execId, runIdOf } from "../../src/compat/alauda/execs.ts";
 import { joinCommand, splitCommand } from "../../src/compat/alauda/command.ts";
 import { TestClock } from "../../src/scheduler/clock.ts";
-import { type TestEnv, tempDir, testEnv } from "../helpers.ts";
+import { type TestEnv, tempDir, testEnv, withProcesses } from "../helpers.ts";
 
-const DEFAULTS = parseConfig(null, {});
 
 // The stand-in `docker`: records its argv (one per line) and DB_HOST, as the container would see them, to
 // argv-<run id>.log, then prints two lines to stdout and one to stderr. SLEEP makes it run that long.
@@ -32,9 +30,7 @@ echo "a warning" >&2
 );
 const argvOf = (runId: number) => readFileSync(join(bin.dir, `argv-${runId}.log`), "utf8").trim().split("\n");
 
-function executors(cli = CLI): Partial<Config["executors"]> {
-  return { ...DEFAULTS.executors, process: { ...DEFAULTS.executors.process, enabled: true, killGrace: 300 }, container: { cli, runArgs: [] } };
-}
+const executors = (cli = CLI) => withProcesses({}, { container: { cli, runArgs: [] } });
 
 let envs: TestEnv[] = [];
 async function env(opts: Parameters<typeof testEnv>[0] = {}): Promise<TestEnv> {

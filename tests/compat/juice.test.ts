@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { javaMediumDate } from "../../src/compat/common.ts";
 import { juiceHooks } from "../../src/compat/juice.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
-import { getJobRowById } from "../../src/domain/jobs.ts";
-import { jobView } from "../../src/domain/views.ts";
+import { getJobById } from "../../src/domain/jobs.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { RunEvent } from "../../src/scheduler/events.ts";
 import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
@@ -81,7 +80,7 @@ async function run(e: Env, body: Record<string, unknown>): Promise<number> {
   return id;
 }
 
-const jobOf = async (e: TestEnv, id: number) => jobView(await getJobRowById(e.deps, id));
+const jobOf = async (e: TestEnv, id: number) => getJobById(e.deps, id);
 
 async function itemOf(e: TestEnv, id: number) {
   const r = await query(e, String(id));

@@ -1,9 +1,7 @@
 // Problems a review of the facades reproduced, each pinned by the behaviour that was wrong.
 import { afterEach, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config.ts";
-import { startSink, type TestEnv, testEnv, waitUntil } from "../helpers.ts";
+import { startSink, type TestEnv, testEnv, waitUntil, withProcesses } from "../helpers.ts";
 
-const D = parseConfig(null, {});
 let envs: TestEnv[] = [];
 const sinks: { stop(): void }[] = [];
 afterEach(async () => {
@@ -28,7 +26,7 @@ test("DCS /his counts executions, not the slots the scheduler claimed ahead of t
 test("a Juice task killed while still queued gets its callback, like one killed while running", async () => {
   const e = await testEnv({
     start: true,
-    config: { executors: { ...D.executors, process: { ...D.executors.process, enabled: true, killGrace: 300 } }, scheduler: { maxInFlight: 1, pollInterval: 200 } },
+    config: { executors: withProcesses(), scheduler: { maxInFlight: 1, pollInterval: 200 } },
   });
   envs.push(e);
   const sink = startSink();
@@ -58,7 +56,7 @@ test("other methods and paths under /v1/tasks answer in Juice's shape, not the n
 
 test("a Juice submission whose run cannot be queued leaves no task behind", async () => {
   const e = await testEnv({
-    config: { executors: { ...D.executors, process: { ...D.executors.process, enabled: true } } },
+    config: { executors: withProcesses() },
     failWrite: (sql) => sql.includes("INSERT INTO runs"),
   });
   envs.push(e);

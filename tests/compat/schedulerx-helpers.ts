@@ -1,15 +1,12 @@
 // Shared by the SchedulerX tests: a started test env with process executors, a client that sends the
 // vendor's parameters as a form body, a query string or JSON, and the answers' envelope checks.
 import { afterEach, expect } from "bun:test";
-import { type Config, parseConfig } from "../../src/config.ts";
-import { type TestEnv, testEnv } from "../helpers.ts";
+import { parseConfig } from "../../src/config.ts";
+import { type TestEnv, testEnv, withProcesses } from "../helpers.ts";
 
 export const DEFAULTS = parseConfig(null, {});
-export const executors = (interpreters: Record<string, string[]> = {}): Partial<Config["executors"]> => ({
-  ...DEFAULTS.executors,
-  process: { ...DEFAULTS.executors.process, enabled: true, killGrace: 300 },
-  script: { ...DEFAULTS.executors.script, interpreters: { ...DEFAULTS.executors.script.interpreters, ...interpreters } },
-});
+export const executors = (interpreters: Record<string, string[]> = {}) =>
+  withProcesses({}, { script: { ...DEFAULTS.executors.script, interpreters: { ...DEFAULTS.executors.script.interpreters, ...interpreters } } });
 
 let envs: TestEnv[] = [];
 export async function env(opts: Parameters<typeof testEnv>[0] = {}): Promise<TestEnv> {

@@ -3,19 +3,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Config, parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config.ts";
 import { killRun } from "../../src/domain/kill.ts";
 import { noScheduler } from "../../src/scheduler/control.ts";
 import { LINE_OVERHEAD, MAX_LINE } from "../../src/scheduler/output.ts";
 import { read } from "../../src/store/sql.ts";
-import { alive, startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { alive, startSink, type TestEnv, tempDir, testEnv, waitUntil, withProcesses } from "../helpers.ts";
 
 const DEFAULTS = parseConfig(null, {});
 
-/** Executors config with processes enabled and a short kill grace. */
-function executors(over: Partial<Config["executors"]["process"]> = {}, extra: Partial<Config["executors"]> = {}): Partial<Config["executors"]> {
-  return { ...DEFAULTS.executors, process: { ...DEFAULTS.executors.process, enabled: true, killGrace: 300, ...over }, ...extra };
-}
+const executors = withProcesses;
 
 let envs: TestEnv[] = [];
 async function env(opts: Parameters<typeof testEnv>[0] = {}): Promise<TestEnv> {

@@ -2,6 +2,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "../../log.ts";
+import { logFailure } from "../common.ts";
 import { DomainError, type ErrorCode, invalid, notFound } from "../../domain/errors.ts";
 
 /** Alauda's error code (and HTTP status) for each domain error: an exhaustive switch, no default. */
@@ -29,7 +31,7 @@ export function errorBody(code: string, message: string, field?: string) {
   return { errors: [error] };
 }
 
-export function errorResponse(c: Context, err: unknown, logError: (msg: string, f: Record<string, unknown>) => void): Response {
+export function errorResponse(c: Context, err: unknown, log: Logger): Response {
   if (err instanceof DomainError) {
     const [status, code] = codeOf(err.code);
     return c.json(errorBody(code, err.message, err.field), status);
@@ -37,7 +39,7 @@ export function errorResponse(c: Context, err: unknown, logError: (msg: string, 
   if (err instanceof HTTPException && err.status < 500) {
     return c.json(errorBody(err.status === 404 ? "resource_not_exist" : "invalid_args", err.message || "bad request"), err.status as ContentfulStatusCode);
   }
-  logError("alauda request failed", { error: err instanceof Error ? (err.stack ?? err.message) : String(err), path: c.req.path });
+  logFailure(log, "alauda", err, c.req.path);
   return c.json(errorBody("server_error", "internal error; the request may not have been applied"), 500);
 }
 

@@ -5,9 +5,9 @@
 import * as v from "valibot";
 import type { Deps } from "../../deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
-import { checkName, type Compat, getJobRowById, putJob } from "../../domain/jobs.ts";
+import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts";
 import { parseInput } from "../../domain/schemas.ts";
-import { type JobView, jobView } from "../../domain/views.ts";
+import { type JobView } from "../../domain/views.ts";
 import { REPEAT_PREFIX } from "../../schedule/iso8601.ts";
 import { generatedName, isoMicros, parseId, rfc3339 } from "../common.ts";
 import { joinCommand, splitCommand } from "./command.ts";
@@ -121,7 +121,7 @@ export function renderListItem(deps: Deps, job: JobView): AlaudaJob {
 export async function loadJob(deps: Deps, raw: string): Promise<JobView> {
   const id = parseId(raw);
   if (id === null) throw notFound(`job ${raw} not found`);
-  const job = jobView(await getJobRowById(deps, id));
+  const job = await getJobById(deps, id);
   if (!containerOf(job)) throw notFound(`job ${raw} not found`);
   return job;
 }

@@ -2,10 +2,10 @@
 // call one native domain verb, shape the result.
 import type { Deps } from "../../deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
-import { getJobRowById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
+import { getJobById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
 import { killRun } from "../../domain/kill.ts";
-import { findRuns, getRun } from "../../domain/runs.ts";
-import { type JobView, jobView, type RunView } from "../../domain/views.ts";
+import { getRun, recentRuns } from "../../domain/runs.ts";
+import { type JobView, type RunView } from "../../domain/views.ts";
 import { generatedName } from "../common.ts";
 import { bodyOf, compatOf, nativeBody, vendorError } from "./native.ts";
 import type { Params } from "./params.ts";
@@ -27,7 +27,7 @@ const missing = (e: unknown) => e instanceof DomainError && e.code === "not_foun
 /** The job `jobId` names, if it lives in the request's namespace and group (null scope: any). */
 async function jobOf(deps: Deps, p: Params, scope: string | null = p.scope()): Promise<JobView> {
   const id = p.id("jobId");
-  const job = jobView(await getJobRowById(deps, id).catch((e) => Promise.reject(missing(e) ? jobMissing(id) : e)));
+  const job = await getJobById(deps, id).catch((e) => Promise.reject(missing(e) ? jobMissing(id) : e));
   if (scope !== null && job.namespace !== scope) throw jobMissing(id);
   return job;
 }
@@ -114,7 +114,7 @@ export async function instanceList(deps: Deps, p: Params) {
   // another API's or a native job's runs, and their output, are not this caller's to see.
   if (scope === null && job.compat?.api !== "schedulerx") throw jobMissing(job.id);
   const spec = specOf(job, deps.config);
-  const { items } = await findRuns(deps, job.id, { offset: 0, limit: 10 });
+  const items = await recentRuns(deps, job.id, { offset: 0, limit: 10 });
   return items.map((run) => jobInstanceDetail(run, job.id, spec));
 }
 
