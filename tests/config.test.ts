@@ -31,8 +31,10 @@ function leafPaths(value: object, prefix = ""): string[] {
 
 const snakeToCamel = (path: string) => path.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+const SERVER_EXTRAS = { hosts: [], corsOrigins: [], socket: undefined, tls: { cert: undefined, key: undefined, clientCa: undefined } };
+
 const DEFAULTS: Config = {
-  server: { host: "127.0.0.1", port: 8080, maxBody: 1024 * 1024 },
+  server: { host: "127.0.0.1", port: 8080, maxBody: 1024 * 1024, ...SERVER_EXTRAS },
   database: { url: "file:tock.db", authToken: undefined, syncUrl: undefined, syncInterval: 5000 },
   scheduler: {
     nodeId: hostname(),
@@ -85,6 +87,11 @@ const DEFAULTS: Config = {
     schedulerxJavaCommand: [],
   },
   log: { level: "info", format: "json" },
+  auth: { mode: "auto" },
+  egress: { preset: "default", allow: [], deny: [], namespaces: {} },
+  callbacks: { signingSecret: undefined, previousSigningSecret: undefined, namespaces: {} },
+  secrets: { key: undefined, keyFile: undefined, previousKey: undefined, previousKeyFile: undefined },
+  limits: { maxJobs: 100_000, maxInFlight: 512, rate: { count: 100, perMs: 1000 }, burst: 200, maxConcurrentRequests: 1024, namespaces: {} },
 };
 
 describe("defaults", () => {
@@ -191,7 +198,7 @@ format = "text"
       {},
     );
     expect(config).toEqual({
-      server: { host: "0.0.0.0", port: 9000, maxBody: 512 * 1024 },
+      server: { host: "0.0.0.0", port: 9000, maxBody: 512 * 1024, ...SERVER_EXTRAS },
       database: {
         url: "file:replica.db",
         authToken: "secret",
@@ -250,6 +257,12 @@ format = "text"
         schedulerxJavaCommand: ["/opt/runner/java-job"],
       },
       log: { level: "debug", format: "text" },
+      auth: DEFAULTS.auth,
+      egress: DEFAULTS.egress,
+      callbacks: DEFAULTS.callbacks,
+      secrets: DEFAULTS.secrets,
+      // Half of this file's scheduler.max_in_flight.
+      limits: { ...DEFAULTS.limits, maxInFlight: 32 },
     });
   });
 
@@ -598,7 +611,7 @@ describe("loadConfig", () => {
       const file = join(dir, "custom.toml");
       writeFileSync(file, '[server]\nport = 9000\nhost = "0.0.0.0"\n[log]\nlevel = "debug"\n');
       const config = loadConfig({ file, env: { TOCK_SERVER_PORT: "9100", TOCK_LOG_LEVEL: "warn" }, flags: { port: 9200 } });
-      expect(config.server).toEqual({ host: "0.0.0.0", port: 9200, maxBody: 1024 * 1024 });
+      expect(config.server).toEqual({ host: "0.0.0.0", port: 9200, maxBody: 1024 * 1024, ...SERVER_EXTRAS });
       expect(config.log.level).toBe("warn");
     });
   });
@@ -674,7 +687,20 @@ describe("tock.example.toml", () => {
 
   test("lists every key of the configuration", () => {
     const inFile = leafPaths(parse(uncommented)).map(snakeToCamel).sort();
-    const inConfig = leafPaths(JSON.parse(JSON.stringify(DEFAULTS))).concat([
+    const inConfig = leafPaths(JSON.parse(JSON.stringify(DEFAULTS)))
+      .filter((k) => !k.startsWith("limits.rate."))
+      .concat([
+      "limits.rate", // parsed to { count, perMs }
+      "server.socket",
+      "server.tls.cert",
+      "server.tls.key",
+      "server.tls.clientCa",
+      "callbacks.signingSecret",
+      "callbacks.previousSigningSecret",
+      "secrets.key",
+      "secrets.keyFile",
+      "secrets.previousKey",
+      "secrets.previousKeyFile",
       "database.authToken",
       "database.syncUrl",
       "compat.daprAppUrl",
@@ -683,5 +709,51 @@ describe("tock.example.toml", () => {
       "executors.script.tempDir",
     ]);
     expect(inFile).toEqual(inConfig.sort());
+  });
+});
+
+describe("security sections", () => {
+  test("egress rules are CIDR ranges, addresses or host names, per namespace too", () => {
+    const c = parseConfig('[egress]\npreset = "public-only"\nallow = ["10.1.0.0/16", "api.example.com", "*.corp.example", "::1"]\n[egress.namespaces.team_a]\ndeny = ["192.168.0.0/16"]\n', {});
+    expect(c.egress.preset).toBe("public-only");
+    expect(c.egress.allow).toEqual(["10.1.0.0/16", "api.example.com", "*.corp.example", "::1"]);
+    // Namespace names are kept as written (not camelized).
+    expect(c.egress.namespaces).toEqual({ team_a: { deny: ["192.168.0.0/16"] } });
+    expect(issuesOf('[egress]\ndeny = ["10.0.0.0/33"]\n')[0]).toEqual({ path: "egress.deny", message: expect.stringContaining('"10.0.0.0/33" is not a CIDR range') });
+    expect(pathsOf('[egress]\npreset = "open"\n')).toEqual(["egress.preset"]);
+    expect(issuesOf('[egress.namespaces.a]\nalow = ["x.example"]\n')[0].message).toContain('unknown key "alow"');
+  });
+
+  test("signing secrets and encryption keys are checked for their form", () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    const key = Buffer.alloc(32, 9).toString("base64");
+    const c = parseConfig(`[callbacks]\nsigning_secret = "${secret}"\n[callbacks.namespaces.t1]\nsigning_secret = "${secret}"\n[secrets]\nkey = "${key}"\n`, {});
+    expect(c.callbacks.signingSecret).toBe(secret);
+    expect(c.callbacks.namespaces.t1.signingSecret).toBe(secret);
+    expect(c.secrets.key).toBe(key);
+    expect(pathsOf('[callbacks]\nsigning_secret = "hunter2"\n')).toEqual(["callbacks.signing_secret"]);
+    expect(pathsOf(`[callbacks]\nsigning_secret = "whsec_${Buffer.alloc(8).toString("base64")}"\n`)).toEqual(["callbacks.signing_secret"]);
+    expect(pathsOf(`[secrets]\nkey = "${Buffer.alloc(16).toString("base64")}"\n`)).toEqual(["secrets.key"]);
+    expect(pathsOf(`[secrets]\nkey = "${key}"\nkey_file = "/k"\n`)).toEqual(["secrets.key_file"]);
+  });
+
+  test("rates are a count per second, minute or hour, or off; the burst follows the rate", () => {
+    expect(parseConfig('[limits]\nrate = "50/s"\n', {}).limits).toMatchObject({ rate: { count: 50, perMs: 1000 }, burst: 100 });
+    expect(parseConfig('[limits]\nrate = "600/m"\nburst = 5\n', {}).limits).toMatchObject({ rate: { count: 600, perMs: 60_000 }, burst: 5 });
+    expect(parseConfig('[limits]\nrate = "off"\n', {}).limits.rate).toBeNull();
+    expect(parseConfig(null, { TOCK_LIMITS_RATE: "" }).limits.rate).toBeNull();
+    for (const bad of ["0/s", "fast", "10/d", "-1/s"]) expect(pathsOf(`[limits]\nrate = "${bad}"\n`)).toEqual(["limits.rate"]);
+  });
+
+  test("server hosts, CORS origins and TLS files", () => {
+    const c = parseConfig('[server]\nhosts = ["tock.example.com", "*.internal", "10.0.0.5"]\ncors_origins = ["HTTPS://Ops.Example.com"]\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n', {});
+    expect(c.server.hosts).toEqual(["tock.example.com", "*.internal", "10.0.0.5"]);
+    expect(c.server.corsOrigins).toEqual(["https://ops.example.com"]);
+    expect(c.server.tls).toEqual({ cert: "c.pem", key: "k.pem", clientCa: undefined });
+    expect(pathsOf('[server]\ncors_origins = ["https://a.example/path"]\n')).toEqual(["server.cors_origins"]);
+    expect(pathsOf('[server]\nhosts = ["exa mple"]\n')).toEqual(["server.hosts"]);
+    expect(pathsOf('[server.tls]\ncert = "c.pem"\n')).toEqual(["server.tls.key"]);
+    expect(pathsOf('[server.tls]\nclient_ca = "ca.pem"\n')).toEqual(["server.tls.client_ca"]);
+    expect(pathsOf('[auth]\nmode = "maybe"\n')).toEqual(["auth.mode"]);
   });
 });

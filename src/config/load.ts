@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parse, TomlError } from "smol-toml";
 import * as v from "valibot";
-import { type Config, ConfigSchema, describe, KEYS, type KeyInfo, tableAt } from "./schema.ts";
+import { describe } from "./fields.ts";
+import { type Config, ConfigSchema, KEYS, type KeyInfo, tableAt } from "./schema.ts";
 
 export interface ConfigIssue {
   /** A dotted key path ("scheduler.lease"), "env TOCK_…", "flag --…", or "file:line:column" for syntax. */

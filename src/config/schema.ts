@@ -3,114 +3,9 @@
 // and pass through the same parsing as user values, so tock.example.toml can show them verbatim.
 import { hostname } from "node:os";
 import * as v from "valibot";
-import { parseDuration } from "../schedule/duration.ts";
-
-/** Longest duration a timer can hold (setTimeout overflows past 2^31-1 ms, about 24.8 days). */
-const MAX_DURATION_MS = 2 ** 31 - 1;
-const GiB = 1024 ** 3;
-
-/** A value as the user wrote it, for messages: strings quoted, tables and arrays named. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return "a date"; // smol-toml's TomlDate extends Date
-  if (value && typeof value === "object") return "a table";
-  return String(value);
-}
-
-const got = (issue: { input: unknown }) => `, got ${describe(issue.input)}`;
-
-/** A duration in ms; `long`: not a timer, so beyond 24 days (up to 100 years). */
-function duration(opts: { zero: boolean; long?: boolean }) {
-  const max = opts.long ? 100 * 365 * 86_400_000 : MAX_DURATION_MS;
-  const expect = opts.zero ? "a duration >= 0" : "a positive duration";
-  return v.pipe(
-    v.string((i) => `must be ${expect} such as "30s" or "1h30m"${got(i)}`),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const text = dataset.value;
-      const ms = parseDuration(text);
-      if (ms === null || (!opts.zero && ms <= 0) || ms > max) {
-        const t = text.trim();
-        const why = ms !== null
-          ? ms > max ? `must be at most ${opts.long ? "100 years" : "24d"}` : `must be ${expect}`
-          : t.startsWith("-") ? "must not be negative"
-          : /^\d+(\.\d+)?$/.test(t) ? `needs a unit, such as "${t}s" or "${t}ms"`
-          : `must be ${expect} with units ns, us, ms, s, m, h or d, such as "500ms", "30s", "1h30m"`;
-        addIssue({ message: `${why}${got({ input: text })}` });
-        return NEVER;
-      }
-      return ms;
-    }),
-  );
-}
-
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: GiB };
-
-/** Byte sizes: an integer, or a string such as "512KiB", "1MiB", "1MB" (KB/MB/GB are powers of 1000). */
-function size(min: number, max: number) {
-  const expect = `must be a size from ${min} bytes to 1GiB, as integer bytes or a string such as "512KiB", "1MiB", "1MB"`;
-  return v.pipe(
-    v.unknown(),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const raw = dataset.value;
-      let bytes: number | null = null;
-      if (typeof raw === "number") bytes = Number.isInteger(raw) ? raw : null;
-      else if (typeof raw === "string") {
-        const m = SIZE.exec(raw.trim());
-        const unit = SIZE_UNITS[(m?.[2] ?? "b").toLowerCase()];
-        // Fractions only with a unit larger than a byte ("1.5KiB"); the product is rounded.
-        if (m && (unit > 1 || !m[1].includes("."))) bytes = Math.round(Number(m[1]) * unit);
-      }
-      if (bytes === null || bytes < min || bytes > max) {
-        addIssue({ message: `${expect}${got({ input: raw })}` });
-        return NEVER;
-      }
-      return bytes;
-    }),
-  );
-}
-
-function int(min: number, max: number) {
-  const expect = `must be an integer from ${min} to ${max}`;
-  return v.pipe(
-    v.number((i) => `${expect}${got(i)}`),
-    v.check((n) => Number.isInteger(n) && n >= min && n <= max, (i) => `${expect}${got(i)}`),
-  );
-}
-
-function fraction() {
-  const expect = "must be a number from 0 to 1";
-  return v.pipe(
-    v.number((i) => `${expect}${got(i)}`),
-    v.check((n) => n >= 0 && n <= 1, (i) => `${expect}${got(i)}`),
-  );
-}
-
-function text() {
-  return v.pipe(
-    v.string((i) => `must be a string${got(i)}`),
-    v.check((s) => s.trim() !== "", "must not be empty"),
-  );
-}
-
-/** An optional string where "" also means unset (lets an empty env var or the example file clear it). */
-function optionalText() {
-  return v.pipe(
-    v.string((i) => `must be a string${got(i)}`),
-    v.transform((s) => (s === "" ? undefined : s)),
-  );
-}
-
-function oneOf<const T extends readonly string[]>(options: T) {
-  const list = options.map((o) => `"${o}"`).join(", ");
-  return v.picklist(options, (i) => `must be one of ${list}${got(i)}`);
-}
-
-function section<const E extends v.ObjectEntries>(entries: E) {
-  return v.object(entries, (i) => `must be a table${got(i)}`);
-}
+import { parseIp, parseNameRule } from "../net/address.ts";
+import { bool, describe, duration, GiB, got, int, fraction, oneOf, optionalText, section, size, strings, text } from "./fields.ts";
+import { Auth, Callbacks, Egress, Limits, Secrets, Tls } from "./security.ts";
 
 const DATABASE_URL = /^(file|libsql|https?|wss?):/;
 const REMOTE_URL = /^(libsql|https?|wss?):\/\//;
@@ -119,7 +14,34 @@ const Server = section({
   host: v.optional(text(), "127.0.0.1"),
   port: v.optional(int(0, 65535), 8080),
   max_body: v.optional(size(1, GiB), "1MiB"),
+  // Names and addresses clients may use in Host; others get 421 (no DNS rebinding). [] means this
+  // server's own addresses, its host name and localhost.
+  hosts: v.optional(
+    v.pipe(
+      strings("host names or addresses", 1000),
+      v.check((l) => l.every((h) => parseIp(h) !== null || parseNameRule(h) !== null), "entries must be host names (api.example.com, *.example.com) or addresses"),
+    ),
+    [],
+  ),
+  // Browser origins allowed to call the API (CORS); none by default.
+  cors_origins: v.optional(
+    v.pipe(
+      strings("origins", 1000),
+      v.check((l) => l.every(isOrigin), 'entries must be origins such as "https://app.example.com" (scheme, host and port only)'),
+      v.transform((l) => l.map((o) => new URL(o).origin)),
+    ),
+    [],
+  ),
+  // Also listen on this Unix socket (created with mode 0660).
+  socket: v.optional(optionalText()),
+  tls: v.optional(Tls, {}),
 });
+
+function isOrigin(o: string): boolean {
+  if (!URL.canParse(o)) return false;
+  const u = new URL(o);
+  return (u.protocol === "http:" || u.protocol === "https:") && u.origin !== "null" && o.replace(/\/$/, "").toLowerCase() === u.origin.toLowerCase();
+}
 
 const Database = v.pipe(
   section({
@@ -190,16 +112,6 @@ const Scheduler = section({
   max_held: v.optional(int(100, 10_000_000), 20_000),
   default_retry: v.optional(Retry, {}),
 });
-
-const EXECUTABLE = /^[^\0]+$/;
-
-/** A list of strings (an array in the file; JSON in an environment variable). */
-function strings(what: string, max: number) {
-  return v.pipe(
-    v.array(v.pipe(v.string(`each entry must be a string`), v.regex(EXECUTABLE, "must not be empty")), (i) => `must be an array of ${what}${got(i)}`),
-    v.maxLength(max, `at most ${max} entries`),
-  );
-}
 
 /** An argv prefix: a path or name, or an array of the program and its first arguments. */
 const Argv = v.pipe(
@@ -284,7 +196,6 @@ const Executors = section({
   container: v.optional(Container, {}),
 });
 
-const bool = () => v.boolean((i) => `must be true or false${got(i)}`);
 
 /** The foreign scheduler APIs tock also serves (src/compat), each at its vendor's path; each can be turned off. */
 const Compat = section({
@@ -325,7 +236,9 @@ function camelize<T>(value: T): Camelized<T> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value as Camelized<T>;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = camelize(inner);
+    // The keys of a [*.namespaces] table are namespace names, kept as written.
+    out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] =
+      key === "namespaces" && inner && typeof inner === "object" ? Object.fromEntries(Object.entries(inner).map(([ns, x]) => [ns, camelize(x)])) : camelize(inner);
   }
   return out as Camelized<T>;
 }
@@ -340,10 +253,21 @@ export const ConfigSchema = v.pipe(
       history: v.optional(History, {}),
       compat: v.optional(Compat, {}),
       log: v.optional(Log, {}),
+      auth: v.optional(Auth, {}),
+      egress: v.optional(Egress, {}),
+      callbacks: v.optional(Callbacks, {}),
+      secrets: v.optional(Secrets, {}),
+      limits: v.optional(Limits, {}),
     },
     (i) => `the configuration must be a table${got(i)}`,
   ),
   v.transform(camelize),
+  v.transform((c) => {
+    // Defaults that follow other keys.
+    if (c.limits.maxInFlight === 0) c.limits.maxInFlight = Math.max(1, Math.floor(c.scheduler.maxInFlight / 2));
+    if (c.limits.burst === 0 && c.limits.rate) c.limits.burst = c.limits.rate.count * 2;
+    return c;
+  }),
 );
 export type Config = v.InferOutput<typeof ConfigSchema>;
 
