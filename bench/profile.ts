@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config.ts";
 import type { Deps } from "../src/deps.ts";
+import { KeyRing } from "../src/domain/keys.ts";
 import { createHttpExecutor } from "../src/executors/http.ts";
 import { createTcpExecutor } from "../src/executors/tcp.ts";
 import { silentLogger } from "../src/log.ts";
@@ -171,7 +172,8 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
     ticks++;
     claimed += e.claimed;
   });
-  const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, version: "profile" };
+  const keys = new KeyRing({ store, clock: systemClock, log: silentLogger }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
+  const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, keys, version: "profile" };
   const app = createApp(deps);
   await scheduler.start();
   const server = serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, app.fetch);

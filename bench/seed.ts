@@ -4,7 +4,9 @@
 // exactly what the API would have left, except that created_at/updated_at are equal rather than spread
 // over the setup time.
 import { parseConfig } from "../src/config.ts";
+import { FULL_ACCESS } from "../src/domain/access.ts";
 import { putJob } from "../src/domain/jobs.ts";
+import { silentLogger } from "../src/log.ts";
 import { systemClock } from "../src/scheduler/clock.ts";
 import { noScheduler } from "../src/scheduler/control.ts";
 import { openStore, type Store } from "../src/store/client.ts";
@@ -25,7 +27,7 @@ async function withStore<T>(
   const store = await openStore({ url: dbUrl });
   try {
     const config = parseConfig(null, env, { db: dbUrl });
-    return await fn(store, { store, clock: systemClock, config, scheduler: noScheduler });
+    return await fn(store, { store, clock: systemClock, log: silentLogger, config, scheduler: noScheduler, access: FULL_ACCESS });
   } finally {
     store.close();
   }

@@ -2,30 +2,50 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { guard } from "./api/auth.ts";
 import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
+import { keyRoutes } from "./api/keys.ts";
+import { type Bindings, corsFor, hostCheck, inFlightCap, originCheck } from "./api/requests.ts";
 import { runRoutes } from "./api/runs.ts";
 import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
 import type { Deps } from "./deps.ts";
 
-export function createApp(deps: Deps): Hono {
-  const app = new Hono();
+export function createApp(deps: Deps): Hono<{ Bindings: Bindings }> {
+  const app = new Hono<{ Bindings: Bindings }>();
+  const server = deps.config.server;
   app.use(requestId({ headerName: "x-request-id" }));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     deps.log.debug("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
+  app.use(hostCheck(server));
+  const cors = corsFor(server);
+  if (cors) app.use(cors);
+  app.use(originCheck(server));
+  app.use(
+    inFlightCap(
+      () => deps.config.limits.maxConcurrentRequests,
+      (c) => {
+        c.header("Retry-After", "1");
+        return c.json(errorBody("unavailable", `the server is working on ${deps.config.limits.maxConcurrentRequests} requests already ([limits] max_concurrent_requests); retry shortly`), 503);
+      },
+    ),
+  );
   app.use(
     bodyLimit({
-      maxSize: deps.config.server.maxBody,
-      onError: (c) => c.json(errorBody("too_large", `request body is larger than ${deps.config.server.maxBody} bytes`), 413),
+      maxSize: server.maxBody,
+      onError: (c) => c.json(errorBody("too_large", `request body is larger than ${server.maxBody} bytes`), 413),
     }),
   );
+  // Every native route needs a key where keys are required; /healthz and /readyz stay open.
+  app.use("/api/v1/*", guard(deps));
   app.route("/", systemRoutes(deps));
   app.route("/api/v1", jobRoutes(deps));
   app.route("/api/v1", runRoutes(deps));
+  app.route("/api/v1", keyRoutes(deps));
   app.route("/", compatRoutes(deps));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => toErrorResponse(c, err, deps.log.error));

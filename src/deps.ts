@@ -1,4 +1,6 @@
 import type { Config } from "./config.ts";
+import type { Access } from "./domain/access.ts";
+import type { KeyRing } from "./domain/keys.ts";
 import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
 import type { Clock } from "./scheduler/clock.ts";
@@ -13,5 +15,10 @@ export interface Deps {
   config: Config;
   executors: Executors;
   scheduler: Scheduler;
+  /** This node's copy of the API keys. */
+  keys: KeyRing;
   version: string;
 }
+
+/** The deps of one request: who asks comes with it (api/auth.ts `scoped`). */
+export type RequestDeps = Deps & { access: Access };

@@ -4,8 +4,13 @@ import { hostname } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
+import { exposure } from "./api/auth.ts";
+import { KEYS_USAGE, keysCommand } from "./cli/keys.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
+import { DomainError } from "./domain/errors.ts";
+import { KeyRing } from "./domain/keys.ts";
+import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { runtimeName, serve } from "./runtime/serve.ts";
@@ -22,6 +27,7 @@ Usage:
   tock serve [--config tock.toml] [--port 8080] [--db file:tock.db]   run the API and the scheduler
   tock migrate [--config …] [--db …]                                  apply database migrations and exit
   tock check-config [--config …]                                      validate the configuration and exit
+  tock keys create|list|revoke …                                      API keys (tock keys --help)
   tock version                                                        print the version
 
 Every config key can also be set from the environment: TOCK_SERVER_PORT=9000, TOCK_DATABASE_URL=…
@@ -37,10 +43,18 @@ async function serveCommand(cfg: Config, log: Logger) {
     { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval },
     { connectTimeoutMs: 15_000 },
   );
+  const problems = exposure(cfg, await usableKeyCount(store, systemClock.now()));
+  if (problems.refuse) {
+    store.close();
+    throw new Error(problems.refuse);
+  }
+  for (const w of problems.warnings) log.warn(w);
+  const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
+  await keys.refresh();
   const executors = createExecutors(cfg.executors);
   const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
-  const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, version: VERSION };
+  const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, version: VERSION };
   const app = createApp(deps);
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
@@ -62,6 +76,7 @@ async function serveCommand(cfg: Config, log: Logger) {
       await server.stop().catch(() => {});
       await pruner.stop();
       await scheduler.stop();
+      await keys.flush();
       unhook();
       store.close();
       log.info("stopped");
@@ -81,12 +96,20 @@ async function main(argv: string[]) {
       port: { type: "string", short: "p" },
       db: { type: "string" },
       help: { type: "boolean", short: "h" },
+      // tock keys
+      role: { type: "string" },
+      namespace: { type: "string", multiple: true },
+      "all-namespaces": { type: "boolean" },
+      name: { type: "string" },
+      expires: { type: "string" },
+      json: { type: "boolean" },
     },
   });
   const command = positionals[0] ?? "help";
+  if (values.help && command === "keys") return void process.stdout.write(`${KEYS_USAGE}\n`);
   if (values.help || command === "help") return void process.stdout.write(USAGE);
   if (command === "version") return void process.stdout.write(`tock ${VERSION} (${runtimeName})\n`);
-  if (!["serve", "migrate", "check-config"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
+  if (!["serve", "migrate", "check-config", "keys"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
   // The default node id is the host name; two processes on one host must not share an id (each would take
@@ -103,6 +126,11 @@ async function main(argv: string[]) {
       process.stdout.write("migrations applied\n");
       return;
     }
+    case "keys": {
+      const { role, namespace, name, expires, json } = values;
+      process.stdout.write(await keysCommand(cfg, log, positionals[1], positionals.slice(2), { role, namespace, allNamespaces: values["all-namespaces"], name, expires, json }));
+      return;
+    }
     case "serve":
       return serveCommand(cfg, log);
   }
@@ -116,5 +144,6 @@ const fatal = (text: string, code: number): never => {
 
 main(process.argv.slice(2)).catch((e) => {
   if (e instanceof ConfigError) fatal(`${e.message}\n`, 2);
+  if (e instanceof DomainError) fatal(`tock: ${e.message}\n`, 2);
   fatal(`tock: ${e instanceof Error ? e.message : String(e)}\n`, 1);
 });

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import { compatHooks } from "../src/compat/index.ts";
 import { type Config, parseConfig } from "../src/config.ts";
-import type { Deps } from "../src/deps.ts";
+import type { Deps, RequestDeps } from "../src/deps.ts";
+import { FULL_ACCESS } from "../src/domain/access.ts";
+import { KeyRing } from "../src/domain/keys.ts";
 import { createExecutors } from "../src/executors/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
@@ -40,7 +42,8 @@ export function withProcesses(over: Partial<Config["executors"]["process"]> = {}
 }
 
 export interface TestEnv {
-  deps: Deps;
+  /** The app's deps, with full access for tests that call domain verbs directly. */
+  deps: RequestDeps;
   app: ReturnType<typeof createApp>;
   dbUrl: string;
   dir: string;
@@ -75,8 +78,9 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   }
   const executors = createExecutors(config.executors);
   const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
-  const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
-  const app = createApp(deps);
+  const keys = new KeyRing({ store, clock, log: silentLogger }, { rate: config.limits.rate, burst: config.limits.burst });
+  const app = createApp({ store, clock, log: silentLogger, config, executors, scheduler, keys, version: "test" } satisfies Deps);
+  const deps: RequestDeps = { store, clock, log: silentLogger, config, executors, scheduler, keys, version: "test", access: FULL_ACCESS };
   const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
   return {

@@ -8,6 +8,10 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
     case "invalid":
       return 400;
+    case "unauthorized":
+      return 401;
+    case "forbidden":
+      return 403;
     case "not_found":
       return 404;
     case "conflict":
@@ -16,6 +20,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 413;
     case "unsupported_media_type":
       return 415;
+    case "rate_limited":
+      return 429;
     case "unavailable":
       return 503;
   }

@@ -1,6 +1,7 @@
 // Native job routes, a job's run history included: validate, call one domain verb, map the result (STYLE rule 1).
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
+import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { listRuns } from "../domain/runs.ts";
@@ -19,7 +20,7 @@ export function jobRoutes(deps: Deps) {
     const ifMatch = c.req.header("if-match");
     if (ifMatch !== undefined && !/^"?\d+"?$/.test(ifMatch.trim())) throw invalid("If-Match must be a job version (its ETag)", "If-Match");
     const body = await jsonBody(c);
-    const { created, job } = await putJob(deps, ns, name, body, {
+    const { created, job } = await putJob(scoped(c, deps), ns, name, body, {
       createOnly: c.req.header("if-none-match")?.trim() === "*",
       ifVersion: ifMatch !== undefined ? Number(ifMatch.replaceAll('"', "")) : undefined,
     });
@@ -31,7 +32,7 @@ export function jobRoutes(deps: Deps) {
   app.get("/namespaces/:ns/jobs/:name", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    const job = await getJob(deps, ns, name);
+    const job = await getJob(scoped(c, deps), ns, name);
     c.header("ETag", `"${job.version}"`);
     return c.json(job);
   });
@@ -39,14 +40,14 @@ export function jobRoutes(deps: Deps) {
   app.delete("/namespaces/:ns/jobs/:name", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    await removeJob(deps, ns, name);
+    await removeJob(scoped(c, deps), ns, name);
     return c.body(null, 204);
   });
 
   app.get("/namespaces/:ns/jobs", async (c) => {
     const { ns } = c.req.param();
     names(ns);
-    const page = await listJobs(deps, ns, {
+    const page = await listJobs(scoped(c, deps), ns, {
       prefix: c.req.query("prefix"),
       limit: intParam(c, "limit", { min: 1, max: 1000, def: 100 }),
       cursor: c.req.query("cursor") || undefined,
@@ -60,25 +61,25 @@ export function jobRoutes(deps: Deps) {
     // An optional body gives this run extra input: { "env": {…}, "args": […] } (process, script, container).
     const text = await c.req.text();
     const params = text.trim() === "" ? undefined : parseJsonText(text);
-    return c.json(await triggerJob(deps, ns, name, "manual", params as never), 202);
+    return c.json(await triggerJob(scoped(c, deps), ns, name, "manual", params as never), 202);
   });
 
   app.post("/namespaces/:ns/jobs/:name/pause", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    return c.json(await pauseJob(deps, ns, name));
+    return c.json(await pauseJob(scoped(c, deps), ns, name));
   });
 
   app.post("/namespaces/:ns/jobs/:name/resume", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    return c.json(await resumeJob(deps, ns, name));
+    return c.json(await resumeJob(scoped(c, deps), ns, name));
   });
 
   app.get("/namespaces/:ns/jobs/:name/runs", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    const page = await listRuns(deps, ns, name, {
+    const page = await listRuns(scoped(c, deps), ns, name, {
       limit: intParam(c, "limit", { min: 1, max: 1000, def: 100 }),
       cursor: c.req.query("cursor") || undefined,
       status: c.req.query("status") || undefined,

@@ -2,6 +2,7 @@
 import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Deps } from "../deps.ts";
+import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { decodeLogCursor, type LogLine, listLogs, openFollow, parseLogFilter } from "../domain/logs.ts";
 import { killRun } from "../domain/kill.ts";
@@ -35,17 +36,17 @@ function resumeAfter(c: Context): number {
 export function runRoutes(deps: Deps) {
   const app = new Hono();
 
-  app.get("/runs/:id", async (c) => c.json(await getRun(deps, runId(c))));
+  app.get("/runs/:id", async (c) => c.json(await getRun(scoped(c, deps), runId(c))));
 
   // 200 with the run once it has ended killed; 202 while its node is still stopping it (a process given its
   // kill grace, or a run on another node, which sees the request at its next poll).
   app.post("/runs/:id/kill", async (c) => {
-    const { run, ended } = await killRun(deps, runId(c));
+    const { run, ended } = await killRun(scoped(c, deps), runId(c));
     return c.json(run, ended ? 200 : 202);
   });
 
   app.delete("/runs/:id", async (c) => {
-    await deleteRun(deps, runId(c));
+    await deleteRun(scoped(c, deps), runId(c));
     return c.body(null, 204);
   });
 
@@ -54,11 +55,11 @@ export function runRoutes(deps: Deps) {
     const filter = parseLogFilter({ since: c.req.query("since"), until: c.req.query("until"), stream: c.req.query("stream") });
     if (!follows(c)) {
       const limit = intParam(c, "limit", { min: 1, max: 10_000, def: 1000 });
-      return c.json(await listLogs(deps, id, { ...filter, limit, cursor: c.req.query("cursor") || undefined }));
+      return c.json(await listLogs(scoped(c, deps), id, { ...filter, limit, cursor: c.req.query("cursor") || undefined }));
     }
     if (c.req.query("limit")) throw invalid("limit does not apply with follow", "limit");
     const stop = new AbortController();
-    const lines = await openFollow({ store: deps.store, events: deps.scheduler.events }, id, filter, stop.signal, { after: resumeAfter(c) });
+    const lines = await openFollow({ store: deps.store, events: deps.scheduler.events, access: scoped(c, deps).access }, id, filter, stop.signal, { after: resumeAfter(c) });
     return sendLines(c, deps, lines, stop);
   });
 

@@ -1,10 +1,12 @@
 // Health, readiness, cluster membership and the schedule preview (a lint for specs).
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
+import { requireRole } from "../domain/access.ts";
 import { invalid } from "../domain/errors.ts";
 import { iso } from "../domain/ids.ts";
 import { preview } from "../schedule/index.ts";
 import { read } from "../store/sql.ts";
+import { scoped } from "./auth.ts";
 import { intParam } from "./http.ts";
 
 export function systemRoutes(deps: Deps) {
@@ -25,6 +27,7 @@ export function systemRoutes(deps: Deps) {
   });
 
   app.get("/api/v1/nodes", async (c) => {
+    requireRole(scoped(c, deps).access, "admin", "listing nodes");
     const rows = await read(deps.store, "SELECT * FROM nodes ORDER BY id");
     const items = rows.map((r) => ({
       id: String(r.id),

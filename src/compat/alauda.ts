@@ -2,6 +2,7 @@
 // repeating schedule, their executions ("execs") and their logs, over the native job and run verbs.
 // Translation lives in alauda/jobs.ts (jobs) and alauda/execs.ts (runs); these handlers stay thin.
 import { Hono } from "hono";
+import { guard, scoped } from "../api/auth.ts";
 import type { Deps } from "../deps.ts";
 import { checkName, findJobs, removeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
@@ -19,72 +20,89 @@ const MAX_LOG_LINES = 10_000;
 export function alaudaRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.post("/v1/jobs", async (c) => c.json(renderJob(deps, await createJob(deps, await readJson(c))), 201));
+  app.use("/v1/jobs", guard(deps));
+  app.use("/v1/jobs/*", guard(deps));
+
+  app.post("/v1/jobs", async (c) => {
+    const d = scoped(c, deps);
+    return c.json(renderJob(d, await createJob(d, await readJson(c))), 201);
+  });
 
   // Native container jobs of the namespace are listed too (oldest first), whichever API made them.
   app.get("/v1/jobs", async (c) => {
+    const d = scoped(c, deps);
     const ns = c.req.query("namespace");
     if (!ns) throw invalid("namespace is required (GET /v1/jobs?namespace=...)", "namespace");
     checkName(ns, "namespace");
-    const page = await paged(c, pageQuery(c), (offset, limit) => findJobs(deps, { namespace: ns, targetKinds: ["container"], offset, limit }));
-    return c.json({ ...page, results: page.results.map((j) => renderListItem(deps, j)) });
+    const page = await paged(c, pageQuery(c), (offset, limit) => findJobs(d, { namespace: ns, targetKinds: ["container"], offset, limit }));
+    return c.json({ ...page, results: page.results.map((j) => renderListItem(d, j)) });
   });
 
-  app.get("/v1/jobs/:id", async (c) => c.json(renderJob(deps, await loadJob(deps, c.req.param("id")))));
+  app.get("/v1/jobs/:id", async (c) => {
+    const d = scoped(c, deps);
+    return c.json(renderJob(d, await loadJob(d, c.req.param("id"))));
+  });
 
   app.put("/v1/jobs/:id", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    return c.json(renderJob(deps, await updateJob(deps, job, await readJson(c))));
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    return c.json(renderJob(d, await updateJob(d, job, await readJson(c))));
   });
 
   app.delete("/v1/jobs/:id", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    await removeJob(deps, job.namespace, job.name);
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    await removeJob(d, job.namespace, job.name);
     return c.body(null, 204);
   });
 
   app.post("/v1/jobs/:id/execs", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    return c.json(renderExec(deps, job, await triggerJob(deps, job.namespace, job.name, "manual")), 201);
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    return c.json(renderExec(d, job, await triggerJob(d, job.namespace, job.name, "manual")), 201);
   });
 
   app.get("/v1/jobs/:id/execs", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    const page = await paged(c, pageQuery(c), (offset, limit) => findRuns(deps, job.id, { offset, limit }));
-    return c.json({ ...page, results: page.results.map((r) => renderExec(deps, job, r)) });
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    const page = await paged(c, pageQuery(c), (offset, limit) => findRuns(d, job.id, { offset, limit }));
+    return c.json({ ...page, results: page.results.map((r) => renderExec(d, job, r)) });
   });
 
   app.get("/v1/jobs/:id/execs/:exec", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    return c.json(renderExecDetail(deps, job, await loadExec(deps, job, c.req.param("exec"))));
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    return c.json(renderExecDetail(d, job, await loadExec(d, job, c.req.param("exec"))));
   });
 
   // A waiting or running exec is stopped first (as `docker rm -f` would), then its record deleted.
   app.delete("/v1/jobs/:id/execs/:exec", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    const run = await loadExec(deps, job, c.req.param("exec"));
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    const run = await loadExec(d, job, c.req.param("exec"));
     try {
-      await deleteRun(deps, run.id);
+      await deleteRun(d, run.id);
     } catch (e) {
       if (!(e instanceof DomainError) || e.code !== "conflict") throw e;
-      const { ended } = await killRun(deps, run.id).catch((k) => {
+      const { ended } = await killRun(d, run.id).catch((k) => {
         if (k instanceof DomainError && k.code === "conflict") return { ended: true }; // it ended meanwhile
         throw k;
       });
       if (!ended) return c.json(errorBody("resource_state_conflict", `exec ${c.req.param("exec")} is still stopping; retry the delete`), 409);
-      await deleteRun(deps, run.id);
+      await deleteRun(d, run.id);
     }
     return c.body(null, 204);
   });
 
   // start_time and end_time are Unix seconds, both inclusive: a line stamped within end_time's second counts.
   app.get("/v1/jobs/:id/execs/:exec/logs", async (c) => {
-    const job = await loadJob(deps, c.req.param("id"));
-    const run = await loadExec(deps, job, c.req.param("exec"));
+    const d = scoped(c, deps);
+    const job = await loadJob(d, c.req.param("id"));
+    const run = await loadExec(d, job, c.req.param("exec"));
     const start = unixSeconds(c.req.query("start_time"), "start_time");
     const end = unixSeconds(c.req.query("end_time"), "end_time");
     if (start !== undefined && end !== undefined && end < start) throw invalid("end_time must not be before start_time", "end_time");
-    const page = await listLogs(deps, run.id, {
+    const page = await listLogs(d, run.id, {
       since: start === undefined ? undefined : start * 1000,
       until: end === undefined ? undefined : (end + 1) * 1000,
       limit: MAX_LOG_LINES,

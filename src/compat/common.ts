@@ -1,6 +1,6 @@
-// What the compat facades share: body reading, the vendors' time formats, numeric id parsing, generated
-// native names, and a cap on requests in flight. Nothing here schedules, stores or executes anything.
-import type { Context, MiddlewareHandler } from "hono";
+// What the compat facades share: body reading, the vendors' time formats, numeric id parsing and generated
+// native names. Nothing here schedules, stores or executes anything.
+import type { Context } from "hono";
 import { parseJsonText } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Logger } from "../log.ts";
@@ -105,21 +105,4 @@ export function plainDateTime(ms: number): string {
 export function generatedName(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `${prefix}-${Array.from(bytes, (b) => (b % 36).toString(36)).join("")}`;
-}
-
-/**
- * Answers `reject(c)` instead of running the route when `max` requests are already in flight through
- * this middleware (DCS's defence against floods).
- */
-export function inFlightCap(max: () => number, reject: (c: Context) => Response): MiddlewareHandler {
-  let inFlight = 0;
-  return async (c, next) => {
-    if (inFlight >= max()) return reject(c);
-    inFlight++;
-    try {
-      await next();
-    } finally {
-      inFlight--;
-    }
-  };
 }

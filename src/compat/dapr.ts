@@ -4,6 +4,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
+import { guard, scoped } from "../api/auth.ts";
 import { statusOf } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
@@ -33,6 +34,9 @@ export function daprRoutes(deps: Deps): Hono {
   const ns = () => deps.config.compat.daprNamespace;
 
   for (const prefix of ["/v1.0-alpha1", "/v1.0"]) {
+    // Dapr's apps authenticate to their sidecar with dapr-api-token; tock takes it as the API key too.
+    app.use(`${prefix}/jobs`, guard(deps, { tokenHeader: "dapr-api-token" }));
+    app.use(`${prefix}/jobs/*`, guard(deps, { tokenHeader: "dapr-api-token" }));
     // No name at all: Dapr's "Name is empty", not a native 404.
     app.on(["POST", "GET", "DELETE"], [`${prefix}/jobs`, `${prefix}/jobs/`], () => {
       throw nameEmpty();
@@ -47,11 +51,11 @@ export function daprRoutes(deps: Deps): Hono {
       const url = `${(appUrl ?? "http://127.0.0.1").replace(/\/+$/, "")}/job/${name}`;
       const { input, compat } = nativeJob(job, url, deps.clock.now());
       if (appUrl === undefined) {
-        compileJob(deps, input); // a bad job is still a 400 first
+        compileJob(scoped(c, deps), input); // a bad job is still a 400 first
         throw new DaprError(503, "ERR_APP_CHANNEL_NIL", "app channel is nil: no app to deliver Dapr jobs to; set [compat] dapr_app_url (env TOCK_COMPAT_DAPR_APP_URL) to the app's base URL");
       }
       try {
-        await putJob(deps, ns(), name, input, { createOnly: !overwrite, compat });
+        await putJob(scoped(c, deps), ns(), name, input, { createOnly: !overwrite, compat });
       } catch (e) {
         if (!(e instanceof DomainError && e.code === "conflict")) throw e;
         throw new DaprError(409, OPS.POST[0], `${OPS.POST[1]} due to: job ${name} already exists; set "overwrite": true to replace it`);
@@ -63,7 +67,7 @@ export function daprRoutes(deps: Deps): Hono {
       const name = c.req.param("name");
       if (name === "") throw nameEmpty();
       checkName(name, "name");
-      return c.json(daprView(await getJob(deps, ns(), name)), 202); // 202: the document's code for GET too
+      return c.json(daprView(await getJob(scoped(c, deps), ns(), name)), 202); // 202: the document's code for GET too
     });
 
     app.delete(`${prefix}/jobs/:name`, async (c) => {
@@ -71,7 +75,7 @@ export function daprRoutes(deps: Deps): Hono {
       if (name === "") throw nameEmpty();
       checkName(name, "name");
       try {
-        await removeJob(deps, ns(), name);
+        await removeJob(scoped(c, deps), ns(), name);
       } catch (e) {
         // Deleting an unknown job succeeds in Dapr (an etcd delete of no key).
         if (!(e instanceof DomainError && e.code === "not_found")) throw e;

@@ -6,7 +6,8 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
-import type { Deps } from "../deps.ts";
+import { guard, scoped } from "../api/auth.ts";
+import type { Deps, RequestDeps } from "../deps.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, getJob, putJob, removeJob } from "../domain/jobs.ts";
 import { FINISHED_STATUSES, recentRuns, startedSlots } from "../domain/runs.ts";
@@ -14,7 +15,8 @@ import { Base64, HEADER_VALUE, HOST_PORT } from "../domain/schemas.ts";
 import type { JobView, RunView } from "../domain/views.ts";
 import { parseCron } from "../schedule/cron.ts";
 import { normalizeTimeZone, parseDuration } from "../schedule/index.ts";
-import { inFlightCap, isObject, logFailure, readJson, renameField, rfc3339 } from "./common.ts";
+import { inFlightCap } from "../api/requests.ts";
+import { isObject, logFailure, readJson, renameField, rfc3339 } from "./common.ts";
 
 /** An answer in DCS's own terms: the status and the `msg` of its `{"msg": …}` body. */
 class DcsError extends Error {
@@ -196,7 +198,7 @@ const goTime = (iso: string) => rfc3339(Date.parse(iso)).replace(/\.(\d*?)0*Z$/,
  * first attempt; endAt and msg of the last). Slots not started yet are left out; endAt is null while an
  * attempt runs or a retry waits.
  */
-async function history(deps: Deps, jobId: number) {
+async function history(deps: RequestDeps, jobId: number) {
   const PAGE = 100;
   const started = (slot: RunView[]) => slot.some((r) => r.status !== "queued");
   const slots: RunView[][] = [];
@@ -262,6 +264,12 @@ function onError(deps: Deps, err: unknown, c: Context): Response {
     switch (err.code) {
       case "invalid": // the body was a valid DCS job (checked first): what tock refuses is unprocessable
         return msg(dcsMessage(err), 422);
+      case "unauthorized":
+        return msg(err.message, 401);
+      case "forbidden":
+        return msg(err.message, 403);
+      case "rate_limited":
+        return msg(err.message, 429);
       case "not_found":
         return msg("not found", 404);
       case "conflict":
@@ -291,6 +299,7 @@ export function dcsRoutes(deps: Deps): Hono {
     return { ns, name };
   };
 
+  app.use("/jobs/*", guard(deps));
   // The document's defence against floods: past the cap, 429 before any work.
   app.use(
     "/jobs/*",
@@ -308,19 +317,19 @@ export function dcsRoutes(deps: Deps): Hono {
     } catch (e) {
       throw e instanceof DomainError ? new DcsError(400, e.message) : e;
     }
-    await putJob(deps, ns, name, nativeOf(parseBody(body)), { compat: { api: "dcs" } });
+    await putJob(scoped(c, deps), ns, name, nativeOf(parseBody(body)), { compat: { api: "dcs" } });
     return c.json({ msg: "OK" });
   });
 
   app.get("/jobs/:ns/:name", async (c) => {
     const { ns, name } = names(c);
-    return c.json(dcsView(await getJob(deps, ns, name)));
+    return c.json(dcsView(await getJob(scoped(c, deps), ns, name)));
   });
 
   app.delete("/jobs/:ns/:name", async (c) => {
     const { ns, name } = names(c);
     try {
-      await removeJob(deps, ns, name);
+      await removeJob(scoped(c, deps), ns, name);
     } catch (e) {
       if (!(e instanceof DomainError && e.code === "not_found")) throw e; // the document: "Not Found: Same as OK"
     }
@@ -329,8 +338,9 @@ export function dcsRoutes(deps: Deps): Hono {
 
   app.get("/jobs/:ns/:name/his", async (c) => {
     const { ns, name } = names(c);
-    const job = await getJob(deps, ns, name);
-    return c.json({ ns, name, times: await startedSlots(deps, job.id, job.firedCount), records: await history(deps, job.id) });
+    const d = scoped(c, deps);
+    const job = await getJob(d, ns, name);
+    return c.json({ ns, name, times: await startedSlots(d, job.id, job.firedCount), records: await history(d, job.id) });
   });
 
   const notAllowed = (allow: string) => (c: Context) => {

@@ -4,7 +4,9 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
-import type { Deps } from "../deps.ts";
+import { guard, scoped } from "../api/auth.ts";
+import type { Deps, RequestDeps } from "../deps.ts";
+import { FULL_ACCESS } from "../domain/access.ts";
 import { DomainError, type ErrorCode } from "../domain/errors.ts";
 import { getJobById, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
@@ -55,17 +57,20 @@ const ok = (data: unknown) => ({ status: 0, message: "OK", data });
 
 export function juiceRoutes(deps: Deps): Hono {
   const app = new Hono();
+  app.use("/v1/tasks", guard(deps));
+  app.use("/v1/tasks/*", guard(deps));
 
   app.post("/v1/tasks", async (c) => {
+    const d = scoped(c, deps);
     const tenant = tenantOf(c);
     const task = parseTask(await readJson(c), tenant);
     const name = generatedName("juice");
-    const { job } = await putJob(deps, tenant, name, task.job, { createOnly: true, compat: task.compat });
+    const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat });
     try {
-      await triggerJob(deps, tenant, name, "api");
+      await triggerJob(d, tenant, name, "api");
     } catch (e) {
       // The client gets no taskId: no task may be left behind, waiting forever at NOT_START.
-      await removeJob(deps, tenant, name).catch(() => {});
+      await removeJob(d, tenant, name).catch(() => {});
       throw e;
     }
     return c.json(ok({ taskId: job.id }));
@@ -73,7 +78,8 @@ export function juiceRoutes(deps: Deps): Hono {
 
   app.get("/v1/tasks", async (c) => {
     const tenant = tenantOf(c);
-    const tasks = await Promise.all(taskIds(c.req.query("taskIds")).map((id) => findTask(deps, tenant, id)));
+    const d = scoped(c, deps);
+    const tasks = await Promise.all(taskIds(c.req.query("taskIds")).map((id) => findTask(d, tenant, id)));
     // Like Juice's `WHERE task_id IN (…) AND tenant_id = ?`: unknown ids and other tenants' are left out.
     return c.json(ok(tasks.flatMap((t) => (t ? [taskItem(t.job, t.run)] : []))));
   });
@@ -84,9 +90,10 @@ export function juiceRoutes(deps: Deps): Hono {
     if (raw === undefined || raw.trim() === "") throw new JuiceError(NOT_NULL, "taskId is not null");
     const id = parseId(raw);
     if (id === null) throw new JuiceError(DATA_FORMAT, `taskId must be a task id (a positive integer up to 2^53-1), got ${JSON.stringify(raw)}`);
-    const task = await findTask(deps, tenant, id);
+    const d = scoped(c, deps);
+    const task = await findTask(d, tenant, id);
     if (!task) throw new JuiceError(NO_RECORD, "task not exist to kill!");
-    return c.json(ok(await killTask(deps, task)));
+    return c.json(ok(await killTask(d, task)));
   });
 
   // Anything else under /v1/tasks answers in Juice's shape too (its status code as `status`), never the native one.
@@ -114,10 +121,16 @@ export function juiceRoutes(deps: Deps): Hono {
 }
 
 /** HTTP status and Juice code for a domain error: 400 for what the client sent, 500 for the rest. */
-function domainStatus(code: ErrorCode): [400 | 500, number] {
+function domainStatus(code: ErrorCode): [400 | 401 | 403 | 429 | 500, number] {
   switch (code) {
     case "invalid":
       return [400, INIT];
+    case "unauthorized":
+      return [401, 401];
+    case "forbidden":
+      return [403, 403];
+    case "rate_limited":
+      return [429, 429];
     case "not_found":
       return [400, NO_RECORD];
     case "too_large":
@@ -175,7 +188,7 @@ interface Task {
 }
 
 /** A job of this tenant by id with its latest run, or null (another tenant's task is not found either). */
-async function findTask(deps: Deps, tenant: string, id: number): Promise<Task | null> {
+async function findTask(deps: RequestDeps, tenant: string, id: number): Promise<Task | null> {
   let job: JobView;
   try {
     job = await getJobById(deps, id);
@@ -233,7 +246,7 @@ function taskItem(job: JobView, run: RunView | null) {
 }
 
 /** Kills the task's run if it is queued or running; like Juice, a task past RUNNING is left as it is. */
-async function killTask(deps: Deps, { job, run }: Task) {
+async function killTask(deps: RequestDeps, { job, run }: Task) {
   if (!run || (run.status !== "queued" && run.status !== "running")) return killView(false, job, run);
   try {
     const { run: now, ended } = await killRun(deps, run.id);
@@ -389,7 +402,8 @@ export function juiceHooks(deps: Deps): () => void {
   });
 }
 
-async function sendCallback(deps: Deps, ev: RunEvent): Promise<void> {
+async function sendCallback(app: Deps, ev: RunEvent): Promise<void> {
+  const deps = { ...app, access: FULL_ACCESS }; // tock's own work, not a request's
   let job: JobView;
   try {
     job = await getJobById(deps, ev.jobId);

@@ -1,10 +1,12 @@
-// Alibaba SchedulerX's OpenAPI (job and instance endpoints) over the native domain verbs. Every endpoint
-// takes GET or POST, with its parameters in the query string, a form body or a JSON body, and answers
+// Alibaba SchedulerX's OpenAPI (job and instance endpoints) over the native domain verbs. Reads take GET or
+// POST, changes POST only (the document names no methods; a GET must never change anything), with
+// parameters in the query string, a form body or a JSON body; every answer is
 // {code, success, message, requestId, data}. Workflows are not served yet (501).
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Deps } from "../deps.ts";
+import { guard, scoped } from "../api/auth.ts";
+import type { Deps, RequestDeps } from "../deps.ts";
 import { statusOf } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
 import * as ops from "./schedulerx/ops.ts";
@@ -12,37 +14,43 @@ import { Params } from "./schedulerx/params.ts";
 import { answer } from "./schedulerx/views.ts";
 import { logFailure } from "./common.ts";
 
-type Op = (deps: Deps, p: Params) => Promise<unknown>;
+type Op = (deps: RequestDeps, p: Params) => Promise<unknown>;
 
-const ROUTES: Record<string, Op> = {
-  "/openapi/v1/job/create": ops.createJob,
+/** Reads: GET or POST (the vendor's Go client POSTs everything). */
+const READS: Record<string, Op> = {
   "/openapi/job/v1/get": ops.getJobInfo, // sic: job/v1, as the document spells it
+  "/openapi/v1/instance/getList": ops.instanceList,
+  "/openapi/v1/instance/get": ops.getInstance,
+};
+
+/** Changes: POST only. */
+const CHANGES: Record<string, Op> = {
+  "/openapi/v1/job/create": ops.createJob,
   "/openapi/v1/job/update": ops.updateJob,
   "/openapi/v1/job/delete": ops.deleteJob,
   "/openapi/v1/job/enable": ops.enableJob,
   "/openapi/v1/job/disable": ops.disableJob,
   "/openapi/v1/job/execute": ops.executeJob,
   "/openapi/v1/instance/kill": ops.killInstance,
-  "/openapi/v1/instance/getList": ops.instanceList,
-  "/openapi/v1/instance/get": ops.getInstance,
 };
 
 const WORKFLOWS = ["execute", "enable", "disable", "delete"].map((verb) => `/openapi/v1/workflow/${verb}`);
 
 export function schedulerxRoutes(deps: Deps): Hono {
   const app = new Hono();
-  for (const [path, op] of Object.entries(ROUTES)) {
-    app.on(["GET", "POST"], path, async (c) => {
-      // Hono runs the GET handler for HEAD; these operations change things, and HEAD must be safe.
-      if (c.req.method === "HEAD") return answer(c, 405, `HEAD is not allowed on ${path}; use GET or POST`);
-      return answer(c, 200, "", await op(deps, await Params.of(c)));
-    });
+  app.use("/openapi/*", guard(deps));
+  for (const [path, op] of Object.entries(READS)) {
+    app.on(["GET", "POST"], path, async (c) => answer(c, 200, "", await op(scoped(c, deps), await Params.of(c))));
+  }
+  for (const [path, op] of Object.entries(CHANGES)) {
+    app.post(path, async (c) => answer(c, 200, "", await op(scoped(c, deps), await Params.of(c))));
   }
   for (const path of WORKFLOWS) {
-    app.on(["GET", "POST"], path, (c) => answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release"));
+    app.post(path, (c) => answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release"));
   }
-  for (const path of [...Object.keys(ROUTES), ...WORKFLOWS]) {
-    app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}; use GET or POST`));
+  for (const path of Object.keys(READS)) app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}; use GET or POST`));
+  for (const path of [...Object.keys(CHANGES), ...WORKFLOWS]) {
+    app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}: it changes things, so it takes POST only`));
   }
   app.all("/openapi/*", (c) => answer(c, 404, `no SchedulerX endpoint ${c.req.path}`));
   app.onError((err, c: Context) => {

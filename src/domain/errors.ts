@@ -1,7 +1,16 @@
 // Domain errors know nothing of HTTP (STYLE rule 3): each carries a code that the native API and every
 // compat facade map to their own status codes and shapes.
 
-export type ErrorCode = "invalid" | "not_found" | "conflict" | "too_large" | "unsupported_media_type" | "unavailable";
+export type ErrorCode =
+  | "invalid"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "unavailable";
 
 export class DomainError extends Error {
   constructor(
@@ -17,3 +26,5 @@ export class DomainError extends Error {
 export const invalid = (message: string, field?: string) => new DomainError("invalid", message, field);
 export const notFound = (message: string) => new DomainError("not_found", message);
 export const conflict = (message: string) => new DomainError("conflict", message);
+export const unauthorized = (message: string) => new DomainError("unauthorized", message);
+export const forbidden = (message: string) => new DomainError("forbidden", message);

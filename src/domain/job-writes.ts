@@ -9,7 +9,7 @@ import { conflict, notFound } from "./errors.ts";
 export const JOB_COLUMNS = [
   "namespace", "name", "schedule", "schedule_kind", "timezone", "due_time", "ttl", "due_at", "anchor_at", "start_at",
   "end_at", "repeats", "fired_count", "enabled", "target_kind", "target", "timeout_ms", "retry", "overlap",
-  "max_concurrency", "misfire", "payload", "memo", "labels", "compat", "created_at", "updated_at", "next_fire_at", "version",
+  "max_concurrency", "misfire", "payload", "memo", "labels", "compat", "secrets", "created_at", "updated_at", "next_fire_at", "version",
 ] as const;
 /** What a replace overwrites: everything but identity, creation time and version. */
 const REPLACED = JOB_COLUMNS.filter((c) => !["namespace", "name", "created_at", "version"].includes(c));

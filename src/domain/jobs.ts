@@ -5,6 +5,7 @@ import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } fr
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
+import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
@@ -53,7 +54,7 @@ function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: n
     plan.startAt, plan.endAt, plan.repeats, 0, input.enabled ? 1 : 0, kind, JSON.stringify(target),
     input.timeout ? parseDuration(input.timeout) : null, input.retry ? JSON.stringify(input.retry) : null, input.overlap,
     input.maxConcurrency ?? null, input.misfire, input.payload === undefined ? null : JSON.stringify(input.payload),
-    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, now, now, next, 1,
+    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, null, now, now, next, 1,
   ];
 }
 
@@ -76,6 +77,7 @@ export type Compat = { api: string } & Record<string, unknown>;
 export async function putJob(deps: DomainDeps, ns: string, name: string, body: unknown, opts: PutOptions = {}): Promise<{ created: boolean; job: JobView }> {
   checkName(ns, "namespace");
   checkName(name, "name");
+  mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
   const { input, plan } = compileJob(deps, body);
   const now = deps.clock.now();
   const values = jobValues(ns, name, input, plan, now, opts.compat ?? null);
@@ -88,19 +90,30 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   const job = jobView(rowOf(values, saved) as Row);
   const created = saved.version === 1;
   deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
+  audit(deps, created ? "job.create" : "job.replace", { namespace: ns, name, api: opts.compat?.api ?? "native" });
   return { created, job };
 }
 
+const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not found`);
+
+/** A job's row, if the caller may see its namespace. */
 export async function getJobRow(deps: DomainDeps, ns: string, name: string) {
+  if (!sees(deps.access, ns)) throw jobMissing(ns, name);
   const row = await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
-  if (!row) throw notFound(`job ${ns}/${name} not found`);
+  if (!row) throw jobMissing(ns, name);
   return row;
+}
+
+/** The job's row for a change: 404 unless the caller sees its namespace, 403 unless it may change it. */
+async function changeableJobRow(deps: DomainDeps, ns: string, name: string) {
+  mayChange(deps.access, ns, () => jobMissing(ns, name));
+  return await getJobRow(deps, ns, name);
 }
 
 /** A job by its numeric id (the id foreign APIs name jobs by). */
 export async function getJobById(deps: DomainDeps, id: number): Promise<JobView> {
   const row = Number.isSafeInteger(id) && id > 0 ? await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE id = ?", args: [id] }) : undefined;
-  if (!row) throw notFound(`job ${id} not found`);
+  if (!row || !sees(deps.access, String(row.namespace))) throw notFound(`job ${id} not found`);
   return jobView(row);
 }
 
@@ -109,6 +122,7 @@ export async function getJob(deps: DomainDeps, ns: string, name: string): Promis
 }
 
 export async function listJobs(deps: DomainDeps, ns: string, q: { prefix?: string; limit?: number; cursor?: string }): Promise<Page<JobView>> {
+  if (!sees(deps.access, ns)) return { items: [], nextCursor: null }; // as an empty namespace
   const limit = q.limit ?? 100;
   const args: (string | number)[] = [ns];
   let sql = "SELECT * FROM jobs WHERE namespace = ?";
@@ -129,7 +143,7 @@ export async function listJobs(deps: DomainDeps, ns: string, q: { prefix?: strin
 
 /** Removes a job and its history; a run already in flight finishes and keeps its record. */
 export async function removeJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
-  const row = await getJobRow(deps, ns, name);
+  const row = await changeableJobRow(deps, ns, name);
   const id = Number(row.id);
   await write(deps.store, [
     { sql: "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
@@ -137,23 +151,25 @@ export async function removeJob(deps: DomainDeps, ns: string, name: string): Pro
     { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
   ]);
   deps.scheduler.jobChanged(id, null);
+  audit(deps, "job.delete", { namespace: ns, name });
   return jobView(row);
 }
 
 export async function pauseJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
-  const row = await getJobRow(deps, ns, name);
+  const row = await changeableJobRow(deps, ns, name);
   const rs = await write(deps.store, [
     dropQueued(Number(row.id)),
     { sql: "UPDATE jobs SET enabled = 0, next_fire_at = NULL, updated_at = ?, version = version + 1 WHERE id = ? RETURNING *", args: [deps.clock.now(), row.id] },
   ]);
-  if (rs[1].rows.length === 0) throw notFound(`job ${ns}/${name} not found`); // removed meanwhile
+  if (rs[1].rows.length === 0) throw jobMissing(ns, name); // removed meanwhile
   deps.scheduler.jobChanged(Number(row.id), null);
+  audit(deps, "job.pause", { namespace: ns, name });
   return jobView(rs[1].rows[0]);
 }
 
 /** Resumes a paused job from now: slots missed while paused are not fired (a one-shot not yet fired still fires). */
 export async function resumeJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
-  const row = await getJobRow(deps, ns, name);
+  const row = await changeableJobRow(deps, ns, name);
   if (row.enabled) return jobView(row);
   const now = deps.clock.now();
   const plan = planOf(row);
@@ -168,6 +184,7 @@ export async function resumeJob(deps: DomainDeps, ns: string, name: string): Pro
   ]);
   if (rs[0].rows.length === 0) throw conflict(`job ${ns}/${name} changed concurrently; retry`);
   deps.scheduler.jobChanged(Number(row.id), next, false); // resuming drops nothing
+  audit(deps, "job.resume", { namespace: ns, name });
   return jobView(rs[0].rows[0]);
 }
 
@@ -191,6 +208,7 @@ export function planOf(r: Record<string, unknown>): Plan {
  * `params` is extra input for that run only (and its retries): environment and trailing arguments.
  */
 export async function triggerJob(deps: DomainDeps, ns: string, name: string, trigger: "manual" | "api" = "manual", params?: RunParams) {
+  mayChange(deps.access, ns, () => jobMissing(ns, name));
   const p = params === undefined ? null : parseInput(RunParams, params);
   const row = await getJobRow(deps, ns, name);
   if (p) {
@@ -213,14 +231,16 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     ]);
     if (rs[0].rows.length) {
       deps.scheduler.wake();
-      return runView(rs[0].rows[0]);
+      const run = runView(rs[0].rows[0]);
+      audit(deps, "job.trigger", { namespace: ns, name, run: run.id });
+      return run;
     }
   }
   throw conflict(`job ${ns}/${name} is being triggered too often`);
 }
 
 export interface JobQuery {
-  /** Only this namespace (all when absent). */
+  /** Only this namespace; all of them when absent (for a caller that sees every namespace). */
   namespace?: string;
   /** Only jobs made through this compat API (compat.api). */
   api?: string;
@@ -235,6 +255,8 @@ export interface JobQuery {
  * offset and report a count (Alauda). The native API pages by name with cursors instead.
  */
 export async function findJobs(deps: DomainDeps, q: JobQuery): Promise<{ count: number; items: JobView[] }> {
+  const visible = q.namespace === undefined ? deps.access.namespaces === null : sees(deps.access, q.namespace);
+  if (!visible) return { count: 0, items: [] }; // as an empty namespace
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (q.namespace !== undefined) where.push("namespace = ?"), args.push(q.namespace);

@@ -4,7 +4,8 @@
 import { readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
-import { FINISHED_STATUSES } from "./runs.ts";
+import { audit } from "./access.ts";
+import { FINISHED_STATUSES, mayChangeRun } from "./runs.ts";
 import { type RunView, runView } from "./views.ts";
 
 export interface KillResult {
@@ -18,6 +19,7 @@ export interface KillResult {
  * Idempotent: a run already killed is returned as it is; one that ended otherwise is a conflict.
  */
 export async function killRun(deps: DomainDeps, id: number): Promise<KillResult> {
+  await mayChangeRun(deps, id);
   const waitMs = Math.min(deps.config.executors.process.killGrace + 1000, 10_000);
   const now = deps.clock.now();
   const [queued, running] = await write(deps.store, [
@@ -32,6 +34,7 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
       args: [now, id],
     },
   ]);
+  if (queued.rows.length > 0 || running.rows.length > 0) audit(deps, "run.kill", { run: id });
   if (queued.rows.length > 0) {
     deps.scheduler.kill(id);
     const r = queued.rows[0];

@@ -3,6 +3,7 @@ import type { Row } from "@libsql/client";
 import type { Emitter } from "../scheduler/events.ts";
 import type { Store } from "../store/client.ts";
 import { read, readOne } from "../store/sql.ts";
+import { type Access, FULL_ACCESS, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { invalid, notFound } from "./errors.ts";
 import { parseRfc3339 } from "../schedule/iso8601.ts";
@@ -88,21 +89,21 @@ function matches(f: LogFilter, l: { at: number; stream: string }): boolean {
   return (f.since === undefined || l.at >= f.since) && (f.until === undefined || l.at < f.until) && (f.streams === undefined || (f.streams as string[]).includes(l.stream));
 }
 
-/** The run's current status, or null when there is no such run. */
-export async function runStatus(store: Store, runId: number): Promise<string | null> {
-  const row = await readOne(store, { sql: "SELECT status FROM runs WHERE id = ?", args: [runId] });
-  return row ? String(row.status) : null;
+/** The run's current status, or null when there is no such run (or the caller may not see it). */
+export async function runStatus(store: Store, runId: number, access: Access = FULL_ACCESS): Promise<string | null> {
+  const row = await readOne(store, { sql: "SELECT status, namespace FROM runs WHERE id = ?", args: [runId] });
+  return row && sees(access, String(row.namespace)) ? String(row.status) : null;
 }
 
 /** One page of a run's lines in seq order; the cursor carries the last seq sent. */
 export async function listLogs(
-  deps: Pick<DomainDeps, "store">,
+  deps: Pick<DomainDeps, "store" | "access">,
   runId: number,
   q: LogFilter & { limit?: number; cursor?: string },
 ): Promise<LogPage> {
   const limit = q.limit ?? 1000;
   const after = q.cursor ? decodeLogCursor(q.cursor) : 0;
-  const status = await runStatus(deps.store, runId);
+  const status = await runStatus(deps.store, runId, deps.access);
   if (status === null) throw notFound(`run ${runId} not found`);
   const args: (string | number)[] = [runId, after];
   let sql = "SELECT seq, at, stream, line FROM run_logs WHERE run_id = ? AND seq > ?";
@@ -127,6 +128,7 @@ export async function listLogs(
 
 export interface FollowDeps {
   store: Store;
+  access: Access;
   /** The local scheduler's events: wake at once for runs on this node. */
   events: Pick<Emitter, "on">;
 }
@@ -142,7 +144,7 @@ export interface FollowOptions {
 
 /** Starts following a run's lines (see followLogs); 404 before anything is sent when there is no such run. */
 export async function openFollow(deps: FollowDeps, runId: number, filter: LogFilter, signal: AbortSignal, opts: FollowOptions = {}): Promise<AsyncGenerator<LogLine[], string | null>> {
-  if ((await runStatus(deps.store, runId)) === null) throw notFound(`run ${runId} not found`);
+  if ((await runStatus(deps.store, runId, deps.access)) === null) throw notFound(`run ${runId} not found`);
   return followLogs(deps, runId, filter, signal, opts);
 }
 

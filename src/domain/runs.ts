@@ -1,5 +1,6 @@
 // Run queries and deletion: history of a job and single runs.
 import { read, readOne, write } from "../store/sql.ts";
+import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
@@ -59,20 +60,34 @@ function decodeSlotCursor(cursor: string): [number, number] {
 
 export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
   const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
-  if (!row) throw notFound(`run ${id} not found`);
+  if (!row || !sees(deps.access, String(row.namespace))) throw runMissing(id);
   return runView(row);
+}
+
+export const runMissing = (id: number) => notFound(`run ${id} not found`);
+
+/**
+ * Checks that the caller may change run `id` (404 when it may not see it, as for a run that does not exist;
+ * 403 for a reader). A run's namespace never changes, so the check holds for the write that follows.
+ */
+export async function mayChangeRun(deps: DomainDeps, id: number): Promise<void> {
+  if (deps.access.namespaces === null && deps.access.role !== "reader") return; // sees and may change every run
+  const row = await readOne(deps.store, { sql: "SELECT namespace FROM runs WHERE id = ?", args: [id] });
+  if (!row) throw runMissing(id);
+  mayChange(deps.access, String(row.namespace), () => runMissing(id));
 }
 
 /** Deletes a finished run and its logs in one transaction; 409 while it is queued or running. */
 export async function deleteRun(deps: DomainDeps, id: number): Promise<void> {
+  await mayChangeRun(deps, id);
   // The guard is in the statements (no read-then-delete), so no race can delete a live run or its lines.
   const rs = await write(deps.store, [
     { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED_SQL})`, args: [id] },
     { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED_SQL} RETURNING id`, args: [id] },
   ]);
-  if (rs[1].rows.length > 0) return;
+  if (rs[1].rows.length > 0) return audit(deps, "run.delete", { run: id });
   const row = await readOne(deps.store, { sql: "SELECT status FROM runs WHERE id = ?", args: [id] });
-  if (!row) throw notFound(`run ${id} not found`);
+  if (!row) throw runMissing(id);
   throw conflict(`run ${id} is ${String(row.status)}; kill it first, then delete it`);
 }
 

@@ -37,6 +37,9 @@ export const jobs = sqliteTable(
     // What a compat facade (src/compat) keeps of a job made through it that has no native field:
     // { api: "alauda" | "juice" | …, …the vendor's fields }. A native replace clears it.
     compat: text("compat", { mode: "json" }),
+    // The target's secret values (credential headers, secret variables), sealed with [secrets] key
+    // (src/domain/secrets.ts); the target itself holds a placeholder where each one goes.
+    secrets: text("secrets"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     // Null when the job is paused, manual-only or has no slot left.
@@ -110,6 +113,33 @@ export const nodes = sqliteTable("nodes", {
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull(),
   version: text("version").notNull(),
+});
+
+// API keys (src/domain/keys.ts). A key is shown once, when made: only the SHA-256 of its secret part is kept.
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull().default(""),
+    role: text("role", { enum: ["reader", "writer", "admin"] }).notNull(),
+    // JSON list of namespaces (a trailing * matches a prefix); null: every namespace.
+    namespaces: text("namespaces", { mode: "json" }),
+    hash: text("hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+    lastUsedAt: integer("last_used_at"),
+    // Raised past every other key's on each create and revoke: a node reloads its copy of the keys when the
+    // greatest rev moves (last use does not move it).
+    rev: integer("rev").notNull(),
+  },
+  (t) => [index("api_keys_rev").on(t.rev)],
+);
+
+// Jobs per namespace, kept by triggers on jobs (see the migration): the [limits] max_jobs check reads one row.
+export const namespaceCounts = sqliteTable("namespace_counts", {
+  namespace: text("namespace").primaryKey(),
+  jobs: integer("jobs").notNull(),
 });
 
 export type JobRow = typeof jobs.$inferSelect;

@@ -22,7 +22,7 @@ export function closeEnvs() {
   });
 }
 
-export type How = "form" | "query" | "json";
+export type How = "form" | "query" | "json" | "get";
 export type Answer = { status: number; body: any };
 
 /** Calls a SchedulerX endpoint with `params` sent as a form body (POST), a query string (GET) or JSON (POST). */
@@ -30,7 +30,8 @@ export async function sx(e: TestEnv, path: string, params: Record<string, unknow
   const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
   const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, text(v)])).toString();
   if (how === "json") return e.call("POST", path, params);
-  if (how === "query") return e.call("GET", `${path}${qs ? `?${qs}` : ""}`);
+  // Parameters in the query string of a POST (changes take POST only); reads also answer GET (how "get").
+  if (how === "query" || how === "get") return e.call(how === "get" ? "GET" : "POST", `${path}${qs ? `?${qs}` : ""}`);
   return e.call("POST", path, qs, { "content-type": "application/x-www-form-urlencoded" });
 }
 
@@ -112,7 +113,7 @@ export async function create(e: TestEnv, params: Record<string, unknown>, how: H
   return r.body.data;
 }
 
-export const getInfo = async (e: TestEnv, jobId: number) => (await sx(e, "/openapi/job/v1/get", { ...NS, jobId }, "query")).body.data;
+export const getInfo = async (e: TestEnv, jobId: number) => (await sx(e, "/openapi/job/v1/get", { ...NS, jobId }, "get")).body.data;
 
 /** Executes a job and returns its instance's detail once the run has ended. */
 export async function execute(e: TestEnv, jobId: number, instanceParameters?: string, how: How = "form") {
@@ -121,7 +122,7 @@ export async function execute(e: TestEnv, jobId: number, instanceParameters?: st
   expectOk(r, expect.any(Number));
   await finished;
   await e.deps.scheduler.idle();
-  const got = await sx(e, "/openapi/v1/instance/get", { ...NS, jobId, jobInstanceId: r.body.data }, "query");
+  const got = await sx(e, "/openapi/v1/instance/get", { ...NS, jobId, jobInstanceId: r.body.data }, "get");
   expectOk(got, expect.any(Object));
   return got.body.data;
 }

@@ -235,7 +235,7 @@ describe("instances", () => {
     await started;
     const running = (await sx(e, "/openapi/v1/instance/get", { ...NS, jobId, jobInstanceId: instanceId })).body.data;
     expect(running).toMatchObject({ instanceId, status: 3, endDate: null, result: null, progress: "running", triggerType: 3 });
-    const list = await sx(e, "/openapi/v1/instance/getList", { jobId }, "query");
+    const list = await sx(e, "/openapi/v1/instance/getList", { jobId }, "get");
     expectOk(list, [running]);
     // maxConcurrency 1: an instance executed while one runs is rejected.
     const skipped = e.deps.scheduler.events.next("run:finished", () => true, 10_000);

@@ -1,6 +1,6 @@
 // Alauda job executions ("execs") are native runs. An exec id is a UUID that carries the run id, so no
 // mapping is stored; statuses, trigger modes and durations are read off the run.
-import type { Deps } from "../../deps.ts";
+import type { Deps, RequestDeps } from "../../deps.ts";
 import { DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getRun } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
@@ -28,7 +28,7 @@ export function runIdOf(raw: string): number | null {
 }
 
 /** The run an exec id names, if it is a run of `job` (an exec of another job is not found). */
-export async function loadExec(deps: Deps, job: JobView, raw: string): Promise<RunView> {
+export async function loadExec(deps: RequestDeps, job: JobView, raw: string): Promise<RunView> {
   const id = runIdOf(raw);
   const missing = () => notFound(`exec ${raw} of job ${job.id} not found`);
   if (id === null) throw missing();

@@ -11,6 +11,12 @@ function codeOf(code: ErrorCode): [ContentfulStatusCode, string] {
   switch (code) {
     case "invalid":
       return [400, "invalid_args"];
+    case "unauthorized": // Django REST framework's codes, which Alauda's API used
+      return [401, "not_authenticated"];
+    case "forbidden":
+      return [403, "permission_denied"];
+    case "rate_limited":
+      return [429, "throttled"];
     case "not_found":
       return [404, "resource_not_exist"];
     case "conflict":

@@ -3,7 +3,7 @@
 // null. Its free-text `name` and the fields with no native home live in the job's compat fields; the
 // native name is generated. Any native container job renders too, from its native fields alone.
 import * as v from "valibot";
-import type { Deps } from "../../deps.ts";
+import type { Deps, RequestDeps } from "../../deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts";
 import { parseInput } from "../../domain/schemas.ts";
@@ -118,7 +118,7 @@ export function renderListItem(deps: Deps, job: JobView): AlaudaJob {
 }
 
 /** The job an Alauda path names: a container job by its numeric id; anything else is not an Alauda job (404). */
-export async function loadJob(deps: Deps, raw: string): Promise<JobView> {
+export async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> {
   const id = parseId(raw);
   if (id === null) throw notFound(`job ${raw} not found`);
   const job = await getJobById(deps, id);
@@ -131,7 +131,7 @@ function parseFields(body: unknown): Fields {
   return parseInput(Fields, body);
 }
 
-export async function createJob(deps: Deps, body: unknown): Promise<JobView> {
+export async function createJob(deps: RequestDeps, body: unknown): Promise<JobView> {
   const f = parseFields(body);
   for (const field of ["name", "namespace", "docker_image_repo"] as const) {
     if (f[field] === undefined) throw invalid(`${field} is required`, field);
@@ -154,7 +154,7 @@ export async function createJob(deps: Deps, body: unknown): Promise<JobView> {
 }
 
 /** Updates the fields the request carries and keeps the rest (the document's example sends a subset). */
-export async function updateJob(deps: Deps, job: JobView, body: unknown): Promise<JobView> {
+export async function updateJob(deps: RequestDeps, job: JobView, body: unknown): Promise<JobView> {
   const f = parseFields(body);
   if (f.namespace !== undefined && f.namespace !== job.namespace) throw invalid("namespace cannot be changed; create the job in the other namespace instead", "namespace");
   if (job.dueTime !== null || job.ttl !== null) {
@@ -264,7 +264,7 @@ function alaudaField(field: string | undefined): string | undefined {
 }
 
 /** putJob, with its errors naming the Alauda fields. */
-async function put(deps: Deps, ns: string, name: string, body: unknown, opts: Parameters<typeof putJob>[4]) {
+async function put(deps: RequestDeps, ns: string, name: string, body: unknown, opts: Parameters<typeof putJob>[4]) {
   try {
     return await putJob(deps, ns, name, body, opts);
   } catch (e) {
