@@ -11,7 +11,7 @@ import type { Deps, RequestDeps } from "../src/deps.ts";
 import { FULL_ACCESS } from "../src/domain/access.ts";
 import { KeyRing } from "../src/domain/keys.ts";
 import { createExecutors } from "../src/executors/index.ts";
-import { silentLogger } from "../src/log.ts";
+import { type Logger, silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
 import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
 import { openStore } from "../src/store/client.ts";
@@ -55,7 +55,7 @@ export interface TestEnv {
 /** Fails a write batch (throws before it reaches the database) when it returns true for one of its statements. */
 export type FailWrite = (sql: string) => boolean;
 
-export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite } = {}): Promise<TestEnv> {
+export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite; log?: Logger } = {}): Promise<TestEnv> {
   const own = opts.dir ? null : tempDir();
   const dir = opts.dir ?? own!.dir;
   const dbUrl = `file:${join(dir, "tock.db")}`;
@@ -77,10 +77,11 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
     });
   }
   const executors = createExecutors(config.executors);
-  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
-  const keys = new KeyRing({ store, clock, log: silentLogger }, { rate: config.limits.rate, burst: config.limits.burst });
-  const app = createApp({ store, clock, log: silentLogger, config, executors, scheduler, keys, version: "test" } satisfies Deps);
-  const deps: RequestDeps = { store, clock, log: silentLogger, config, executors, scheduler, keys, version: "test", access: FULL_ACCESS };
+  const log = opts.log ?? silentLogger;
+  const scheduler = new Scheduler({ store, clock, log, executors, config: config.scheduler, version: "test", ...processOptions(config) });
+  const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
+  const app = createApp({ store, clock, log, config, executors, scheduler, keys, version: "test" } satisfies Deps);
+  const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, version: "test", access: FULL_ACCESS };
   const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
   return {
@@ -184,6 +185,13 @@ export function startTcpServer(opts: { expect: number; reply?: (data: Buffer) =>
       });
     });
   });
+}
+
+/** A logger that keeps every line (as parsed JSON objects) for a test to look at. */
+export function memoryLogger(): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, ...fields });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 /** Polls `check` until it holds (for observing a real process or database, not for timing). */

@@ -10,6 +10,7 @@ export function keyRoutes(deps: Deps) {
 
   app.post("/keys", async (c) => {
     const { key, token } = await createKey(scoped(c, deps), await jsonBody(c));
+    await deps.keys.refresh(); // this node knows the key at once; the others within a second
     c.header("Location", `/api/v1/keys/${key.id}`);
     c.header("Cache-Control", "no-store");
     return c.json({ ...key, key: token }, 201);
@@ -21,6 +22,7 @@ export function keyRoutes(deps: Deps) {
 
   app.delete("/keys/:id", async (c) => {
     await revokeKey(scoped(c, deps), c.req.param("id"));
+    await deps.keys.refresh();
     return c.body(null, 204);
   });
 

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { guard, scoped } from "../api/auth.ts";
 import type { Deps, RequestDeps } from "../deps.ts";
 import { statusOf } from "../api/http.ts";
+import { requireRole } from "../domain/access.ts";
 import { DomainError } from "../domain/errors.ts";
 import * as ops from "./schedulerx/ops.ts";
 import { Params } from "./schedulerx/params.ts";
@@ -46,7 +47,10 @@ export function schedulerxRoutes(deps: Deps): Hono {
     app.post(path, async (c) => answer(c, 200, "", await op(scoped(c, deps), await Params.of(c))));
   }
   for (const path of WORKFLOWS) {
-    app.post(path, (c) => answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release"));
+    app.post(path, (c) => {
+      requireRole(scoped(c, deps).access, "writer", "workflow operations");
+      return answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release");
+    });
   }
   for (const path of Object.keys(READS)) app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}; use GET or POST`));
   for (const path of [...Object.keys(CHANGES), ...WORKFLOWS]) {
