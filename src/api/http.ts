@@ -52,8 +52,32 @@ export async function jsonBody(c: Context): Promise<unknown> {
   return parseJsonText(await c.req.text());
 }
 
-/** Parses JSON text; 400 naming the field for malformed JSON or a lone surrogate escape. */
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether JSON text nests arrays and objects at most `max` deep, found by one pass over the text with no
+ * recursion (a body nested 50,000 deep must cost a scan, not a stack). Brackets inside strings do not count.
+ */
+export function nestsWithin(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      if (++depth > max) return false;
+    } else if (ch === 93 || ch === 125) depth--;
+  }
+  return true;
+}
+
+/** Parses JSON text; 400 naming the field for malformed JSON, nesting past MAX_JSON_DEPTH or a lone surrogate escape. */
 export function parseJsonText(text: string): unknown {
+  if (!nestsWithin(text)) throw invalid(`body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, "body");
   let body: unknown;
   try {
     body = JSON.parse(text);

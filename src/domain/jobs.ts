@@ -3,7 +3,7 @@
 import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
-import { parseDuration } from "../schedule/duration.ts";
+import { formatDuration, parseDuration } from "../schedule/duration.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
@@ -43,6 +43,12 @@ export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; 
     { minEveryMs: deps.config.scheduler.minEvery },
   );
   if (!compiled.ok) throw invalid(`${compiled.error.field}: ${compiled.error.message}`, compiled.error.field);
+  // A retry may not come sooner than a schedule may fire: no job makes tock retry in a tight loop.
+  const min = deps.config.scheduler.minEvery;
+  for (const field of ["interval", "maxInterval"] as const) {
+    const text = input.retry && input.retry.times > 0 ? input.retry[field] : undefined;
+    if (text !== undefined && parseDuration(text)! < min) throw invalid(`retry.${field}: must be at least ${formatDuration(min)} (scheduler.min_every), got ${text}`, `retry.${field}`);
+  }
   return { input, plan: compiled.plan };
 }
 

@@ -11,13 +11,17 @@ export interface RetryDefaults {
   jitter: number;
 }
 
-/** Delay before attempt `attempt + 1`, or null when the retry budget is spent. */
+/**
+ * Delay before attempt `attempt + 1`, or null when the retry budget is spent. Never under `minMs`
+ * (scheduler.min_every): a job cannot make tock retry in a tight loop, jitter and defaults included.
+ */
 export function retryDelay(
   policy: RetryPolicy | null,
   defaults: RetryDefaults,
   attempt: number,
   retryAfterMs: number | undefined,
   random: () => number = Math.random,
+  minMs = 0,
 ): number | null {
   const times = policy?.times ?? defaults.times;
   if (attempt > times) return null;
@@ -30,7 +34,7 @@ export function retryDelay(
   delay = delay * (1 - defaults.jitter * random());
   // The callee's Retry-After wins when longer, within the same ceiling.
   if (retryAfterMs !== undefined) delay = Math.max(delay, Math.min(retryAfterMs, Math.max(max, interval)));
-  return Math.round(delay);
+  return Math.max(minMs, Math.round(delay));
 }
 
 export type Misfire = "skip" | "once" | "all";

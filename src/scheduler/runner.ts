@@ -353,7 +353,7 @@ export class Runner {
     if (!a.executing && startedAt === null) this.#drop(a); // ended without starting
     const now = this.deps.clock.now();
     const { status, error } = end;
-    const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs) : null;
+    const delay = status === "failed" || status === "timed_out" ? retryDelay(run.job.retry, this.deps.config.defaultRetry, run.attempt, retryAfterMs, Math.random, this.deps.config.minEvery) : null;
     try {
       const done = await this.#finisher.add({
         run,

@@ -60,7 +60,7 @@ describe("run params", () => {
   });
 
   test("retries of a triggered run keep its params", async () => {
-    const e = await env();
+    const e = await env({ scheduler: { pollInterval: 200, minEvery: 100 } }); // retries 100 ms apart
     await e.call("PUT", "/api/v1/namespaces/p/jobs/retry", {
       target: { process: { command: ["/bin/sh", "-c", 'echo "v=$V"; exit 3'] } },
       retry: { times: 1, interval: "100ms", backoff: "fixed" },

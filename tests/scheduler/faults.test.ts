@@ -16,7 +16,8 @@ afterAll(() => {
   flaky.stop();
 });
 
-const fast = { pollInterval: 50, lease: 600 };
+// Retries 100 ms apart are allowed here (min_every bounds retry intervals too).
+const fast = { pollInterval: 50, lease: 600, minEvery: 100 };
 const rows = (env: Awaited<ReturnType<typeof testEnv>>, name: string) =>
   read(env.deps.store, { sql: "SELECT id, status, trigger, attempt, node_id FROM runs WHERE job_name = ? ORDER BY id", args: [name] });
 

@@ -229,7 +229,7 @@ describe("timeouts, kills and stopping", () => {
   }, 15_000);
 
   test("a kill that arrives while a timed-out process is stopping ends it killed, and it is not retried", async () => {
-    const e = await env({ config: { executors: executors({ killGrace: 1500 }), scheduler: { pollInterval: 200 } } });
+    const e = await env({ config: { executors: executors({ killGrace: 1500 }), scheduler: { pollInterval: 200, minEvery: 100 } } });
     await e.call("PUT", "/api/v1/namespaces/p/jobs/late-kill", {
       target: { process: { command: ["/bin/sh", "-c", "trap '' TERM; sleep 5 & wait; sleep 5 & wait"] } },
       timeout: "300ms",

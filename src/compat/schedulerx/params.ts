@@ -1,6 +1,7 @@
 // SchedulerX request parameters: from the query string, a form body or a JSON body (readParams), where
 // query and form values are strings. Each reader coerces strictly and throws `invalid` naming the parameter.
 import type { Context } from "hono";
+import { MAX_JSON_DEPTH, nestsWithin } from "../../api/http.ts";
 import { invalid } from "../../domain/errors.ts";
 import { parseId, readParams } from "../common.ts";
 
@@ -77,6 +78,7 @@ export class Params {
     if (v === undefined || v === null || v === "") v = this.indexedContacts();
     if (v === undefined) return undefined;
     if (typeof v === "string") {
+      if (!nestsWithin(v)) throw invalid(`parameter ${name} nests more than ${MAX_JSON_DEPTH} levels deep`, name);
       try {
         v = JSON.parse(v);
       } catch {
