@@ -16,6 +16,7 @@ import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config.ts";
 import type { Deps } from "../src/deps.ts";
 import { KeyRing } from "../src/domain/keys.ts";
+import { SecretBox } from "../src/domain/secrets.ts";
 import { createHttpExecutor } from "../src/executors/http.ts";
 import { createTcpExecutor } from "../src/executors/tcp.ts";
 import { silentLogger } from "../src/log.ts";
@@ -165,7 +166,8 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
     },
     tcp: createTcpExecutor({ connectTimeoutMs: cfg.executors.tcp.connectTimeout, maxResponseBytes: cfg.executors.tcp.maxResponseBytes }),
   };
-  const scheduler = new Scheduler({ store, clock: systemClock, log: silentLogger, executors, config: { ...cfg.scheduler, nodeId: "profile" }, version: "profile" });
+  const secrets = await SecretBox.create([cfg.secrets.key]);
+  const scheduler = new Scheduler({ store, clock: systemClock, log: silentLogger, executors, config: { ...cfg.scheduler, nodeId: "profile" }, version: "profile", secrets });
   let ticks = 0;
   let claimed = 0;
   scheduler.events.on("tick", (e) => {
@@ -173,7 +175,7 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
     claimed += e.claimed;
   });
   const keys = new KeyRing({ store, clock: systemClock, log: silentLogger }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
-  const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, keys, version: "profile" };
+  const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, keys, secrets, version: "profile" };
   const app = createApp(deps);
   await scheduler.start();
   const server = serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, app.fetch);

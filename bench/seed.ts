@@ -6,6 +6,7 @@
 import { parseConfig } from "../src/config.ts";
 import { FULL_ACCESS } from "../src/domain/access.ts";
 import { putJob } from "../src/domain/jobs.ts";
+import { SecretBox } from "../src/domain/secrets.ts";
 import { silentLogger } from "../src/log.ts";
 import { systemClock } from "../src/scheduler/clock.ts";
 import { noScheduler } from "../src/scheduler/control.ts";
@@ -27,7 +28,8 @@ async function withStore<T>(
   const store = await openStore({ url: dbUrl });
   try {
     const config = parseConfig(null, env, { db: dbUrl });
-    return await fn(store, { store, clock: systemClock, log: silentLogger, config, scheduler: noScheduler, access: FULL_ACCESS });
+    const secrets = await SecretBox.create([config.secrets.key]);
+    return await fn(store, { store, clock: systemClock, log: silentLogger, config, scheduler: noScheduler, access: FULL_ACCESS, secrets });
   } finally {
     store.close();
   }

@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Access } from "./domain/access.ts";
 import type { KeyRing } from "./domain/keys.ts";
+import type { SecretBox } from "./domain/secrets.ts";
 import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
 import type { Clock } from "./scheduler/clock.ts";
@@ -17,6 +18,8 @@ export interface Deps {
   scheduler: Scheduler;
   /** This node's copy of the API keys. */
   keys: KeyRing;
+  /** Seals and opens secret values ([secrets] key). */
+  secrets: SecretBox;
   version: string;
 }
 

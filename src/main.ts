@@ -1,5 +1,5 @@
 // The CLI: serve | migrate | check-config | version. The only module with side effects at import.
-import { writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -10,6 +10,8 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { DomainError } from "./domain/errors.ts";
 import { KeyRing } from "./domain/keys.ts";
+import { SecretBox } from "./domain/secrets.ts";
+import { isSecretsKey } from "./config/security.ts";
 import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -50,11 +52,13 @@ async function serveCommand(cfg: Config, log: Logger) {
   }
   for (const w of problems.warnings) log.warn(w);
   const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
+  const secrets = await SecretBox.create(secretKeys(cfg));
+  if (!secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
   await keys.refresh();
   const executors = createExecutors(cfg.executors);
-  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
+  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, secrets, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
-  const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, version: VERSION };
+  const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, secrets, version: VERSION };
   const app = createApp(deps);
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
@@ -134,6 +138,23 @@ async function main(argv: string[]) {
     case "serve":
       return serveCommand(cfg, log);
   }
+}
+
+/** The [secrets] keys, sealing one first, read from key_file where one is named. */
+function secretKeys(cfg: Config): (string | undefined)[] {
+  const read = (value: string | undefined, file: string | undefined, path: string) => {
+    if (file === undefined) return value;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8").trim();
+    } catch (e) {
+      throw new ConfigError([{ path, message: `cannot read ${file}: ${(e as Error).message}` }]);
+    }
+    if (!isSecretsKey(text)) throw new ConfigError([{ path, message: `${file} must hold the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)` }]);
+    return text;
+  };
+  const s = cfg.secrets;
+  return [read(s.key, s.keyFile, "secrets.key_file"), read(s.previousKey, s.previousKeyFile, "secrets.previous_key_file")];
 }
 
 /** Writes synchronously: output queued on a pipe is lost when process.exit follows at once. */

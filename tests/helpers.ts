@@ -10,6 +10,7 @@ import { type Config, parseConfig } from "../src/config.ts";
 import type { Deps, RequestDeps } from "../src/deps.ts";
 import { FULL_ACCESS } from "../src/domain/access.ts";
 import { KeyRing } from "../src/domain/keys.ts";
+import { SecretBox } from "../src/domain/secrets.ts";
 import { createExecutors } from "../src/executors/index.ts";
 import { type Logger, silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
@@ -78,10 +79,11 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   }
   const executors = createExecutors(config.executors);
   const log = opts.log ?? silentLogger;
-  const scheduler = new Scheduler({ store, clock, log, executors, config: config.scheduler, version: "test", ...processOptions(config) });
+  const secrets = await SecretBox.create([config.secrets.key, config.secrets.previousKey]);
+  const scheduler = new Scheduler({ store, clock, log, executors, config: config.scheduler, version: "test", secrets, ...processOptions(config) });
   const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
-  const app = createApp({ store, clock, log, config, executors, scheduler, keys, version: "test" } satisfies Deps);
-  const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, version: "test", access: FULL_ACCESS };
+  const app = createApp({ store, clock, log, config, executors, scheduler, keys, secrets, version: "test" } satisfies Deps);
+  const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
   const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
   return {

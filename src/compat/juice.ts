@@ -8,7 +8,8 @@ import { guard, scoped } from "../api/auth.ts";
 import type { Deps, RequestDeps } from "../deps.ts";
 import { FULL_ACCESS } from "../domain/access.ts";
 import { DomainError, type ErrorCode } from "../domain/errors.ts";
-import { getJobById, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
+import { getJobById, jobSecrets, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
+import { SECRET } from "../domain/secrets.ts";
 import { killRun } from "../domain/kill.ts";
 import { getRun, recentRuns, type RUN_STATUSES } from "../domain/runs.ts";
 import { HttpTarget, Name } from "../domain/schemas.ts";
@@ -65,7 +66,7 @@ export function juiceRoutes(deps: Deps): Hono {
     const tenant = tenantOf(c);
     const task = parseTask(await readJson(c), tenant);
     const name = generatedName("juice");
-    const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat });
+    const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat, secrets: task.secrets });
     try {
       await triggerJob(d, tenant, name, "api");
     } catch (e) {
@@ -356,7 +357,17 @@ function checkDocker(container: Json, docker: Json): void {
 }
 
 /** The native job (and the Juice fields it keeps) for a submitted task; throws JuiceError naming the field. */
-function parseTask(body: unknown, tenant: string): { job: Json; compat: { api: string } & Json } {
+const CALLBACK_SECRET = "compat.callbackUrl";
+
+/** A URL with its password (if any) as SECRET: what a task shows of its callbackUrl. */
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password === "") return url;
+  u.password = SECRET;
+  return u.href;
+}
+
+function parseTask(body: unknown, tenant: string): { job: Json; compat: { api: string } & Json; secrets?: Record<string, string> } {
   if (body === undefined) throw new JuiceError(NOT_NULL, "requestBody is not null");
   if (!isObject(body)) throw new JuiceError(INIT, "requestBody must be a JSON object (a task)");
   const taskName = string(body.taskName, "taskName", 255);
@@ -371,7 +382,11 @@ function parseTask(body: unknown, tenant: string): { job: Json; compat: { api: s
   const callbackUrl = string(body.callbackUrl, "callbackUrl", 2048);
   if (!blank(callbackUrl) && !v.safeParse(HttpTarget, { url: callbackUrl }).success) throw new JuiceError(INIT, "callbackUrl must be an absolute http:// or https:// URL");
 
-  const compat = { api: "juice", tenant, taskName: taskName!, callbackUrl: blank(callbackUrl) ? undefined : callbackUrl, constraints, resources };
+  // A callbackUrl's credentials are secret: kept sealed with the job, the URL shown without them.
+  const url = blank(callbackUrl) ? undefined : callbackUrl!;
+  const shown = url && withoutPassword(url);
+  const secrets = url && shown !== url ? { [CALLBACK_SECRET]: url } : undefined;
+  const compat = { api: "juice", tenant, taskName: taskName!, callbackUrl: shown, constraints, resources };
   const container = object(body.container, "container");
   const docker = container && object(container.docker, "container.docker");
   // As Juice: a container with a docker object wins over commands.
@@ -380,12 +395,12 @@ function parseTask(body: unknown, tenant: string): { job: Json; compat: { api: s
     if (blank(image)) throw new JuiceError(NOT_NULL, "docker image not set with use container run mode");
     checkDocker(container, docker);
     const limits = resources && { cpus: resources.cpu, memory: `${Math.round(resources.mem)}m` };
-    return { job: { target: { container: { image, args, env, resources: limits } }, ...TASK_POLICY }, compat: { ...compat, runMode: "CONTAINER" } };
+    return { job: { target: { container: { image, args, env, resources: limits } }, ...TASK_POLICY }, compat: { ...compat, runMode: "CONTAINER" }, secrets };
   }
   const commands = string(body.commands, "commands");
   if (blank(commands)) throw new JuiceError(NOT_NULL, "must set docker or command!");
   // Mesos runs a command task's value with `sh -c`; its args apply to containers only (Juice drops them).
-  return { job: { target: { process: { shell: commands, env } }, ...TASK_POLICY }, compat: { ...compat, runMode: "COMMAND" } };
+  return { job: { target: { process: { shell: commands, env } }, ...TASK_POLICY }, compat: { ...compat, runMode: "COMMAND" }, secrets };
 }
 
 // ---- completion callbacks ----
@@ -411,13 +426,14 @@ async function sendCallback(app: Deps, ev: RunEvent): Promise<void> {
     if (e instanceof DomainError && e.code === "not_found") return; // removed meanwhile
     throw e;
   }
-  const { callbackUrl } = juiceFields(job);
-  if (!callbackUrl) return;
+  const { callbackUrl: shown } = juiceFields(job);
+  if (!shown) return;
+  const callbackUrl = (await jobSecrets(deps, job.id))[CALLBACK_SECRET] ?? shown;
   // The event's status is the run's end even if recording it failed.
   const run = { ...(await getRun(deps, ev.runId)), status: ev.status };
   const body = JSON.stringify({ taskId: job.id, result: statusOf(run)[1], message: messageOf(job, run) });
   const target = { url: callbackUrl, method: "POST", headers: { "X-Tenant-ID": job.namespace, "content-type": "application/json; charset=utf-8" }, body };
   const request = { runId: run.id, key: run.webhookId, namespace: job.namespace, jobName: job.name, scheduledAt: ev.scheduledAt, attempt: ev.attempt, target, payload: null };
   const outcome = await deps.executors.http.execute(request, AbortSignal.timeout(CALLBACK_TIMEOUT_MS));
-  if (outcome.status === "failed") deps.log.warn("juice callback failed", { run: run.id, taskId: job.id, url: callbackUrl, error: outcome.error });
+  if (outcome.status === "failed") deps.log.warn("juice callback failed", { run: run.id, taskId: job.id, url: shown, error: outcome.error });
 }

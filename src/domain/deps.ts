@@ -4,6 +4,7 @@ import type { Clock } from "../scheduler/clock.ts";
 import type { SchedulerControl } from "../scheduler/control.ts";
 import type { Store } from "../store/client.ts";
 import type { Access } from "./access.ts";
+import type { SecretBox } from "./secrets.ts";
 
 /**
  * What domain verbs need: a subset of the app's Deps plus who is asking (`access`: the request's API key,
@@ -17,4 +18,6 @@ export interface DomainDeps {
   config: Pick<Config, "scheduler" | "executors" | "limits">;
   scheduler: SchedulerControl;
   access: Access;
+  /** Seals and opens secret values ([secrets] key). */
+  secrets: SecretBox;
 }

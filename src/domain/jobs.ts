@@ -10,6 +10,7 @@ import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { JobInput, Name, parseInput, RunParams, type Target, type TargetKind } from "./schemas.ts";
+import { keepsSecrets, sealParams, type SecretValues, splitSecrets } from "./secrets.ts";
 import { checkTarget, targetOf, withParams } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
 import * as v from "valibot";
@@ -52,15 +53,15 @@ export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; 
   return { input, plan: compiled.plan };
 }
 
-function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null): JobValues {
-  const { kind, body: target } = targetOf(input.target);
+function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null, target: unknown, secrets: string | null): JobValues {
+  const { kind } = targetOf(input.target);
   const next = input.enabled ? firstFire(plan, now) : null;
   return [
     ns, name, plan.schedule, plan.kind, plan.timezone, input.dueTime ?? null, input.ttl ?? null, plan.dueAt, plan.anchorAt,
     plan.startAt, plan.endAt, plan.repeats, 0, input.enabled ? 1 : 0, kind, JSON.stringify(target),
     input.timeout ? parseDuration(input.timeout) : null, input.retry ? JSON.stringify(input.retry) : null, input.overlap,
     input.maxConcurrency ?? null, input.misfire, input.payload === undefined ? null : JSON.stringify(input.payload),
-    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, null, now, now, next, 1,
+    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, secrets, now, now, next, 1,
   ];
 }
 
@@ -74,6 +75,8 @@ export interface PutOptions {
   ifVersion?: number;
   /** Kept with the job for the compat facade that made it (src/compat); a native put clears it. */
   compat?: Compat;
+  /** A facade's own secret values (keys "compat.…"), sealed with the target's. */
+  secrets?: SecretValues;
 }
 
 /** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */
@@ -85,8 +88,14 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(name, "name");
   mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
   const { input, plan } = compileJob(deps, body);
+  const { kind, body: given } = targetOf(input.target);
+  // SECRET sent back for a value keeps the stored one (a GET-then-PUT round trip): only then read it.
+  const previous = keepsSecrets(kind, given) ? await storedSecrets(deps, ns, name) : null;
+  const split = splitSecrets(kind, given, previous);
+  const secrets = { ...split.secrets, ...opts.secrets };
+  const sealed = Object.keys(secrets).length > 0 ? await deps.secrets.seal(secrets) : null;
   const now = deps.clock.now();
-  const values = jobValues(ns, name, input, plan, now, opts.compat ?? null);
+  const values = jobValues(ns, name, input, plan, now, opts.compat ?? null, split.target, sealed);
   const saved =
     opts.ifVersion !== undefined
       ? await replaceJobVersion(deps.store, values, opts.ifVersion)
@@ -101,6 +110,18 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
 }
 
 const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not found`);
+
+/** The secret values stored with a job (none when it does not exist or has none). */
+async function storedSecrets(deps: DomainDeps, ns: string, name: string): Promise<SecretValues | null> {
+  const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
+  return row?.secrets == null ? null : await deps.secrets.open(String(row.secrets));
+}
+
+/** A job's secret values, for tock's own use of them (a facade's callback): never for an API answer. */
+export async function jobSecrets(deps: DomainDeps, jobId: number): Promise<SecretValues> {
+  const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE id = ?", args: [jobId] });
+  return row?.secrets == null ? {} : await deps.secrets.open(String(row.secrets));
+}
 
 /** A job's row, if the caller may see its namespace. */
 export async function getJobRow(deps: DomainDeps, ns: string, name: string) {
@@ -222,6 +243,8 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     const kind = String(row.target_kind) as TargetKind;
     checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target);
   }
+  // A trigger's variables are secret: sealed like a job's secret values, shown as SECRET.
+  const stored = p && (p.env || p.args) ? await sealParams(deps.secrets, p) : null;
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
   // job's own next slot is not free either, though no run holds it yet.
@@ -232,7 +255,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
       {
         sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params)
               VALUES (?, ?, ?, ?, ?, ?, 1, 'queued', 0, ?) ON CONFLICT DO NOTHING RETURNING *`,
-        args: [row.id, ns, name, at, now, trigger, p && (p.env || p.args) ? JSON.stringify(p) : null],
+        args: [row.id, ns, name, at, now, trigger, stored],
       },
     ]);
     if (rs[0].rows.length) {

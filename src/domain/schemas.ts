@@ -50,6 +50,8 @@ export const HttpTarget = v.strictObject({
     ),
   ),
   body: v.optional(v.pipe(v.string(), v.maxLength(1 << 20, "must be at most 1 MiB"))),
+  /** Headers whose values are write-only, besides Authorization, Proxy-Authorization, Cookie and X-Api-Key. */
+  secretHeaders: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"))), v.maxLength(64, "at most 64 headers"))),
 });
 export type HttpTarget = v.InferOutput<typeof HttpTarget>;
 
@@ -74,6 +76,12 @@ const EnvVars = v.pipe(
   v.check((e) => Object.keys(e).length <= 256, "at most 256 variables"),
 );
 
+/** Variables whose values are write-only (never shown by any API; sealed in the database). */
+const SecretEnv = v.pipe(
+  v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not an environment variable name"))),
+  v.maxLength(256, "at most 256 variables"),
+);
+
 const Arg = v.pipe(v.string(), v.maxLength(32_768, "must be at most 32 KiB"), v.check((s) => !s.includes("\0"), "must not contain NUL"));
 const Argv = v.pipe(v.array(Arg), v.maxLength(1024, "at most 1024 arguments"));
 
@@ -85,6 +93,7 @@ export const ProcessTarget = v.pipe(
     command: v.optional(v.pipe(Argv, v.minLength(1, "must name the program to run"), v.check((a) => a[0] !== "", "must name the program to run"))),
     shell: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1 << 20, "must be at most 1 MiB"), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
     env: v.optional(EnvVars),
+    secretEnv: v.optional(SecretEnv),
     cwd: v.optional(AbsolutePath),
     inheritEnv: v.optional(v.boolean(), false),
   }),
@@ -98,6 +107,7 @@ export const ScriptTarget = v.strictObject({
   content: v.pipe(v.string(), v.maxLength(1 << 20, "must be at most 1 MiB"), v.check((s) => !s.includes("\0"), "must not contain NUL")),
   args: v.optional(Argv),
   env: v.optional(EnvVars),
+  secretEnv: v.optional(SecretEnv),
   cwd: v.optional(AbsolutePath),
 });
 export type ScriptTarget = v.InferOutput<typeof ScriptTarget>;
@@ -109,6 +119,7 @@ export const ContainerTarget = v.strictObject({
   command: v.optional(v.pipe(Argv, v.minLength(1, "must not be empty"), v.check((a) => a[0] !== "", "must name the entrypoint"))),
   args: v.optional(Argv),
   env: v.optional(EnvVars),
+  secretEnv: v.optional(SecretEnv),
   /** Limits passed to the engine as --cpus and --memory. */
   resources: v.optional(
     v.strictObject({

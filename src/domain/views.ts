@@ -65,7 +65,15 @@ export function runView(r: Row) {
     error: (r.error as string | null) ?? null,
     outputTail: (r.output_tail as string | null) ?? null,
     killRequestedAt: iso(num(r.kill_requested_at)),
-    params: json<{ env?: Record<string, string>; args?: string[] }>(r.params),
+    params: paramsView(r.params),
   };
 }
 export type RunView = ReturnType<typeof runView>;
+
+/** A run's params as shown: the variables' values are sealed (SECRET in their place). */
+function paramsView(stored: unknown): { env?: Record<string, string>; args?: string[] } | null {
+  const p = json<{ env?: Record<string, string>; args?: string[]; sealed?: string }>(stored);
+  if (!p) return null;
+  const { sealed: _, ...shown } = p;
+  return shown;
+}

@@ -4,6 +4,7 @@
 import type { Row } from "@libsql/client";
 import type { RetryPolicy, RunParams, TargetKind } from "../domain/schemas.ts";
 import { planOf } from "../domain/jobs.ts";
+import { joinSecrets, openParams, type SecretBox } from "../domain/secrets.ts";
 import type { Store } from "../store/client.ts";
 import { json, num, read, type Stmt, write } from "../store/sql.ts";
 import { decideSlots, type Misfire } from "./policy.ts";
@@ -22,6 +23,8 @@ export interface JobExec {
   host: string;
   /** The job definition's updated_at: a retry is queued only while the job is still this definition. */
   updatedAt: number;
+  /** Why the job's secret values could not be opened (its runs fail with it rather than run without them). */
+  unopened?: string;
 }
 
 /** A run this node holds: queued in the timer heap until due, then running. */
@@ -88,11 +91,12 @@ function claimedFrom(r: Row, job: JobExec): Claimed {
     key: String(r.key ?? r.id),
     fence: Number(r.fence),
     job,
-    params: json<RunParams>(r.params),
   };
 }
 
 export interface ClaimOptions {
+  /** Opens the sealed secret values of jobs and runs for their executors. */
+  secrets: SecretBox;
   nodeId: string;
   now: number;
   horizon: number;
@@ -103,7 +107,17 @@ export interface ClaimOptions {
 }
 
 const CLAIM_COLUMNS =
-  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
+
+/** A job's target with its secret values in place (only jobs that have some pay for this). */
+async function withSecrets(box: SecretBox, r: Row, job: JobExec): Promise<JobExec> {
+  if (r.secrets == null) return job;
+  try {
+    return { ...job, target: joinSecrets(job.targetKind, job.target, await box.open(String(r.secrets))) };
+  } catch (e) {
+    return { ...job, unopened: `cannot open the job's secret values: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
 
 /**
  * Claims the next slots of up to `limit` jobs due by `horizon` and returns the runs now held by this node.
@@ -130,7 +144,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     advance.push([id, d.next, d.fire.length, version]);
     for (const at of d.fire) fire.push([id, at, version]);
     if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${r.misfire})`]);
-    byJob.set(id, { job: jobExec(r), catchUp: d.fire.length > 1 });
+    byJob.set(id, { job: await withSecrets(o.secrets, r, jobExec(r)), catchUp: d.fire.length > 1 });
   }
   const stmts: Stmt[] = [
     {
@@ -193,13 +207,24 @@ export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claime
   if (rs.rows.length === 0) return [];
   const ids = [...new Set(rs.rows.map((r) => Number(r.job_id)))];
   const jobs = await read(store, { sql: "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(ids)] });
-  const byId = new Map(jobs.map((j) => [Number(j.id), jobExec(j)]));
+  const byId = new Map(await Promise.all(jobs.map(async (j) => [Number(j.id), await withSecrets(o.secrets, j, jobExec(j))] as const)));
   const out: Claimed[] = [];
   const orphans: number[] = [];
   for (const r of rs.rows) {
     const job = byId.get(Number(r.job_id));
-    if (job) out.push(claimedFrom(r, job));
-    else orphans.push(Number(r.id));
+    if (!job) {
+      orphans.push(Number(r.id));
+      continue;
+    }
+    const run = claimedFrom(r, job);
+    if (r.params != null) {
+      try {
+        run.params = await openParams(o.secrets, json(r.params));
+      } catch (e) {
+        run.job = { ...job, unopened: `cannot open the run's variables: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    out.push(run);
   }
   if (orphans.length) await write(store, [{ sql: "DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(orphans)] }]);
   return out;

@@ -317,7 +317,13 @@ export class Runner {
     // Only local processes have output to keep; HTTP and TCP results are kept on the run itself.
     const sink = kind === "http" || kind === "tcp" ? null : this.#logs.open(run.id);
     if (sink) request.output = sink;
-    const done = (executor ? executor.execute(request, controller.signal) : Promise.resolve(disabled(kind)))
+    const done = (
+      run.job.unopened
+        ? Promise.resolve<Outcome>({ status: "failed", error: run.job.unopened })
+        : executor
+          ? executor.execute(request, controller.signal)
+          : Promise.resolve(disabled(kind))
+    )
       .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }))
       .then(async (outcome) => {
         clearTimeout(timer);

@@ -1,6 +1,7 @@
 // The scheduler loop of DESIGN.md: claim due work in batches by index, hold only the next lookahead window
 // in a timer heap, and hand runs to the runner (runner.ts) as they come due, never early.
 import type { Config } from "../config.ts";
+import type { SecretBox } from "../domain/secrets.ts";
 import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
@@ -65,6 +66,8 @@ export class Scheduler implements SchedulerControl {
       output?: OutputOptions;
       /** How long an aborted process gets to exit before SIGKILL (executors.process kill_grace). */
       killGrace?: number;
+      /** Opens jobs' and runs' sealed secret values for their executors ([secrets] key). */
+      secrets: SecretBox;
     },
   ) {
     this.#writer = new GroupWriter(deps.store);
@@ -164,6 +167,7 @@ export class Scheduler implements SchedulerControl {
     const opts = () => {
       const t = this.deps.clock.now();
       return {
+        secrets: this.deps.secrets,
         nodeId: this.nodeId,
         now: t,
         horizon: t + c.lookahead,

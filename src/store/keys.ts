@@ -49,7 +49,7 @@ export async function revokeKeyRow(store: Store, id: string, now: number): Promi
 }
 
 export async function keyRows(store: Store): Promise<KeyRow[]> {
-  return (await read(store, "SELECT * FROM api_keys ORDER BY created_at, id")).map(rowOf);
+  return (await read(store, "SELECT * FROM api_keys ORDER BY rowid")).map(rowOf);
 }
 
 export async function keyRow(store: Store, id: string): Promise<KeyRow | null> {

@@ -1,0 +1,169 @@
+// Secret values: write-only through every API, sealed in the database. A job's credential headers
+// (Authorization, Proxy-Authorization, Cookie, X-Api-Key and those it lists in `secretHeaders`), URL
+// credentials (turned into an Authorization header), the variables it lists in `secretEnv`, and a trigger's
+// variables. The stored target holds SECRET where each value goes; the values themselves are one JSON
+// object, sealed with AES-256-GCM under [secrets] key, in jobs.secrets (runs.params for a trigger's). Views
+// show SECRET, and a PUT that sends SECRET back keeps the stored value, so a GET-then-PUT round trip
+// changes nothing. Only the executor, when a run starts, sees the values.
+import { invalid } from "./errors.ts";
+import type { RunParams, TargetKind } from "./schemas.ts";
+
+/** What every API shows in place of a secret value; sent back, it means "keep the stored value". */
+export const SECRET = "<secret>";
+
+/** Headers whose values are always secret. */
+export const CREDENTIAL_HEADERS: readonly string[] = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
+
+export type SecretValues = Record<string, string>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const PLAIN = "plain:";
+const SEALED = "aes256gcm:";
+
+/**
+ * Seals and opens secret values with AES-256-GCM (WebCrypto). The first key seals; every key opens what
+ * it sealed (a sealed value names its key by a short hash), so keys can be rotated. With no key, values
+ * are kept as given, marked "plain:".
+ */
+export class SecretBox {
+  private constructor(private readonly keys: { id: string; key: CryptoKey }[]) {}
+
+  /** `keys`: the base64 of 32-byte keys, the sealing one first (undefined entries are skipped). */
+  static async create(keys: readonly (string | undefined)[]): Promise<SecretBox> {
+    const out: { id: string; key: CryptoKey }[] = [];
+    for (const k of keys) {
+      if (k === undefined) continue;
+      const raw = Uint8Array.from(Buffer.from(k.trim(), "base64"));
+      if (raw.length !== 32) throw new Error("a [secrets] key must be the base64 of 32 bytes");
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+      const id = Buffer.from(digest.subarray(0, 4)).toString("hex");
+      out.push({ id, key: await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]) });
+    }
+    return new SecretBox(out);
+  }
+
+  /** Whether values are sealed (a key is configured) or kept as given. */
+  get sealing(): boolean {
+    return this.keys.length > 0;
+  }
+
+  async seal(values: SecretValues): Promise<string> {
+    const plain = JSON.stringify(values);
+    if (!this.sealing) return PLAIN + plain;
+    const { id, key } = this.keys[0];
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, encoder.encode(plain)));
+    return `${SEALED}${id}:${Buffer.concat([iv, sealed]).toString("base64")}`;
+  }
+
+  async open(stored: string): Promise<SecretValues> {
+    if (stored.startsWith(PLAIN)) return JSON.parse(stored.slice(PLAIN.length));
+    if (!stored.startsWith(SEALED)) throw new Error("secret values in an unknown format");
+    const [id, data] = stored.slice(SEALED.length).split(":");
+    const k = this.keys.find((x) => x.id === id);
+    if (!k) throw new Error(`secret values were sealed with a key this node does not have (key id ${id}); set it as [secrets] key or previous_key`);
+    const bytes = Buffer.from(data, "base64");
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12) }, k.key, bytes.subarray(12));
+    return JSON.parse(decoder.decode(plain));
+  }
+
+  /** Whether `stored` was sealed with a key other than the sealing one (rotation left it behind). */
+  stale(stored: string): boolean {
+    return this.sealing && !stored.startsWith(`${SEALED}${this.keys[0].id}:`);
+  }
+}
+
+type Target = Record<string, unknown>;
+type Map = Record<string, string>;
+
+/** Where a target keeps its secret values: [field, secret names (lower case for headers)]. */
+function secretFields(kind: TargetKind, t: Target): { field: "headers" | "env"; names: Set<string>; folded: boolean } | null {
+  if (kind === "http") {
+    const listed = ((t.secretHeaders as string[] | undefined) ?? []).map((h) => h.toLowerCase());
+    return { field: "headers", names: new Set([...CREDENTIAL_HEADERS, ...listed]), folded: true };
+  }
+  if (kind === "process" || kind === "script" || kind === "container") {
+    return { field: "env", names: new Set((t.secretEnv as string[] | undefined) ?? []), folded: false };
+  }
+  return null;
+}
+
+/** Whether a target sends SECRET back for a value, so the stored values must be read first. */
+export function keepsSecrets(kind: TargetKind, target: unknown): boolean {
+  const t = target as Target;
+  const f = secretFields(kind, t);
+  return f !== null && Object.values((t[f.field] as Map | undefined) ?? {}).includes(SECRET);
+}
+
+/**
+ * Takes the secret values out of a validated target: the target to store (SECRET in their place) and the
+ * values, keyed `headers.<lower-case name>` or `env.<NAME>`. SECRET sent for a value keeps `previous`'s.
+ * URL credentials become an Authorization header first. Throws `invalid` naming the field.
+ */
+export function splitSecrets(kind: TargetKind, target: unknown, previous: SecretValues | null): { target: unknown; secrets: SecretValues } {
+  let t = { ...(target as Target) };
+  if (kind === "http") t = withoutUrlCredentials(t);
+  const f = secretFields(kind, t);
+  const secrets: SecretValues = {};
+  const given = (t[f?.field ?? ""] as Map | undefined) ?? undefined;
+  if (!f || !given) return { target: t, secrets };
+  const stored: Map = {};
+  for (const [name, value] of Object.entries(given)) {
+    const key = `${f.field}.${f.folded ? name.toLowerCase() : name}`;
+    if (!f.names.has(f.folded ? name.toLowerCase() : name)) {
+      stored[name] = value;
+      continue;
+    }
+    if (value === SECRET) {
+      const kept = previous?.[key];
+      if (kept === undefined) throw invalid(`target.${kind}.${f.field}.${name}: "${SECRET}" stands for the value already stored, and this job has none; send the value`, `target.${kind}.${f.field}.${name}`);
+      secrets[key] = kept;
+    } else secrets[key] = value;
+    stored[name] = SECRET;
+  }
+  t[f.field] = stored;
+  return { target: t, secrets };
+}
+
+/** `https://user:pass@host/…` → `https://host/…` with `Authorization: Basic …` (never both). */
+function withoutUrlCredentials(t: Target): Target {
+  const url = String(t.url);
+  if (!url.includes("@") || !URL.canParse(url)) return t;
+  const u = new URL(url);
+  if (u.username === "" && u.password === "") return t;
+  const headers = { ...((t.headers as Map | undefined) ?? {}) };
+  if (Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
+    throw invalid("target.http.url: credentials in the URL and an Authorization header: give one of them", "target.http.url");
+  }
+  headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`;
+  u.username = "";
+  u.password = "";
+  return { ...t, url: u.href, headers };
+}
+
+/** The target with its secret values back in place (for the executor only). */
+export function joinSecrets(kind: TargetKind, target: unknown, secrets: SecretValues): unknown {
+  const t = { ...(target as Target) };
+  const f = secretFields(kind, t);
+  const stored = f ? (t[f.field] as Map | undefined) : undefined;
+  if (!f || !stored) return t;
+  const out: Map = {};
+  for (const [name, value] of Object.entries(stored)) out[name] = secrets[`${f.field}.${f.folded ? name.toLowerCase() : name}`] ?? value;
+  t[f.field] = out;
+  return t;
+}
+
+/** A trigger's params as stored: variables' values sealed, SECRET in their place; arguments as given. */
+export async function sealParams(box: SecretBox, p: RunParams): Promise<string> {
+  if (!p.env) return JSON.stringify(p);
+  const env = Object.fromEntries(Object.keys(p.env).map((k) => [k, SECRET]));
+  return JSON.stringify({ ...p, env, sealed: await box.seal(p.env) });
+}
+
+/** A run's params for its executor: the variables' values opened. */
+export async function openParams(box: SecretBox, stored: { env?: Map; args?: string[]; sealed?: string } | null): Promise<RunParams | null> {
+  if (!stored) return null;
+  const { sealed, ...p } = stored;
+  return sealed ? { ...p, env: await box.open(sealed) } : p;
+}
