@@ -7,7 +7,7 @@ import { createApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { createExecutors } from "./executors/index.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, maskSecrets } from "./log.ts";
 import { runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
 import { Pruner } from "./scheduler/pruner.ts";
@@ -108,9 +108,12 @@ async function main(argv: string[]) {
   }
 }
 
-/** Writes synchronously: output queued on a pipe is lost when process.exit follows at once. */
+/**
+ * Writes synchronously: output queued on a pipe is lost when process.exit follows at once. Scrubbed like a
+ * log line: a failure to open the database quotes its URL, token and all.
+ */
 const fatal = (text: string, code: number): never => {
-  writeSync(2, text);
+  writeSync(2, maskSecrets(text));
   process.exit(code);
 };
 
