@@ -32,11 +32,12 @@ function config(values: { config?: string; port?: string; db?: string }): Config
   return loadConfig({ file: values.config, env: process.env, flags: { port, db: values.db } });
 }
 
+function database(cfg: Config) {
+  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
+}
+
 async function serveCommand(cfg: Config, log: Logger) {
-  const store = await openStore(
-    { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval },
-    { connectTimeoutMs: 15_000 },
-  );
+  const store = await openStore(database(cfg), { connectTimeoutMs: 15_000, warn: log.warn });
   const executors = createExecutors(cfg.executors);
   const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
@@ -98,7 +99,7 @@ async function main(argv: string[]) {
       process.stdout.write("configuration is valid\n");
       return;
     case "migrate": {
-      const store = await openStore({ url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval });
+      const store = await openStore(database(cfg), { warn: log.warn });
       store.close();
       process.stdout.write("migrations applied\n");
       return;
