@@ -8,7 +8,8 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger, maskSecrets } from "./log.ts";
-import { runtimeName, serve } from "./runtime/serve.ts";
+import { loadTls } from "./net/tls.ts";
+import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { compatHooks } from "./compat/index.ts";
@@ -36,7 +37,15 @@ function database(cfg: Config) {
   return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
 }
 
+/** The TLS files read and checked, and refused if this runtime cannot serve them: before a database is opened. */
+function transport(cfg: Config) {
+  const tls = loadTls(cfg.server.tls);
+  assertServable({ tls });
+  return tls;
+}
+
 async function serveCommand(cfg: Config, log: Logger) {
+  const tls = transport(cfg);
   const store = await openStore(database(cfg), { connectTimeoutMs: 15_000, warn: log.warn });
   const executors = createExecutors(cfg.executors);
   const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
@@ -45,12 +54,14 @@ async function serveCommand(cfg: Config, log: Logger) {
   const app = createApp(deps);
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
-  const server = serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody }, app.fetch);
+  const server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody, tls, socket: cfg.server.socket }, app.fetch);
   const unhook = compatHooks(deps);
   await scheduler.start();
   pruner.start();
   if (cfg.executors.process.enabled) log.warn("process, script and container jobs are enabled: anyone who can reach the API can run commands as this user");
-  log.info("tock serving", { url: `http://${cfg.server.host}:${server.port}`, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
+  const socket = server.socket ? { socket: server.socket } : {};
+  // The logger masks the database URL's token and password.
+  log.info("tock serving", { url: server.url, ...socket, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
@@ -96,6 +107,7 @@ async function main(argv: string[]) {
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   switch (command) {
     case "check-config":
+      transport(cfg);
       process.stdout.write("configuration is valid\n");
       return;
     case "migrate": {
