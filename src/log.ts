@@ -33,9 +33,10 @@ export const MASK = "***";
 /**
  * Names of query parameters and log fields whose values are secrets: auth_token, authToken, token,
  * access_token, password, passwd, secret, client_secret, key, api_key, apiKey, x-api-key, sig (SAS URLs),
- * signature. A harmless name that matches too (monkey=) only costs a masked value.
+ * signature, credential, and (as fields) authorization and cookie headers. A harmless name that matches
+ * too (monkey=) only costs a masked value.
  */
-const SECRET_NAME = /token|secret|passw(?:or)?d|pwd|key$|^sig$|signature/i;
+const SECRET_NAME = /token|secret|passw(?:or)?d|pwd|key$|^sig$|signature|credential|authorization|cookie/i;
 
 // scheme://user:password@host: the password, up to the last @ before the path (a password may hold @).
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):([^\s/?#]*)@/gi;

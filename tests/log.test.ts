@@ -43,19 +43,19 @@ describe("maskSecrets", () => {
 describe("every log line", () => {
   const url = "libsql://u:pw@db.example.io?authToken=TOKEN";
   const log = (l: ReturnType<typeof createLogger>) => {
-    l.info(`opened ${url}`, { database: url, nested: { list: [url], deeper: { at: url } }, authToken: "TOKEN2", password: "PW2", count: 3, ok: true, none: null });
+    l.info(`opened ${url}`, { database: url, nested: { list: [url], deeper: { at: url } }, authToken: "TOKEN2", password: "PW2", authorization: "Bearer AUTHZ", count: 3, ok: true, none: null });
     l.warn("failed", { error: new Error(`cannot reach ${url}`) });
   };
 
   test.each(["json", "text"] as const)("%s: the message and every string field are scrubbed, secret-named fields masked whole", (format) => {
     const out = lines(format, log).join("\n");
-    for (const secret of ["TOKEN", "pw@", "PW2"]) expect(out).not.toContain(secret);
+    for (const secret of ["TOKEN", "pw@", "PW2", "AUTHZ"]) expect(out).not.toContain(secret);
     expect(out).toContain("libsql://u:***@db.example.io?authToken=***");
   });
 
   test("json: other fields keep their types", () => {
     const [first, second] = lines("json", log).map((l) => JSON.parse(l));
-    expect(first).toMatchObject({ level: "info", authToken: "***", password: "***", count: 3, ok: true, none: null });
+    expect(first).toMatchObject({ level: "info", authToken: "***", password: "***", authorization: "***", count: 3, ok: true, none: null });
     expect(first.nested.list).toEqual(["libsql://u:***@db.example.io?authToken=***"]);
     expect(second.error).toBe("cannot reach libsql://u:***@db.example.io?authToken=***");
   });
