@@ -72,8 +72,9 @@ export function assertServable(opts: { tls?: TlsMaterial }): void {
 
 export async function serve(opts: ServeOptions, fetch: Fetch): Promise<Server> {
   assertServable(opts);
-  const tcpEnv: Transport = { transport: "tcp", tls: opts.tls !== undefined, clientCert: opts.tls?.ca !== undefined };
-  const unixEnv: Transport = { transport: "unix", tls: false, clientCert: false };
+  // One object per listener, shared by its requests: frozen, so no request can change what the next one sees.
+  const tcpEnv: Transport = Object.freeze({ transport: "tcp", tls: opts.tls !== undefined, clientCert: opts.tls?.ca !== undefined });
+  const unixEnv: Transport = Object.freeze({ transport: "unix", tls: false, clientCert: false });
   const tcp = runtimeName === "bun" ? bunTcp(opts, (req) => fetch(req, tcpEnv)) : denoTcp(opts, (req) => fetch(req, tcpEnv));
   let unix: (() => Promise<void>) | undefined;
   if (opts.socket) {
