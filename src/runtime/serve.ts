@@ -42,14 +42,15 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-type DenoHandler = (req: Request) => Response | Promise<Response>;
+/** A listener's own handler: the app's fetch with that listener's Transport bound. */
+type Handler = (req: Request) => Response | Promise<Response>;
 type DenoServer = { addr: { port: number; hostname: string }; shutdown(): Promise<void> };
 declare const Deno: {
   serve(
     opts:
       | { port: number; hostname: string; cert?: string; key?: string; onListen?: (a: unknown) => void }
       | { path: string; transport: "unix"; onListen?: (a: unknown) => void },
-    h: DenoHandler,
+    h: Handler,
   ): DenoServer;
 };
 
@@ -99,7 +100,7 @@ export async function serve(opts: ServeOptions, fetch: Fetch): Promise<Server> {
 
 type Listener = { port: number; hostname: string; stop(): Promise<void> };
 
-function bunTcp(opts: ServeOptions, fetch: DenoHandler): Listener {
+function bunTcp(opts: ServeOptions, fetch: Handler): Listener {
   const tls = opts.tls && {
     cert: opts.tls.cert,
     key: opts.tls.key,
@@ -110,13 +111,13 @@ function bunTcp(opts: ServeOptions, fetch: DenoHandler): Listener {
   return { port: server.port!, hostname: opts.hostname, stop: () => server.stop(true) };
 }
 
-function denoTcp(opts: ServeOptions, fetch: DenoHandler): Listener {
+function denoTcp(opts: ServeOptions, fetch: Handler): Listener {
   const tls = opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {};
   const server = Deno.serve({ port: opts.port, hostname: opts.hostname, ...tls, onListen: () => {} }, fetch);
   return { port: server.addr.port, hostname: server.addr.hostname, stop: () => server.shutdown() };
 }
 
-function bunUnix(path: string, maxBody: number, fetch: DenoHandler): () => Promise<void> {
+function bunUnix(path: string, maxBody: number, fetch: Handler): () => Promise<void> {
   // Bun's types leave idleTimeout out of the unix options, but Bun applies it there too: without it the
   // default 10 s would cut a followed log stream between its 15 s keep-alives.
   const options = { unix: path, fetch, maxRequestBodySize: maxBody + 1024, idleTimeout: 60 };
@@ -124,7 +125,7 @@ function bunUnix(path: string, maxBody: number, fetch: DenoHandler): () => Promi
   return () => server.stop(true);
 }
 
-function denoUnix(path: string, fetch: DenoHandler): () => Promise<void> {
+function denoUnix(path: string, fetch: Handler): () => Promise<void> {
   const server = Deno.serve({ path, transport: "unix", onListen: () => {} }, fetch);
   return () => server.shutdown();
 }
