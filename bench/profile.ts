@@ -178,7 +178,7 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
   const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, keys, secrets, version: "profile" };
   const app = createApp(deps);
   await scheduler.start();
-  const server = serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, app.fetch);
+  const server = await serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, app.fetch);
   return {
     url: `http://127.0.0.1:${server.port}`,
     fetchStats,

@@ -1,4 +1,8 @@
 // A small structured logger: one JSON object (or one text line) per event on stderr.
+//
+// Every line is scrubbed of secrets here, once, rather than at each call site: a database URL with
+// ?authToken=, a callback URL with user:password@, or an error message quoting either can reach a log
+// from anywhere, and a call site that forgets is a leaked credential.
 export type Level = "debug" | "info" | "warn" | "error";
 export type Logger = Record<Level, (msg: string, fields?: Record<string, unknown>) => void>;
 
@@ -7,9 +11,11 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 export function createLogger(opts: { level?: Level; format?: "json" | "text"; write?: (line: string) => void } = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
   const write = opts.write ?? ((line: string) => console.error(line));
-  const emit = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
+  const emit = (level: Level) => (rawMsg: string, rawFields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const time = new Date().toISOString();
+    const msg = maskSecrets(rawMsg);
+    const fields = rawFields && maskFields(rawFields);
     if (opts.format === "text") {
       const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("") : "";
       write(`${time} ${level.toUpperCase()} ${msg}${extra}`);
@@ -21,3 +27,53 @@ export function createLogger(opts: { level?: Level; format?: "json" | "text"; wr
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export const MASK = "***";
+
+/**
+ * Names of query parameters and log fields whose values are secrets: auth_token, authToken, token,
+ * access_token, password, passwd, secret, client_secret, key, api_key, apiKey, x-api-key, sig (SAS URLs),
+ * signature, credential, and (as fields) authorization and cookie headers. A harmless name that matches
+ * too (monkey=) only costs a masked value.
+ */
+const SECRET_NAME = /token|secret|passw(?:or)?d|pwd|key$|^sig$|signature|credential|authorization|cookie/i;
+
+// scheme://user:password@host: the password, up to the last @ before the path (a password may hold @).
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):([^\s/?#]*)@/gi;
+// name=value at the start, after ? & ; or a separator: a query parameter, or name=value in a message.
+// The value ends at & # whitespace or a quote (query values are percent-encoded, so they hold none).
+const PARAM = /(^|[?&;\s"'(,{])([\w.[\]-]+)=([^&#\s"'<>]+)/g;
+
+/** `text` with URL passwords and the values of secret-named parameters replaced by ***. */
+export function maskSecrets(text: string): string {
+  // The cheap case first: nearly every log string has neither character, and costs two scans.
+  const at = text.indexOf("@") !== -1;
+  const eq = text.indexOf("=") !== -1;
+  if (!at && !eq) return text;
+  let out = text;
+  if (at) out = out.replace(USERINFO, (all, head: string, pass: string) => (pass === "" ? all : `${head}:${MASK}@`));
+  if (eq) out = out.replace(PARAM, (all, pre: string, name: string) => (SECRET_NAME.test(name) ? `${pre}${name}=${MASK}` : all));
+  return out;
+}
+
+/** The fields with every string scrubbed (nested objects and arrays too), and secret-named fields masked whole. */
+export function maskFields(fields: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    out[k] = SECRET_NAME.test(k) && v !== undefined && v !== null && v !== "" ? MASK : maskValue(v, depth);
+  }
+  return out;
+}
+
+function maskValue(v: unknown, depth: number): unknown {
+  if (typeof v === "string") return maskSecrets(v);
+  if (v === null || typeof v !== "object") return v;
+  // Deeper than this is not a log field anyone writes; it is dropped rather than logged unscrubbed.
+  if (depth >= 4) return "[nested]";
+  if (Array.isArray(v)) return v.map((x) => maskValue(x, depth + 1));
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return maskFields(v as Record<string, unknown>, depth + 1);
+  // An Error serialises to {}; its message is what a reader needs, and may quote a URL.
+  if (v instanceof Error) return maskSecrets(v.message);
+  return v;
+}

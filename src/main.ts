@@ -14,8 +14,9 @@ import { SecretBox } from "./domain/secrets.ts";
 import { isSecretsKey } from "./config/security.ts";
 import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { runtimeName, serve } from "./runtime/serve.ts";
+import { createLogger, type Logger, maskSecrets } from "./log.ts";
+import { loadTls } from "./net/tls.ts";
+import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { compatHooks } from "./compat/index.ts";
@@ -40,11 +41,21 @@ function config(values: { config?: string; port?: string; db?: string }): Config
   return loadConfig({ file: values.config, env: process.env, flags: { port, db: values.db } });
 }
 
+function database(cfg: Config) {
+  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
+}
+
+/** The TLS files read and checked, and refused if this runtime cannot serve them: before a database is opened. */
+function transport(cfg: Config) {
+  const tls = loadTls(cfg.server.tls);
+  assertServable({ tls });
+  return tls;
+}
+
 async function serveCommand(cfg: Config, log: Logger) {
-  const store = await openStore(
-    { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval },
-    { connectTimeoutMs: 15_000 },
-  );
+  const tls = transport(cfg);
+  const secretKeyList = secretKeys(cfg); // key files are read before anything opens, like the TLS files
+  const store = await openStore(database(cfg), { connectTimeoutMs: 15_000, warn: log.warn });
   const problems = exposure(cfg, await usableKeyCount(store, systemClock.now()));
   if (problems.refuse) {
     store.close();
@@ -52,7 +63,7 @@ async function serveCommand(cfg: Config, log: Logger) {
   }
   for (const w of problems.warnings) log.warn(w);
   const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
-  const secrets = await SecretBox.create(secretKeys(cfg));
+  const secrets = await SecretBox.create(secretKeyList);
   if (!secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
   await keys.refresh();
   const executors = createExecutors(cfg.executors);
@@ -62,12 +73,14 @@ async function serveCommand(cfg: Config, log: Logger) {
   const app = createApp(deps);
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
-  const server = serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody }, app.fetch);
+  const server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody, tls, socket: cfg.server.socket }, app.fetch);
   const unhook = compatHooks(deps);
   await scheduler.start();
   pruner.start();
   if (cfg.executors.process.enabled) log.warn("process, script and container jobs are enabled: anyone who can reach the API can run commands as this user");
-  log.info("tock serving", { url: `http://${cfg.server.host}:${server.port}`, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
+  const socket = server.socket ? { socket: server.socket } : {};
+  // The logger masks the database URL's token and password.
+  log.info("tock serving", { url: server.url, ...socket, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
@@ -122,10 +135,12 @@ async function main(argv: string[]) {
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   switch (command) {
     case "check-config":
+      transport(cfg);
+      secretKeys(cfg);
       process.stdout.write("configuration is valid\n");
       return;
     case "migrate": {
-      const store = await openStore({ url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval });
+      const store = await openStore(database(cfg), { warn: log.warn });
       store.close();
       process.stdout.write("migrations applied\n");
       return;
@@ -157,9 +172,12 @@ function secretKeys(cfg: Config): (string | undefined)[] {
   return [read(s.key, s.keyFile, "secrets.key_file"), read(s.previousKey, s.previousKeyFile, "secrets.previous_key_file")];
 }
 
-/** Writes synchronously: output queued on a pipe is lost when process.exit follows at once. */
+/**
+ * Writes synchronously: output queued on a pipe is lost when process.exit follows at once. Scrubbed like a
+ * log line: a failure to open the database quotes its URL, token and all.
+ */
 const fatal = (text: string, code: number): never => {
-  writeSync(2, text);
+  writeSync(2, maskSecrets(text));
   process.exit(code);
 };
 

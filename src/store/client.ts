@@ -1,6 +1,7 @@
 // Opens the libSQL database in one of the three storage modes of DESIGN.md and applies migrations.
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
+import { databaseFilePath, secureDatabaseFile, type Warn } from "./file.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 
@@ -60,10 +61,12 @@ export async function preflight(syncUrl: string, timeoutMs: number): Promise<voi
 
 export async function openStore(
   config: DatabaseConfig,
-  opts: { migrate?: boolean; connectTimeoutMs?: number; busyTimeoutMs?: number } = {},
+  opts: { migrate?: boolean; connectTimeoutMs?: number; busyTimeoutMs?: number; warn?: Warn } = {},
 ): Promise<Store> {
   const local = config.url.startsWith("file:") || config.url === ":memory:";
   if (config.syncUrl) await preflight(config.syncUrl, opts.connectTimeoutMs ?? 15_000);
+  const file = databaseFilePath(config.url);
+  if (file !== undefined) secureDatabaseFile(file, opts.warn ?? (() => {}));
   const client = await bounded(
     async () =>
       createClient({

@@ -1,5 +1,6 @@
 // The built binary, run alone outside the project: serve, fire a real sink, survive kill -9.
 import { afterAll, expect, test } from "bun:test";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { startSink, tempDir, waitUntil } from "../helpers.ts";
 import { api, buildBinary, type Proc, startTock } from "./process.ts";
@@ -33,6 +34,9 @@ test("the built binary fires @every 1s with webhook-id, and keeps every job and 
   procs.push(first);
   const base = first.url;
   expect((await api(base, "GET", "/readyz")).status).toBe(200);
+  // The binary creates its database file readable by its owner only, and SQLite's -wal takes that mode.
+  const db = join(dir, "tock.db");
+  expect([statSync(db).mode & 0o777, statSync(`${db}-wal`).mode & 0o777]).toEqual([0o600, 0o600]);
 
   const every = { schedule: "@every 1s", target: { http: { url: `${sink.url}/every` } } };
   expect((await api(base, "PUT", "/api/v1/namespaces/e2e/jobs/every", every)).status).toBe(201);
