@@ -4,10 +4,11 @@ import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { formatDuration, parseDuration } from "../schedule/duration.ts";
+import { namespaceJobCount } from "../store/namespaces.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
-import { conflict, invalid, notFound } from "./errors.ts";
+import { conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { JobInput, Name, parseInput, RunParams, type Target, type TargetKind } from "./schemas.ts";
 import { keepsSecrets, sealParams, type SecretValues, splitSecrets } from "./secrets.ts";
@@ -88,6 +89,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(name, "name");
   mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
   const { input, plan } = compileJob(deps, body);
+  await checkQuota(deps, ns, name);
   const { kind, body: given } = targetOf(input.target);
   // SECRET sent back for a value keeps the stored one (a GET-then-PUT round trip): only then read it.
   const previous = keepsSecrets(kind, given) ? await storedSecrets(deps, ns, name) : null;
@@ -110,6 +112,18 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
 }
 
 const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not found`);
+
+/**
+ * 403 when namespace `ns` already holds its [limits] max_jobs and `name` would be a new job (replacing one
+ * is always allowed). Creates racing at the limit may pass it by as many as are written together.
+ */
+async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<void> {
+  const limits = deps.config.limits;
+  const max = limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
+  if ((await namespaceJobCount(deps.store, ns)) < max) return;
+  if (await readOne(deps.store, { sql: "SELECT 1 FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] })) return;
+  throw forbidden(`namespace ${ns} holds ${max} jobs, its limit ([limits] max_jobs); delete some first`);
+}
 
 /** The secret values stored with a job (none when it does not exist or has none). */
 async function storedSecrets(deps: DomainDeps, ns: string, name: string): Promise<SecretValues | null> {

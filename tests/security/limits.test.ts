@@ -1,0 +1,46 @@
+// Limits and fairness: jobs per namespace ([limits] max_jobs, per namespace too), kept in a table the
+// database's triggers keep exact whatever writes the jobs.
+import { afterAll, describe, expect, test } from "bun:test";
+import { parseConfig } from "../../src/config.ts";
+import { read } from "../../src/store/sql.ts";
+import { type TestEnv, testEnv } from "../helpers.ts";
+
+const envs: TestEnv[] = [];
+afterAll(async () => {
+  for (const e of envs) await e.close();
+});
+async function env(opts: Parameters<typeof testEnv>[0] = {}) {
+  const e = await testEnv(opts);
+  envs.push(e);
+  return e;
+}
+const defaults = parseConfig(null, {});
+const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } } };
+const counts = async (e: TestEnv) => Object.fromEntries((await read(e.deps.store, "SELECT namespace, jobs FROM namespace_counts ORDER BY namespace")).map((r) => [r.namespace, r.jobs]));
+
+describe("[limits] max_jobs", () => {
+  test("a namespace at its limit refuses new jobs (403, on every API) but replaces existing ones; a namespace may have its own limit", async () => {
+    const e = await env({ config: { limits: { ...defaults.limits, maxJobs: 3, namespaces: { big: { maxJobs: 5 } } } } });
+    for (const n of ["a", "b", "c"]) expect((await e.call("PUT", `/api/v1/namespaces/n/jobs/${n}`, job)).status).toBe(201);
+    const over = await e.call("PUT", "/api/v1/namespaces/n/jobs/d", job);
+    expect(over.status).toBe(403);
+    expect(over.body.error.message).toContain("[limits] max_jobs");
+    expect((await e.call("PUT", "/jobs/n/d", { expr: "@every 1h", callback: { http: { url: "http://127.0.0.1:9/" } } })).status).toBe(403);
+    expect((await e.call("PUT", "/api/v1/namespaces/n/jobs/a", { ...job, memo: "replaced" })).status).toBe(200);
+    expect((await e.call("DELETE", "/api/v1/namespaces/n/jobs/b")).status).toBe(204);
+    expect((await e.call("PUT", "/api/v1/namespaces/n/jobs/d", job)).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await e.call("PUT", `/api/v1/namespaces/big/jobs/${i}`, job)).status).toBe(201);
+    expect((await e.call("PUT", "/api/v1/namespaces/big/jobs/5", job)).status).toBe(403);
+    expect(await counts(e)).toEqual({ big: 5, n: 3 });
+  });
+
+  test("the count stays exact through batched creates, replaces and deletes", async () => {
+    const e = await env();
+    await Promise.all(Array.from({ length: 60 }, (_, i) => e.call("PUT", `/api/v1/namespaces/${i % 3}/jobs/j${i}`, job)));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => e.call("PUT", `/api/v1/namespaces/${i % 3}/jobs/j${i}`, { ...job, memo: "again" })));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => e.call("DELETE", `/api/v1/namespaces/0/jobs/j${i * 3}`)));
+    const actual = Object.fromEntries((await read(e.deps.store, "SELECT namespace, count(*) AS n FROM jobs GROUP BY namespace")).map((r) => [r.namespace, r.n]));
+    expect(await counts(e)).toEqual({ ...actual, 0: 10 });
+    expect(actual).toEqual({ 0: 10, 1: 20, 2: 20 });
+  });
+});
