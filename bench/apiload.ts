@@ -6,6 +6,8 @@ const [base, sinkUrl, cText, wText, dText] = process.argv.slice(2);
 const concurrency = Number(cText);
 const warmupMs = Number(wText);
 const durationMs = Number(dText);
+/** An API key for every request (bench/api.ts with BENCH_SECURE=1). */
+const KEY = process.env.BENCH_API_KEY || "";
 
 const SCHEDULES = ["0 3 * * *", "30 2 * * 1-5", "15 */6 * * *", "0 0 1 * *", "45 23 * * 0", "10 4 * * *", "5 1 1,15 * *", "20 22 * * 6"];
 const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
@@ -51,7 +53,7 @@ const worker = async (w: number) => {
     try {
       const res = await fetch(`${base}/api/v1/namespaces/bench/jobs/job-${w}-${i}`, {
         method: "PUT",
-        headers: { "content-type": "application/json" },
+        headers: KEY ? { "content-type": "application/json", authorization: `Bearer ${KEY}` } : { "content-type": "application/json" },
         body: body(i),
       });
       status = res.status;

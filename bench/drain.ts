@@ -13,12 +13,13 @@
 //
 // Target: >= 20,000 executions/s and >= 30% of the bare rate.
 import { join } from "node:path";
-import { awaitRuns, flood, log, main, round, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
+import { awaitRuns, flood, log, main, round, SECURE_ENV, secure, startSink, startTock, tempDir, tockOverrides } from "./lib.ts";
 import { seedOneShots } from "./seed.ts";
 
 const N = Number(process.env.DRAIN_N ?? 100_000);
 const TIMEOUT_MS = 120_000;
-const ENV = { TOCK_SCHEDULER_MISFIRE_THRESHOLD: "1h" };
+// BENCH_SECURE=1 (`drain-secure`): every callback signed, keys required and sealing on (lib.ts SECURE_ENV).
+const ENV = { TOCK_SCHEDULER_MISFIRE_THRESHOLD: "1h", ...(secure ? SECURE_ENV : {}) };
 
 async function seed(dbUrl: string, sinkUrl: string): Promise<number> {
   const t0 = performance.now();
@@ -26,7 +27,7 @@ async function seed(dbUrl: string, sinkUrl: string): Promise<number> {
   return performance.now() - t0;
 }
 
-main("drain", async () => {
+main(secure ? "drain-secure" : "drain", async () => {
   const sink = await startSink();
   const { dir, cleanup } = tempDir();
   const dbFile = join(dir, "tock.db");

@@ -2,7 +2,7 @@
 // also on failure and on Ctrl-C), temp dirs removed at exit, tock and the sink as real processes on
 // 127.0.0.1, percentiles, and the one JSON line each benchmark prints at the end.
 import { Database } from "bun:sqlite";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -196,6 +196,29 @@ function tockEnv(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith("TOCK_") && v !== undefined) out[k] = v;
   return { TOCK_SERVER_PORT: "0", TOCK_SCHEDULER_NODE_ID: "bench-node", ...out, ...env };
+}
+
+/**
+ * BENCH_SECURE=1 (npm run bench -- api-secure drain-secure): tock as it would be exposed, API keys required
+ * ([auth] mode = keys; the rate per key off, as a rate is a policy, not a cost), every callback signed
+ * ([callbacks] signing_secret) and secret values sealed ([secrets] key). `key` makes an admin key on the
+ * database before tock starts (tock keys create) and returns it, for the load generator.
+ */
+export const secure = process.env.BENCH_SECURE === "1";
+export const SECURE_ENV: Record<string, string> = {
+  TOCK_AUTH_MODE: "keys",
+  TOCK_LIMITS_RATE: "off",
+  TOCK_CALLBACKS_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
+  TOCK_SECRETS_KEY: Buffer.alloc(32, 9).toString("base64"),
+};
+
+export function makeKey(dbUrl: string): string {
+  const r = spawnSync(process.execPath, [join(ROOT, "src/main.ts"), "keys", "create", "--role", "admin", "--all-namespaces", "--name", "bench", "--db", dbUrl], {
+    encoding: "utf8",
+    env: { ...process.env, TOCK_LOG_LEVEL: "warn" },
+  });
+  if (r.status !== 0) throw new Error(`tock keys create failed: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 /** The TOCK_* settings a benchmark overrides, plus those the user exported, for the JSON line. */

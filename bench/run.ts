@@ -7,12 +7,14 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const BENCH = resolve(import.meta.dir);
-const ALL = ["burst", "drain", "api", "scale", "spawn"];
+const ALL = ["burst", "drain", "drain-secure", "api", "api-secure", "scale", "spawn"];
+/** A "-secure" benchmark is its base file with BENCH_SECURE=1 (keys required, callbacks signed, secrets sealed). */
+const fileOf = (name: string) => name.replace(/-secure$/, "");
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000;
 
 for (const n of names) {
-  if (!ALL.includes(n) || !existsSync(join(BENCH, `${n}.ts`))) {
+  if (!ALL.includes(n) || !existsSync(join(BENCH, `${fileOf(n)}.ts`))) {
     process.stderr.write(`unknown benchmark "${n}"; choose from ${ALL.join(", ")}\n`);
     process.exit(2);
   }
@@ -46,7 +48,8 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 function runOne(name: string): Promise<{ code: number | string; json: Record<string, unknown> | null; ms: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(BENCH, `${name}.ts`)], { stdio: ["ignore", "pipe", "inherit"], detached: true, env: process.env });
+  const env = name.endsWith("-secure") ? { ...process.env, BENCH_SECURE: "1" } : process.env;
+  const child = spawn(process.execPath, [join(BENCH, `${fileOf(name)}.ts`)], { stdio: ["ignore", "pipe", "inherit"], detached: true, env });
   current = child.pid!;
   let json: Record<string, unknown> | null = null;
   let buf = "";
@@ -96,5 +99,5 @@ for (const name of names) {
 }
 
 process.stderr.write("\n=== summary ===\n");
-for (const s of summary) process.stderr.write(`${s.name.padEnd(6)} ${s.status.padEnd(10)} met=${String(s.met).padEnd(5)} ${s.seconds}s\n`);
+for (const s of summary) process.stderr.write(`${s.name.padEnd(12)} ${s.status.padEnd(10)} met=${String(s.met).padEnd(5)} ${s.seconds}s\n`);
 process.exit(crashed ? 1 : 0);

@@ -62,5 +62,5 @@ export function covers(outer: Access["namespaces"], inner: Access["namespaces"])
 /** Logs a change made through the API, with the key that made it (every change is accountable). */
 export function audit(deps: { access: Access; log: Logger }, action: string, fields: Record<string, unknown>): void {
   const key = deps.access.key;
-  deps.log.info("change", { action, ...fields, key: key?.id ?? null, keyName: key?.name ?? null });
+  deps.log.info("change", { action, ...fields, keyId: key?.id ?? null, keyName: key?.name ?? null });
 }

@@ -4,13 +4,13 @@ import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { formatDuration, parseDuration } from "../schedule/duration.ts";
-import { namespaceJobCount } from "../store/namespaces.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { JobInput, Name, parseInput, RunParams, type Target, type TargetKind } from "./schemas.ts";
+import { counted, roomFor } from "./quota.ts";
 import { keepsSecrets, sealParams, type SecretValues, splitSecrets } from "./secrets.ts";
 import { checkTarget, targetOf, withParams } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
@@ -106,6 +106,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
         : await upsertJob(deps.store, values);
   const job = jobView(rowOf(values, saved) as Row);
   const created = saved.version === 1;
+  if (created) counted(deps.store, ns);
   deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
   audit(deps, created ? "job.create" : "job.replace", { namespace: ns, name, api: opts.compat?.api ?? "native" });
   return { created, job };
@@ -115,12 +116,12 @@ const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not
 
 /**
  * 403 when namespace `ns` already holds its [limits] max_jobs and `name` would be a new job (replacing one
- * is always allowed). Creates racing at the limit may pass it by as many as are written together.
+ * is always allowed). See quota.ts for how close to exact the count is.
  */
 async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<void> {
   const limits = deps.config.limits;
   const max = limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
-  if ((await namespaceJobCount(deps.store, ns)) < max) return;
+  if (await roomFor(deps.store, ns, max)) return;
   if (await readOne(deps.store, { sql: "SELECT 1 FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] })) return;
   throw forbidden(`namespace ${ns} holds ${max} jobs, its limit ([limits] max_jobs); delete some first`);
 }

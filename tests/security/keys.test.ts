@@ -9,7 +9,8 @@ import { createKey } from "../../src/domain/keys.ts";
 import { TestClock } from "../../src/scheduler/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { api, ROOT, type Proc, startTock } from "../e2e/process.ts";
-import { memoryLogger, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { createLogger } from "../../src/log.ts";
+import { type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
 const TOKEN = /^tock_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
 const envs: TestEnv[] = [];
@@ -146,14 +147,15 @@ describe("keys", () => {
   });
 
   test("every change through the API is logged with the key's id and name", async () => {
-    const log = memoryLogger();
+    const lines: Record<string, unknown>[] = [];
+    const log = Object.assign(createLogger({ write: (l) => lines.push(JSON.parse(l)) }), { lines }); // the real logger, masking included
     const e = await env({ log });
     const { token, key } = await createKey(e.deps, { role: "writer", allNamespaces: true, name: "deployer" });
     await e.call("PUT", "/api/v1/namespaces/n/jobs/j", job, bearer(token));
     await e.call("POST", "/api/v1/namespaces/n/jobs/j/pause", undefined, bearer(token));
     await e.call("PUT", "/jobs/n/d", { expr: "@every 1h", callback: { http: { url: "http://127.0.0.1:9/" } } }, bearer(token));
     await e.call("DELETE", "/api/v1/namespaces/n/jobs/j", undefined, bearer(token));
-    const changes = log.lines.filter((l) => l.msg === "change" && l.key === key.id);
+    const changes = log.lines.filter((l) => l.msg === "change" && l.keyId === key.id);
     expect(changes.map((l) => [l.action, l.namespace, l.name, l.keyName])).toEqual([
       ["job.create", "n", "j", "deployer"],
       ["job.pause", "n", "j", "deployer"],
