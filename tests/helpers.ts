@@ -12,6 +12,7 @@ import { createExecutors } from "../src/executors/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
 import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
+import type { Resolver } from "../src/net/resolve.ts";
 import { openStore } from "../src/store/client.ts";
 
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
@@ -199,4 +200,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A resolver from a table; unknown names fail as getaddrinfo does. */
+export function mapResolver(table: Record<string, string[]>): Resolver & { calls: string[] } {
+  const calls: string[] = [];
+  const resolve = async (host: string) => {
+    calls.push(host);
+    const found = table[host.toLowerCase()];
+    if (!found) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+    return found;
+  };
+  return Object.assign(resolve, { calls });
 }
