@@ -8,6 +8,8 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { Egress, egressPolicy } from "./net/egress.ts";
+import { cachedResolver, systemResolver } from "./net/resolve.ts";
 import { runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
 import { Pruner } from "./scheduler/pruner.ts";
@@ -37,7 +39,9 @@ async function serveCommand(cfg: Config, log: Logger) {
     { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval },
     { connectTimeoutMs: 15_000 },
   );
-  const executors = createExecutors(cfg.executors);
+  // One resolver cache and policy for the executors and the scheduler's per-host keys.
+  const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
+  const executors = createExecutors(cfg, { egress });
   const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
   const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, version: VERSION };

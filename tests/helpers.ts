@@ -12,7 +12,8 @@ import { createExecutors } from "../src/executors/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
 import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
-import type { Resolver } from "../src/net/resolve.ts";
+import { Egress, egressPolicy } from "../src/net/egress.ts";
+import { cachedResolver, type Resolver, systemResolver } from "../src/net/resolve.ts";
 import { openStore } from "../src/store/client.ts";
 
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
@@ -53,7 +54,8 @@ export interface TestEnv {
 /** Fails a write batch (throws before it reaches the database) when it returns true for one of its statements. */
 export type FailWrite = (sql: string) => boolean;
 
-export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite } = {}): Promise<TestEnv> {
+/** `resolver`: how host names resolve (a mapResolver table in tests; the system's by default). */
+export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite; resolver?: Resolver } = {}): Promise<TestEnv> {
   const own = opts.dir ? null : tempDir();
   const dir = opts.dir ?? own!.dir;
   const dbUrl = `file:${join(dir, "tock.db")}`;
@@ -74,7 +76,8 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
       },
     });
   }
-  const executors = createExecutors(config.executors);
+  const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
+  const executors = createExecutors(config, { egress });
   const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
   const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
   const app = createApp(deps);

@@ -7,6 +7,6 @@ import type { Store } from "../store/client.ts";
 export interface DomainDeps {
   store: Store;
   clock: Clock;
-  config: Pick<Config, "scheduler" | "executors">;
+  config: Pick<Config, "scheduler" | "executors" | "egress">;
   scheduler: SchedulerControl;
 }

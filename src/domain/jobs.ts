@@ -4,6 +4,7 @@ import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { parseDuration } from "../schedule/duration.ts";
+import { egressPolicy } from "../net/egress.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
@@ -24,10 +25,10 @@ export function checkName(value: string, field: "namespace" | "name"): string {
   return value;
 }
 
-/** Validates a job body and compiles its schedule; throws `invalid` naming the field. */
-export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; plan: Plan } {
+/** Validates a job body of namespace `ns` and compiles its schedule; throws `invalid` naming the field. */
+export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input: JobInput; plan: Plan } {
   const input = parseInput(JobInput, body);
-  checkTarget(deps.config.executors, input.target);
+  checkTarget(deps.config.executors, input.target, egressPolicy(deps.config.egress), ns);
   const compiled = compilePlan(
     {
       schedule: input.schedule,
@@ -76,7 +77,7 @@ export type Compat = { api: string } & Record<string, unknown>;
 export async function putJob(deps: DomainDeps, ns: string, name: string, body: unknown, opts: PutOptions = {}): Promise<{ created: boolean; job: JobView }> {
   checkName(ns, "namespace");
   checkName(name, "name");
-  const { input, plan } = compileJob(deps, body);
+  const { input, plan } = compileJob(deps, body, ns);
   const now = deps.clock.now();
   const values = jobValues(ns, name, input, plan, now, opts.compat ?? null);
   const saved =
@@ -196,7 +197,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   if (p) {
     // The run's variables must pass the same rules as the job's own (refused now, not when it fires).
     const kind = String(row.target_kind) as TargetKind;
-    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target);
+    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target, egressPolicy(deps.config.egress), ns);
   }
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
