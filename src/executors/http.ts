@@ -1,46 +1,24 @@
 // HTTP callbacks: one request per attempt, redirects not followed (a 3xx fails the attempt), 2xx is
-// success. The run id travels as `webhook-id` (Standard Webhooks) so receivers can deduplicate.
+// success. The run id travels as `webhook-id` (Standard Webhooks) so receivers can deduplicate. The host is
+// resolved and judged by the egress policy at each attempt, and the request goes to an address that was
+// judged (runtime/fetch.ts), never to the name again. The answer is read within max_response_bytes, decoded
+// if it is compressed (body.ts).
 import type { HttpTarget } from "../domain/schemas.ts";
+import type { Egress, Pinned } from "../net/egress.ts";
+import { connectionRefused, createPinnedFetch, type PinnedFetch } from "../runtime/fetch.ts";
+import { readBody } from "./body.ts";
 import { errorText, type ExecRequest, type Executor, type Outcome } from "./types.ts";
 
 export interface HttpExecutorOptions {
   userAgent: string;
   maxResponseBytes: number;
+  /** Where requests may go ([egress]), and how names resolve. */
+  egress: Egress;
+  /** How a request reaches its address; the runtime's (runtime/fetch.ts) unless given. */
+  fetch?: PinnedFetch;
 }
 
 const decoder = new TextDecoder();
-
-/** Reads at most `max` bytes of a body and drops the rest. */
-async function readCapped(res: Response, max: number): Promise<{ text: string; truncated: boolean }> {
-  if (!res.body) return { text: "", truncated: false };
-  const length = Number(res.headers.get("content-length") ?? Number.NaN);
-  // The common case, a small body of known length, is read whole.
-  if (length <= max) return { text: await res.text(), truncated: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > max) {
-      chunks.push(value.subarray(0, max - size));
-      size = max;
-      truncated = true;
-      await reader.cancel().catch(() => {});
-      break;
-    }
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return { text: decoder.decode(all), truncated };
-}
 
 /** Retry-After in ms: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -52,12 +30,25 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 interface Prepared {
   payload: unknown;
+  url: URL;
   method: string;
   headers: Record<string, string>;
   body: string | undefined;
 }
 
+/** Waits for `p` unless the attempt is aborted first (a slow resolver must not outlive a kill or timeout). */
+function untilAborted<T>(p: T | Promise<T>, signal: AbortSignal): T | Promise<T | null> {
+  if (!(p instanceof Promise)) return p;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
+  const send = opts.fetch ?? createPinnedFetch();
   // What every request of one claimed job shares, built on its first run rather than on each.
   const prepared = new WeakMap<object, Prepared>();
   const prepare = (target: HttpTarget, payload: unknown): Prepared => {
@@ -67,6 +58,8 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(target.headers ?? {})) headers[k.toLowerCase()] = v;
     headers["user-agent"] ??= opts.userAgent;
+    // Uncompressed answers unless the job asks otherwise; a compressed one is decoded within the limit anyway.
+    headers["accept-encoding"] ??= "identity";
     let body: string | undefined;
     if (method !== "GET" && method !== "HEAD") {
       if (target.body !== undefined) body = target.body;
@@ -75,7 +68,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
         headers["content-type"] ??= "application/json";
       }
     }
-    p = { payload, method, headers, body };
+    p = { payload, url: new URL(target.url), method, headers, body };
     prepared.set(target, p);
     return p;
   };
@@ -83,19 +76,35 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   return {
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as HttpTarget;
-      const { method, body, headers: base } = prepare(target, req.payload);
+      const { url, method, body, headers: base } = prepare(target, req.payload);
+      // The job schema allows nothing else; a stored target is not trusted to have passed it.
+      if (url.protocol !== "http:" && url.protocol !== "https:") return { status: "failed", error: `only http:// and https:// URLs are called, not ${url.protocol}//` };
+      let pinned: Pinned | null;
+      try {
+        pinned = await untilAborted(opts.egress.pin(req.namespace, url.hostname), signal);
+      } catch (e) {
+        return { status: "failed", error: `request failed: ${errorText(e)}` };
+      }
+      if (!pinned) return { status: "failed", error: "aborted" };
+      if (pinned.error !== undefined) return { status: "failed", error: pinned.error };
       // webhook-timestamp is when this attempt is sent (Standard Webhooks), not the slot's time.
       const headers = { ...base, "webhook-id": req.key, "webhook-timestamp": String(Math.floor(Date.now() / 1000)) };
-      let res: Response;
-      try {
-        res = await fetch(target.url, { method, headers, body, redirect: "manual", signal });
-      } catch (e) {
-        return { status: "failed", error: signal.aborted ? "aborted" : `request failed: ${errorText(e)}` };
+      let res: Response | undefined;
+      // The addresses judged, in order; the next is tried only when one refused the connection (nothing sent).
+      for (let i = 0; !res; i++) {
+        try {
+          res = await send({ url, address: pinned.addresses[i], method, headers, body, signal });
+        } catch (e) {
+          if (!signal.aborted && i + 1 < pinned.addresses.length && connectionRefused(e)) continue;
+          return { status: "failed", error: signal.aborted ? "aborted" : `request failed: ${errorText(e)}` };
+        }
       }
       let text = "";
       let truncated = false;
       try {
-        ({ text, truncated } = await readCapped(res, opts.maxResponseBytes));
+        const read = await readBody(res, opts.maxResponseBytes);
+        text = decoder.decode(read.bytes);
+        truncated = read.truncated;
       } catch (e) {
         if (signal.aborted) return { status: "failed", error: "aborted", result: { status: res.status } };
         return { status: "failed", error: `reading the response failed: ${errorText(e)}`, result: { status: res.status } };

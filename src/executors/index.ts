@@ -9,6 +9,7 @@ import { createTcpExecutor } from "./tcp.ts";
 import type { Target } from "../domain/schemas.ts";
 import { checkTarget } from "../domain/targets.ts";
 import type { Egress, EgressPolicy } from "../net/egress.ts";
+import type { PinnedFetch } from "../runtime/fetch.ts";
 import { errorText, type Executor, type Executors } from "./types.ts";
 
 export interface ExecutorDeps {
@@ -16,14 +17,16 @@ export interface ExecutorDeps {
   egress: Egress;
   /** tock's own environment, the source of the variables passed to jobs (default process.env). */
   env?: Env;
+  /** How HTTP requests reach their address (runtime/fetch.ts); tests pass one that trusts their CA. */
+  fetch?: PinnedFetch;
 }
 
 export function createExecutors(config: Pick<Config, "executors">, deps: ExecutorDeps): Executors {
   const cfg = config.executors;
   const { env } = deps;
   const executors: Executors = {
-    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes }),
-    tcp: createTcpExecutor({ connectTimeoutMs: cfg.tcp.connectTimeout, maxResponseBytes: cfg.tcp.maxResponseBytes }),
+    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes, egress: deps.egress, fetch: deps.fetch }),
+    tcp: createTcpExecutor({ connectTimeoutMs: cfg.tcp.connectTimeout, maxResponseBytes: cfg.tcp.maxResponseBytes, egress: deps.egress }),
   };
   if (!cfg.process.enabled) return executors;
   const base = { ...cfg.process, env };
