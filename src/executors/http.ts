@@ -1,5 +1,6 @@
 // HTTP callbacks: one request per attempt, redirects not followed (a 3xx fails the attempt), 2xx is
-// success. The run id travels as `webhook-id` (Standard Webhooks) so receivers can deduplicate. The host is
+// success. The run id travels as `webhook-id` (Standard Webhooks) so receivers can deduplicate, signed in
+// `webhook-signature` when [callbacks] has a secret for the job's namespace (signing.ts). The host is
 // resolved and judged by the egress policy at each attempt, and the request goes to an address that was
 // judged (runtime/fetch.ts), never to the name again. The answer is read within max_response_bytes, decoded
 // if it is compressed (body.ts).
@@ -7,6 +8,7 @@ import type { HttpTarget } from "../domain/schemas.ts";
 import type { Egress, Pinned } from "../net/egress.ts";
 import { connectionRefused, createPinnedFetch, type PinnedFetch } from "../runtime/fetch.ts";
 import { readBody } from "./body.ts";
+import type { Signer } from "./signing.ts";
 import { errorText, type ExecRequest, type Executor, type Outcome } from "./types.ts";
 
 export interface HttpExecutorOptions {
@@ -14,6 +16,8 @@ export interface HttpExecutorOptions {
   maxResponseBytes: number;
   /** Where requests may go ([egress]), and how names resolve. */
   egress: Egress;
+  /** Signs requests ([callbacks]); none: unsigned. */
+  signer?: Signer;
   /** How a request reaches its address; the runtime's (runtime/fetch.ts) unless given. */
   fetch?: PinnedFetch;
 }
@@ -88,7 +92,11 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
       if (!pinned) return { status: "failed", error: "aborted" };
       if (pinned.error !== undefined) return { status: "failed", error: pinned.error };
       // webhook-timestamp is when this attempt is sent (Standard Webhooks), not the slot's time.
-      const headers = { ...base, "webhook-id": req.key, "webhook-timestamp": String(Math.floor(Date.now() / 1000)) };
+      const sentAt = Math.floor(Date.now() / 1000);
+      const headers: Record<string, string> = { ...base, "webhook-id": req.key, "webhook-timestamp": String(sentAt) };
+      // The signed payload is the exact body sent ("" for none).
+      const signature = opts.signer?.sign(req.namespace, req.key, sentAt, body ?? "");
+      if (signature) headers["webhook-signature"] = signature;
       let res: Response | undefined;
       // The addresses judged, in order; the next is tried only when one refused the connection (nothing sent).
       for (let i = 0; !res; i++) {

@@ -5,6 +5,7 @@ import { createContainerExecutor } from "./container.ts";
 import { createHttpExecutor } from "./http.ts";
 import { createProcessExecutor, type Env } from "./process.ts";
 import { createScriptExecutor } from "./script.ts";
+import { createSigner } from "./signing.ts";
 import { createTcpExecutor } from "./tcp.ts";
 import type { Target } from "../domain/schemas.ts";
 import { checkTarget } from "../domain/targets.ts";
@@ -21,11 +22,12 @@ export interface ExecutorDeps {
   fetch?: PinnedFetch;
 }
 
-export function createExecutors(config: Pick<Config, "executors">, deps: ExecutorDeps): Executors {
+export function createExecutors(config: Pick<Config, "executors" | "callbacks">, deps: ExecutorDeps): Executors {
   const cfg = config.executors;
   const { env } = deps;
+  const signer = createSigner(config.callbacks);
   const executors: Executors = {
-    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes, egress: deps.egress, fetch: deps.fetch }),
+    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes, egress: deps.egress, signer, fetch: deps.fetch }),
     tcp: createTcpExecutor({ connectTimeoutMs: cfg.tcp.connectTimeout, maxResponseBytes: cfg.tcp.maxResponseBytes, egress: deps.egress }),
   };
   if (!cfg.process.enabled) return executors;
