@@ -78,7 +78,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   }
   const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
   const executors = createExecutors(config, { egress });
-  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, config: config.scheduler, version: "test", ...processOptions(config) });
+  const scheduler = new Scheduler({ store, clock, log: silentLogger, executors, egress, config: config.scheduler, version: "test", ...processOptions(config) });
   const deps: Deps = { store, clock, log: silentLogger, config, executors, scheduler, version: "test" };
   const app = createApp(deps);
   const unhook = compatHooks(deps);

@@ -5,10 +5,13 @@ import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Transform } from "node:stream";
 
 export interface Body {
-  bytes: Uint8Array;
+  /** The bytes kept, as UTF-8 text (a character cut by the limit becomes U+FFFD). */
+  text: string;
   /** More was sent (or would have decoded) than the limit. */
   truncated: boolean;
 }
+
+const decoder = new TextDecoder();
 
 const DECODERS: Record<string, () => Transform> = {
   gzip: createGunzip,
@@ -48,7 +51,7 @@ class Capped {
         at += c.byteLength;
       }
     }
-    return { bytes, truncated: this.truncated };
+    return { text: decoder.decode(bytes), truncated: this.truncated };
   }
 }
 
@@ -65,7 +68,7 @@ export function codings(contentEncoding: string | null): string[] | null {
 /** At most `max` bytes of the body, decoded from its content codings (when tock knows them). */
 export async function readBody(res: Response, max: number): Promise<Body> {
   const applied = codings(res.headers.get("content-encoding"));
-  if (!res.body) return { bytes: new Uint8Array(0), truncated: false };
+  if (!res.body) return { text: "", truncated: false };
   if (applied === null || applied.length === 0) return readRaw(res, max);
   return readDecoded(res.body, applied, max);
 }
@@ -73,7 +76,7 @@ export async function readBody(res: Response, max: number): Promise<Body> {
 async function readRaw(res: Response, max: number): Promise<Body> {
   const length = Number(res.headers.get("content-length") ?? Number.NaN);
   // The common case, a small body of known length, is read whole.
-  if (length <= max) return { bytes: new Uint8Array(await res.arrayBuffer()), truncated: false };
+  if (length <= max) return { text: await res.text(), truncated: false };
   const reader = res.body!.getReader();
   const out = new Capped(max);
   for (;;) {

@@ -22,8 +22,6 @@ export interface HttpExecutorOptions {
   fetch?: PinnedFetch;
 }
 
-const decoder = new TextDecoder();
-
 /** Retry-After in ms: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -34,15 +32,16 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 interface Prepared {
   payload: unknown;
-  url: URL;
+  /** The URL's host as it writes it (an IPv6 address in brackets), and its scheme. */
+  hostname: string;
+  protocol: string;
   method: string;
   headers: Record<string, string>;
   body: string | undefined;
 }
 
 /** Waits for `p` unless the attempt is aborted first (a slow resolver must not outlive a kill or timeout). */
-function untilAborted<T>(p: T | Promise<T>, signal: AbortSignal): T | Promise<T | null> {
-  if (!(p instanceof Promise)) return p;
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | null> {
   if (signal.aborted) return Promise.resolve(null);
   return new Promise<T | null>((resolve, reject) => {
     const onAbort = () => resolve(null);
@@ -72,7 +71,8 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
         headers["content-type"] ??= "application/json";
       }
     }
-    p = { payload, url: new URL(target.url), method, headers, body };
+    const url = new URL(target.url);
+    p = { payload, hostname: url.hostname, protocol: url.protocol, method, headers, body };
     prepared.set(target, p);
     return p;
   };
@@ -80,16 +80,19 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
   return {
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as HttpTarget;
-      const { url, method, body, headers: base } = prepare(target, req.payload);
+      const { hostname, protocol, method, body, headers: base } = prepare(target, req.payload);
       // The job schema allows nothing else; a stored target is not trusted to have passed it.
-      if (url.protocol !== "http:" && url.protocol !== "https:") return { status: "failed", error: `only http:// and https:// URLs are called, not ${url.protocol}//` };
-      let pinned: Pinned | null;
-      try {
-        pinned = await untilAborted(opts.egress.pin(req.namespace, url.hostname), signal);
-      } catch (e) {
-        return { status: "failed", error: `request failed: ${errorText(e)}` };
+      if (protocol !== "http:" && protocol !== "https:") return { status: "failed", error: `only http:// and https:// URLs are called, not ${protocol}//` };
+      // An address literal is judged at once; a name waits for its resolution.
+      let pinned: Pinned | Promise<Pinned> | null = opts.egress.pin(req.namespace, hostname);
+      if (pinned instanceof Promise) {
+        try {
+          pinned = await untilAborted(pinned, signal);
+        } catch (e) {
+          return { status: "failed", error: `request failed: ${errorText(e)}` };
+        }
+        if (!pinned) return { status: "failed", error: "aborted" };
       }
-      if (!pinned) return { status: "failed", error: "aborted" };
       if (pinned.error !== undefined) return { status: "failed", error: pinned.error };
       // webhook-timestamp is when this attempt is sent (Standard Webhooks), not the slot's time.
       const sentAt = Math.floor(Date.now() / 1000);
@@ -101,7 +104,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
       // The addresses judged, in order; the next is tried only when one refused the connection (nothing sent).
       for (let i = 0; !res; i++) {
         try {
-          res = await send({ url, address: pinned.addresses[i], method, headers, body, signal });
+          res = await send({ url: target.url, hostname, address: pinned.addresses[i], method, headers, body, signal });
         } catch (e) {
           if (!signal.aborted && i + 1 < pinned.addresses.length && connectionRefused(e)) continue;
           return { status: "failed", error: signal.aborted ? "aborted" : `request failed: ${errorText(e)}` };
@@ -110,9 +113,7 @@ export function createHttpExecutor(opts: HttpExecutorOptions): Executor {
       let text = "";
       let truncated = false;
       try {
-        const read = await readBody(res, opts.maxResponseBytes);
-        text = decoder.decode(read.bytes);
-        truncated = read.truncated;
+        ({ text, truncated } = await readBody(res, opts.maxResponseBytes));
       } catch (e) {
         if (signal.aborted) return { status: "failed", error: "aborted", result: { status: res.status } };
         return { status: "failed", error: `reading the response failed: ${errorText(e)}`, result: { status: res.status } };

@@ -18,7 +18,9 @@ import { runtimeName } from "./serve.ts";
 
 export interface PinnedRequest {
   /** The target's URL; its host names the server (Host, SNI), `address` is where it is. */
-  url: URL;
+  url: string;
+  /** The URL's host as the URL writes it (new URL(url).hostname). */
+  hostname: string;
   address: Ip;
   method: string;
   headers: Record<string, string>;
@@ -47,17 +49,17 @@ export function createPinnedFetch(opts: PinnedFetchOptions = {}): PinnedFetch {
 }
 
 /** Whether the URL's own host is the address (no Host or SNI to keep apart from it). */
-const direct = (url: URL, address: Ip) => url.hostname === hostOfIp(address);
+const direct = (req: PinnedRequest) => req.hostname === hostOfIp(req.address);
 
 function bunFetch(opts: PinnedFetchOptions): PinnedFetch {
   return (req) => {
-    const { url, address } = req;
-    let target = url.href;
+    let target = req.url;
     let headers = req.headers;
     let tls: { serverName?: string; ca?: string } | undefined = opts.ca ? { ca: opts.ca } : undefined;
-    if (!direct(url, address)) {
-      const pinned = new URL(url.href);
-      pinned.hostname = hostOfIp(address);
+    if (!direct(req)) {
+      const url = new URL(req.url);
+      const pinned = new URL(req.url);
+      pinned.hostname = hostOfIp(req.address);
       target = pinned.href;
       headers = { ...headers, host: url.host };
       // An address literal is verified against the certificate's addresses, not sent as SNI.
@@ -72,10 +74,11 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 function denoFetch(opts: PinnedFetchOptions): PinnedFetch {
   return (req) => {
-    const { url, address } = req;
-    if (direct(url, address) && !opts.ca) {
-      return fetch(url.href, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal: req.signal });
+    if (direct(req) && !opts.ca) {
+      return fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal: req.signal });
     }
+    const url = new URL(req.url);
+    const { address } = req;
     const ip = ipText(address);
     const family = address.kind() === "ipv6" ? 6 : 4;
     const name = url.hostname.replace(/^\[|\]$/g, "");
