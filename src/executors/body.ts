@@ -66,9 +66,9 @@ export function codings(contentEncoding: string | null): string[] | null {
 }
 
 /** At most `max` bytes of the body, decoded from its content codings (when tock knows them). */
-export async function readBody(res: Response, max: number): Promise<Body> {
+export function readBody(res: Response, max: number): Promise<Body> {
   const applied = codings(res.headers.get("content-encoding"));
-  if (!res.body) return { text: "", truncated: false };
+  if (!res.body) return Promise.resolve({ text: "", truncated: false });
   if (applied === null || applied.length === 0) return readRaw(res, max);
   return readDecoded(res.body, applied, max);
 }
