@@ -19,6 +19,8 @@ import { KeyRing } from "../src/domain/keys.ts";
 import { SecretBox } from "../src/domain/secrets.ts";
 import { createHttpExecutor } from "../src/executors/http.ts";
 import { createTcpExecutor } from "../src/executors/tcp.ts";
+import { Egress, egressPolicy } from "../src/net/egress.ts";
+import { cachedResolver, systemResolver } from "../src/net/resolve.ts";
 import { silentLogger } from "../src/log.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { systemClock } from "../src/scheduler/clock.ts";
@@ -144,7 +146,8 @@ function instrumentLibsql() {
 async function startInProcess(dbUrl: string, env: Record<string, string>) {
   const cfg = parseConfig(null, env, { db: dbUrl });
   const store = await openStore({ url: dbUrl });
-  const http = createHttpExecutor({ userAgent: cfg.executors.http.userAgent, maxResponseBytes: cfg.executors.http.maxResponseBytes });
+  const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
+  const http = createHttpExecutor({ userAgent: cfg.executors.http.userAgent, maxResponseBytes: cfg.executors.http.maxResponseBytes, egress });
   const fetchStats = { calls: 0, wallMs: 0, maxInFlight: 0, inFlight: 0, calledAt: [] as number[], answeredAt: [] as number[] };
   const executors = {
     http: {
@@ -164,7 +167,7 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
         }
       },
     },
-    tcp: createTcpExecutor({ connectTimeoutMs: cfg.executors.tcp.connectTimeout, maxResponseBytes: cfg.executors.tcp.maxResponseBytes }),
+    tcp: createTcpExecutor({ connectTimeoutMs: cfg.executors.tcp.connectTimeout, maxResponseBytes: cfg.executors.tcp.maxResponseBytes, egress }),
   };
   const secrets = await SecretBox.create([cfg.secrets.key]);
   const scheduler = new Scheduler({ store, clock: systemClock, log: silentLogger, executors, config: { ...cfg.scheduler, nodeId: "profile" }, version: "profile", secrets });

@@ -15,6 +15,8 @@ import { isSecretsKey } from "./config/security.ts";
 import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger, maskSecrets } from "./log.ts";
+import { Egress, egressPolicy } from "./net/egress.ts";
+import { cachedResolver, systemResolver } from "./net/resolve.ts";
 import { loadTls } from "./net/tls.ts";
 import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
 import { systemClock } from "./scheduler/clock.ts";
@@ -66,8 +68,10 @@ async function serveCommand(cfg: Config, log: Logger) {
   const secrets = await SecretBox.create(secretKeyList);
   if (!secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
   await keys.refresh();
-  const executors = createExecutors(cfg.executors);
-  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, config: cfg.scheduler, version: VERSION, secrets, ...processOptions(cfg) });
+  // One resolver cache and policy for the executors and the scheduler's per-host keys.
+  const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
+  const executors = createExecutors(cfg, { egress });
+  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, egress, config: cfg.scheduler, version: VERSION, secrets, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
   const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, secrets, version: VERSION };
   const app = createApp(deps);

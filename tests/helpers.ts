@@ -15,6 +15,8 @@ import { createExecutors } from "../src/executors/index.ts";
 import { type Logger, silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/scheduler/clock.ts";
 import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
+import { Egress, egressPolicy } from "../src/net/egress.ts";
+import { cachedResolver, type Resolver, systemResolver } from "../src/net/resolve.ts";
 import { openStore } from "../src/store/client.ts";
 
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
@@ -56,7 +58,8 @@ export interface TestEnv {
 /** Fails a write batch (throws before it reaches the database) when it returns true for one of its statements. */
 export type FailWrite = (sql: string) => boolean;
 
-export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite; log?: Logger } = {}): Promise<TestEnv> {
+/** `resolver`: how host names resolve (a mapResolver table in tests; the system's by default). */
+export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite; log?: Logger; resolver?: Resolver } = {}): Promise<TestEnv> {
   const own = opts.dir ? null : tempDir();
   const dir = opts.dir ?? own!.dir;
   const dbUrl = `file:${join(dir, "tock.db")}`;
@@ -77,10 +80,11 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
       },
     });
   }
-  const executors = createExecutors(config.executors);
+  const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
+  const executors = createExecutors(config, { egress });
   const log = opts.log ?? silentLogger;
   const secrets = await SecretBox.create([config.secrets.key, config.secrets.previousKey]);
-  const scheduler = new Scheduler({ store, clock, log, executors, config: config.scheduler, version: "test", secrets, ...processOptions(config) });
+  const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version: "test", secrets, ...processOptions(config) });
   const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
   const app = createApp({ store, clock, log, config, executors, scheduler, keys, secrets, version: "test" } satisfies Deps);
   const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
@@ -213,4 +217,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A resolver from a table; unknown names fail as getaddrinfo does. */
+export function mapResolver(table: Record<string, string[]>): Resolver & { calls: string[] } {
+  const calls: string[] = [];
+  const resolve = async (host: string) => {
+    calls.push(host);
+    const found = table[host.toLowerCase()];
+    if (!found) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+    return found;
+  };
+  return Object.assign(resolve, { calls });
 }

@@ -51,7 +51,7 @@ export function daprRoutes(deps: Deps): Hono {
       const url = `${(appUrl ?? "http://127.0.0.1").replace(/\/+$/, "")}/job/${name}`;
       const { input, compat } = nativeJob(job, url, deps.clock.now());
       if (appUrl === undefined) {
-        compileJob(scoped(c, deps), input); // a bad job is still a 400 first
+        compileJob(scoped(c, deps), input, ns()); // a bad job is still a 400 first
         throw new DaprError(503, "ERR_APP_CHANNEL_NIL", "app channel is nil: no app to deliver Dapr jobs to; set [compat] dapr_app_url (env TOCK_COMPAT_DAPR_APP_URL) to the app's base URL");
       }
       try {

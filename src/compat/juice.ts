@@ -14,6 +14,7 @@ import { killRun } from "../domain/kill.ts";
 import { getRun, recentRuns, type RUN_STATUSES } from "../domain/runs.ts";
 import { HttpTarget, Name } from "../domain/schemas.ts";
 import { type JobView, type RunView } from "../domain/views.ts";
+import { egressPolicy } from "../net/egress.ts";
 import type { RunEvent } from "../scheduler/events.ts";
 import { generatedName, isObject, javaMediumDate, logFailure, parseId, readJson, renameField } from "./common.ts";
 
@@ -65,6 +66,10 @@ export function juiceRoutes(deps: Deps): Hono {
     const d = scoped(c, deps);
     const tenant = tenantOf(c);
     const task = parseTask(await readJson(c), tenant);
+    // The callback goes where the tenant's jobs may go: refused now if that is already known (an address).
+    const callbackUrl = task.compat.callbackUrl as string | undefined;
+    const refused = callbackUrl === undefined ? null : egressPolicy(deps.config.egress).check(tenant, new URL(callbackUrl).hostname);
+    if (refused) throw new JuiceError(INIT, `callbackUrl: ${refused}`);
     const name = generatedName("juice");
     const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat, secrets: task.secrets });
     try {

@@ -4,6 +4,7 @@ import type { InStatement, Row } from "@libsql/client";
 import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { formatDuration, parseDuration } from "../schedule/duration.ts";
+import { egressPolicy } from "../net/egress.ts";
 import { json, read, readOne, write } from "../store/sql.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
@@ -27,10 +28,10 @@ export function checkName(value: string, field: "namespace" | "name"): string {
   return value;
 }
 
-/** Validates a job body and compiles its schedule; throws `invalid` naming the field. */
-export function compileJob(deps: DomainDeps, body: unknown): { input: JobInput; plan: Plan } {
+/** Validates a job body of namespace `ns` and compiles its schedule; throws `invalid` naming the field. */
+export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input: JobInput; plan: Plan } {
   const input = parseInput(JobInput, body);
-  checkTarget(deps.config.executors, input.target);
+  checkTarget(deps.config.executors, input.target, egressPolicy(deps.config.egress), ns);
   const compiled = compilePlan(
     {
       schedule: input.schedule,
@@ -88,7 +89,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(ns, "namespace");
   checkName(name, "name");
   mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
-  const { input, plan } = compileJob(deps, body);
+  const { input, plan } = compileJob(deps, body, ns);
   await checkQuota(deps, ns, name);
   const { kind, body: given } = targetOf(input.target);
   // SECRET sent back for a value keeps the stored one (a GET-then-PUT round trip): only then read it.
@@ -256,7 +257,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   if (p) {
     // The run's variables must pass the same rules as the job's own (refused now, not when it fires).
     const kind = String(row.target_kind) as TargetKind;
-    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target);
+    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target, egressPolicy(deps.config.egress), ns);
   }
   // A trigger's variables are secret: sealed like a job's secret values, shown as SECRET.
   const stored = p && (p.env || p.args) ? await sealParams(deps.secrets, p) : null;

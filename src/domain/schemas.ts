@@ -31,7 +31,7 @@ export const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 /** What an HTTP header value can carry: tab, visible ASCII, space and Latin-1 (no CR, LF or other controls). */
 export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp"]);
+const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp", "webhook-signature"]);
 
 export const HttpTarget = v.strictObject({
   url: v.pipe(

@@ -1,6 +1,10 @@
 // What a job's target may be on this server: process, script and container targets exist only where the
-// config turns them on, and are refused when the job is created (a clear 400), not when it fires.
+// config turns them on, and are refused when the job is created (a clear 400), not when it fires. HTTP and
+// TCP targets whose address the namespace may not reach ([egress]) are refused then too, when the address
+// is a literal or the host name is denied by name; names are judged again after resolution at each attempt.
 import type { Config } from "../config.ts";
+import { splitHostPort } from "../net/address.ts";
+import type { EgressPolicy } from "../net/egress.ts";
 import { invalid } from "./errors.ts";
 import { type RunParams, TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
 
@@ -23,12 +27,17 @@ export function targetOf(target: Target): { kind: TargetKind; body: unknown } {
 const CODE_ENV = /^(LD_|DYLD_|BASH_ENV$|ENV$|BASH_FUNC_|SHELLOPTS$|PS4$|IFS$|PATH$|NODE_OPTIONS$|NODE_PATH$|PYTHON|PERL5|PERLLIB$|RUBYOPT$|RUBYLIB$|BUN_|DENO_|JAVA_TOOL_OPTIONS$|_JAVA_OPTIONS$)/;
 
 /**
- * Throws `invalid` naming the field when this server will not run the target. Checked when a job is
- * created and again when it fires (the config may have been tightened since).
+ * Throws `invalid` naming the field when this server will not run the target for namespace `ns`. Checked
+ * when a job is created and again when it fires (the config may have been tightened since).
  */
-export function checkTarget(cfg: ExecutorsConfig, target: Target): void {
+export function checkTarget(cfg: ExecutorsConfig, target: Target, egress: EgressPolicy, ns: string): void {
   const { kind } = targetOf(target);
-  if (kind === "http" || kind === "tcp") return;
+  if (kind === "http" || kind === "tcp") {
+    const [field, host] = target.http ? ["target.http.url", new URL(target.http.url).hostname] : ["target.tcp.addr", splitHostPort(target.tcp!.addr).host];
+    const refused = egress.check(ns, host);
+    if (refused) throw invalid(`${field}: ${refused}`, field);
+    return;
+  }
   const p = cfg.process;
   if (!p.enabled) {
     throw invalid(

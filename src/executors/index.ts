@@ -5,22 +5,37 @@ import { createContainerExecutor } from "./container.ts";
 import { createHttpExecutor } from "./http.ts";
 import { createProcessExecutor, type Env } from "./process.ts";
 import { createScriptExecutor } from "./script.ts";
+import { createSigner } from "./signing.ts";
 import { createTcpExecutor } from "./tcp.ts";
 import type { Target } from "../domain/schemas.ts";
 import { checkTarget } from "../domain/targets.ts";
+import type { Egress, EgressPolicy } from "../net/egress.ts";
+import type { PinnedFetch } from "../runtime/fetch.ts";
 import { errorText, type Executor, type Executors } from "./types.ts";
 
-/** `env`: tock's own environment, the source of the variables passed to jobs (default process.env). */
-export function createExecutors(cfg: Config["executors"], env?: Env): Executors {
+export interface ExecutorDeps {
+  /** Where HTTP and TCP targets may go, and how names are resolved (shared with the scheduler). */
+  egress: Egress;
+  /** tock's own environment, the source of the variables passed to jobs (default process.env). */
+  env?: Env;
+  /** How HTTP requests reach their address (runtime/fetch.ts); tests pass one that trusts their CA. */
+  fetch?: PinnedFetch;
+}
+
+export function createExecutors(config: Pick<Config, "executors" | "callbacks">, deps: ExecutorDeps): Executors {
+  const cfg = config.executors;
+  const { env } = deps;
+  const signer = createSigner(config.callbacks);
   const executors: Executors = {
-    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes }),
-    tcp: createTcpExecutor({ connectTimeoutMs: cfg.tcp.connectTimeout, maxResponseBytes: cfg.tcp.maxResponseBytes }),
+    http: createHttpExecutor({ userAgent: cfg.http.userAgent, maxResponseBytes: cfg.http.maxResponseBytes, egress: deps.egress, signer, fetch: deps.fetch }),
+    tcp: createTcpExecutor({ connectTimeoutMs: cfg.tcp.connectTimeout, maxResponseBytes: cfg.tcp.maxResponseBytes, egress: deps.egress }),
   };
   if (!cfg.process.enabled) return executors;
   const base = { ...cfg.process, env };
-  executors.process = guarded(cfg, "process", createProcessExecutor(base));
-  executors.script = guarded(cfg, "script", createScriptExecutor({ ...base, interpreters: cfg.script.interpreters, tempDir: cfg.script.tempDir }));
-  if (cfg.container.cli) executors.container = guarded(cfg, "container", createContainerExecutor({ ...base, cli: cfg.container.cli, runArgs: cfg.container.runArgs }));
+  const policy = deps.egress.policy;
+  executors.process = guarded(cfg, policy, "process", createProcessExecutor(base));
+  executors.script = guarded(cfg, policy, "script", createScriptExecutor({ ...base, interpreters: cfg.script.interpreters, tempDir: cfg.script.tempDir }));
+  if (cfg.container.cli) executors.container = guarded(cfg, policy, "container", createContainerExecutor({ ...base, cli: cfg.container.cli, runArgs: cfg.container.runArgs }));
   return executors;
 }
 
@@ -28,11 +43,11 @@ export function createExecutors(cfg: Config["executors"], env?: Env): Executors 
  * Checks a job's target against this node's config again when it fires: a job created before the config
  * was tightened (an allowlist added, inheritEnv turned off) fails with the reason instead of running.
  */
-function guarded(cfg: Config["executors"], kind: "process" | "script" | "container", executor: Executor): Executor {
+function guarded(cfg: Config["executors"], policy: EgressPolicy, kind: "process" | "script" | "container", executor: Executor): Executor {
   return {
     execute(req, signal) {
       try {
-        checkTarget(cfg, { [kind]: req.target } as Target);
+        checkTarget(cfg, { [kind]: req.target } as Target, policy, req.namespace);
       } catch (e) {
         return Promise.resolve({ status: "failed", error: `refused by this node's config: ${errorText(e)}` });
       }

@@ -93,3 +93,9 @@ export function isLoopbackHost(host: string): boolean {
   const name = normalName(host);
   return name === "localhost" || name.endsWith(".localhost");
 }
+
+/** The host and port of `host:port`; an IPv6 host loses its brackets. */
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(addr.slice(i + 1)) };
+}

@@ -5,6 +5,7 @@ import type { Row } from "@libsql/client";
 import type { RetryPolicy, RunParams, TargetKind } from "../domain/schemas.ts";
 import { planOf } from "../domain/jobs.ts";
 import { joinSecrets, openParams, type SecretBox } from "../domain/secrets.ts";
+import { hostOfIp, normalName, parseIp, splitHostPort } from "../net/address.ts";
 import type { Store } from "../store/client.ts";
 import { json, num, read, type Stmt, write } from "../store/sql.ts";
 import { decideSlots, type Misfire } from "./policy.ts";
@@ -19,8 +20,13 @@ export interface JobExec {
   maxConcurrency: number | null;
   payload: unknown;
   recurring: boolean;
-  /** Where the run goes (host:port), for the per-host concurrency limit. */
+  /**
+   * Where the run goes, for the per-host concurrency limit: an address in its canonical form and the port,
+   * so that every spelling of one address shares the limit ("local" for processes).
+   */
   host: string;
+  /** A host name and port: the runner keys the run on the address the name resolves to instead. */
+  resolve?: { name: string; port: number };
   /** The job definition's updated_at: a retry is queued only while the job is still this definition. */
   updatedAt: number;
   /** Why the job's secret values could not be opened (its runs fail with it rather than run without them). */
@@ -50,22 +56,36 @@ export interface Claimed {
 const RUN_INSERT_COLUMNS =
   "job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error";
 
-function hostOf(kind: string, target: { url?: string; addr?: string } | null): string {
-  if (kind === "tcp") return String(target?.addr);
+/** The per-host key of an address literal or a host name (lower-cased, for the runner to resolve). */
+function keyOf(host: string, port: number): Pick<JobExec, "host" | "resolve"> {
+  const ip = parseIp(host);
+  if (ip) return { host: `${hostOfIp(ip)}:${port}` };
+  const name = normalName(host);
+  return { host: `${name}:${port}`, resolve: { name, port } };
+}
+
+export function hostOf(kind: string, target: { url?: string; addr?: string } | null): Pick<JobExec, "host" | "resolve"> {
+  if (kind === "tcp") {
+    const { host, port } = splitHostPort(String(target?.addr));
+    return keyOf(host, port);
+  }
   // Local processes share one "host", this machine: max_in_flight_per_host bounds them too.
-  if (kind !== "http") return "local";
+  if (kind !== "http") return { host: "local" };
   try {
     const u = new URL(String(target?.url));
-    return u.port ? u.host : `${u.hostname}:${u.protocol === "https:" ? 443 : 80}`;
+    const port = Number(u.port) || (u.protocol === "https:" ? 443 : 80);
+    // A URL writes an IPv4 address canonically already (127.1 and 0x7f.1 are 127.0.0.1): no parsing on this path.
+    if (/^[\d.]+$/.test(u.hostname)) return { host: `${u.hostname}:${port}` };
+    return keyOf(u.hostname, port);
   } catch {
-    return String(target?.url);
+    return { host: String(target?.url) };
   }
 }
 
 export function jobExec(r: Row): JobExec {
   const target = json<{ url?: string; addr?: string }>(r.target);
   return {
-    host: hostOf(String(r.target_kind), target),
+    ...hostOf(String(r.target_kind), target),
     updatedAt: Number(r.updated_at),
     targetKind: r.target_kind as TargetKind,
     target,

@@ -19,10 +19,14 @@ import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
 import { type OutputOptions, RunLogs } from "./output.ts";
 import { withParams } from "../domain/targets.ts";
+import { hostOfIp } from "../net/address.ts";
+import type { Egress } from "../net/egress.ts";
 
 /** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
 interface Active {
   run: Claimed;
+  /** Its per-host key: the job's, or for a host name the address it resolves to. */
+  host: string;
   controller: AbortController;
   executing: boolean;
   /** A kill was requested: the run ends killed (and is not retried) whatever else stopped it. */
@@ -43,6 +47,8 @@ export interface RunnerDeps {
   /** Whether other nodes share the database (overlap forbid must then be checked in SQL, not only here). */
   shared: () => boolean;
   output: OutputOptions;
+  /** Resolves host names for the per-host limit, as the executors do (the same cache); none: names are keys. */
+  egress?: Egress;
 }
 
 /** A run whose kind of executor this node does not have (process jobs turned off in its config). */
@@ -149,7 +155,7 @@ export class Runner {
   /** Ends a run marked running that has not started, without starting it. */
   #stopUnstarted(a: Active, reason: Error) {
     a.controller.abort(reason);
-    this.#hosts.remove(a.run.job.host, a);
+    this.#hosts.remove(a.host, a);
     // Ended now, whatever the capacity: pump skips it when it reaches the top of the ready queue.
     this.#track(this.#end(a, aborted(reason), null, null));
   }
@@ -251,6 +257,7 @@ export class Runner {
       return;
     }
     const marked = new Set(rows.map((r) => Number(r.id)));
+    const resolved = this.#resolveHosts(mark);
     // Not marked because another node runs the job (overlap forbid): skipped, as on one node. (One not marked
     // because it was deleted or taken over is untouched by this: gone, or its fence moved.)
     const blocked = shared ? mark.filter((r) => !marked.has(r.id) && clusterLimit(r) !== null) : [];
@@ -267,15 +274,46 @@ export class Runner {
         this.#markedAfterClose.push(run.id);
         continue;
       }
-      const a: Active = { run, controller: new AbortController(), executing: false };
+      const a: Active = { run, host: run.job.host, controller: new AbortController(), executing: false };
       this.#active.set(run.id, a);
       let set = this.#activeByJob.get(run.jobId);
       if (!set) this.#activeByJob.set(run.jobId, (set = new Set()));
       set.add(run.id);
-      this.#ready.push(a);
+      const key = run.job.resolve && resolved?.get(`${run.namespace}\u0000${run.job.resolve.name}`);
+      if (key) {
+        // Ready once its host is known; a slow resolver holds up only the runs to that name.
+        this.#track(
+          key.then((host) => {
+            if (host) a.host = `${host}:${run.job.resolve!.port}`;
+            if (this.#active.get(run.id) !== a || a.controller.signal.aborted || this.#closed) return;
+            this.#ready.push(a);
+            this.pump();
+          }),
+        );
+      } else this.#ready.push(a);
       if (this.deps.events.has("run:ready")) this.deps.events.emit("run:ready", this.#event(run, "running"));
     }
     this.pump();
+  }
+
+  /**
+   * The address each host name of these runs resolves to (the first one the egress policy allows, where the
+   * executor will connect), by namespace and name: so every spelling of one host shares its limit. Null
+   * when no run names a host; a name that does not resolve, or only to refused addresses, keys on itself.
+   */
+  #resolveHosts(runs: Claimed[]): Map<string, Promise<string | null>> | null {
+    const egress = this.deps.egress;
+    if (!egress) return null;
+    let keys: Map<string, Promise<string | null>> | null = null;
+    for (const run of runs) {
+      const name = run.job.resolve?.name;
+      if (name === undefined || run.cancelled) continue;
+      const k = `${run.namespace}\u0000${name}`;
+      keys ??= new Map();
+      if (keys.has(k)) continue;
+      keys.set(k, Promise.resolve(egress.pin(run.namespace, name)).then((p) => (p.addresses ? hostOfIp(p.addresses[0]) : null), () => null));
+    }
+    return keys;
   }
 
   /** Whether due runs are waiting for capacity. */
@@ -297,7 +335,7 @@ export class Runner {
       if (!top || top.run.dueAt > now) break;
       this.#ready.pop();
       if (!this.#active.has(top.run.id)) continue; // ended before it started (killed, cancelled)
-      if (this.#hosts.full(top.run.job.host)) this.#hosts.wait(top.run.job.host, top);
+      if (this.#hosts.full(top.host)) this.#hosts.wait(top.host, top);
       else this.#execute(top);
     }
   }
@@ -306,7 +344,7 @@ export class Runner {
     const { run, controller } = a;
     a.executing = true;
     this.#executing++;
-    this.#hosts.take(run.job.host);
+    this.#hosts.take(a.host);
     const startedAt = this.deps.clock.now();
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
@@ -328,7 +366,7 @@ export class Runner {
       .then(async (outcome) => {
         clearTimeout(timer);
         this.#executing--;
-        const next = this.#hosts.release(run.job.host); // the host's oldest waiting run goes next
+        const next = this.#hosts.release(a.host); // the host's oldest waiting run goes next
         if (next && !this.#closed) this.#execute(next); // at stop it stays unstarted, and is requeued
         // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
         // recorded meanwhile.

@@ -5,6 +5,7 @@ import type { SecretBox } from "../domain/secrets.ts";
 import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
+import type { Egress } from "../net/egress.ts";
 import type { Store } from "../store/client.ts";
 import { read, write } from "../store/sql.ts";
 import { type Claimed, claimQueued, claimSlots, recoverLost } from "./claim.ts";
@@ -68,6 +69,8 @@ export class Scheduler implements SchedulerControl {
       killGrace?: number;
       /** Opens jobs' and runs' sealed secret values for their executors ([secrets] key). */
       secrets: SecretBox;
+      /** Resolves host names for the per-host limit: the executors' own Egress, so they share its cache. */
+      egress?: Egress;
     },
   ) {
     this.#writer = new GroupWriter(deps.store);
@@ -82,6 +85,7 @@ export class Scheduler implements SchedulerControl {
       settled: () => void this.#dispatch(),
       shared: () => this.#liveNodes > 1,
       output: deps.output ?? { maxLogBytes: 1 << 20, tailLines: 20 },
+      egress: deps.egress,
     });
   }
 
@@ -363,7 +367,7 @@ export class Scheduler implements SchedulerControl {
   }
 
   get stats() {
-    return { held: this.#held.size, inFlight: this.#runner.inFlight };
+    return { held: this.#held.size, inFlight: this.#runner.inFlight, parked: this.#runner.parkedCount };
   }
 
   // --- stopping ---------------------------------------------------------------------------------

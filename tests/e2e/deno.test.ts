@@ -1,11 +1,15 @@
 // Deno smoke test: the same sources served by `deno run`; a job created over HTTP calls a real sink.
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { startSink, tempDir } from "../helpers.ts";
+import { gzipSync } from "node:zlib";
+import { Webhook } from "standardwebhooks";
+import { startSink, tempDir, waitUntil } from "../helpers.ts";
 import { api, type Proc, ROOT, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-deno-");
-const sink = startSink();
+const SECRET = `whsec_${Buffer.from("deno".repeat(8)).toString("base64")}`;
+// /gz answers gzip although tock asks for none: decoded by tock on Deno too.
+const sink = startSink((r) => (r.path === "/gz" ? new Response(gzipSync("hello from gzip"), { headers: { "content-encoding": "gzip" } }) : new Response("ok")));
 let proc: Proc | undefined;
 afterAll(() => {
   proc?.child.kill("SIGKILL");
@@ -16,7 +20,13 @@ afterAll(() => {
 test("tock runs on Deno: create a job, its callback arrives", async () => {
   proc = await startTock([join(ROOT, "node_modules/.bin/deno"), "run", "-A", join(ROOT, "src/main.ts"), "serve"], {
     cwd: ROOT,
-    env: { TOCK_DATABASE_URL: `file:${join(dir, "tock.db")}`, TOCK_SCHEDULER_NODE_ID: "deno-node", TOCK_SCHEDULER_POLL_INTERVAL: "200ms", DENO_NO_UPDATE_CHECK: "1" },
+    env: {
+      TOCK_DATABASE_URL: `file:${join(dir, "tock.db")}`,
+      TOCK_SCHEDULER_NODE_ID: "deno-node",
+      TOCK_SCHEDULER_POLL_INTERVAL: "200ms",
+      TOCK_CALLBACKS_SIGNING_SECRET: SECRET,
+      DENO_NO_UPDATE_CHECK: "1",
+    },
     timeoutMs: 60_000,
   });
   expect(proc.logs.join("\n")).toContain('"runtime":"deno"');
@@ -25,8 +35,21 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
   await sink.waitFor(1, 15_000);
   expect(sink.requests[0]).toMatchObject({ path: "/deno", body: JSON.stringify({ from: "deno" }) });
   expect(sink.requests[0].headers["webhook-id"]).toMatch(/^\d+$/);
+  expect(new Webhook(SECRET).verify(sink.requests[0].body, sink.requests[0].headers)).toEqual({ from: "deno" });
   const runs = await api(proc.url, "GET", "/api/v1/namespaces/deno/jobs/hello/runs");
   expect(runs.body.items[0].jobName).toBe("hello");
+
+  // A name: resolved and judged by tock, the request pinned to the address (node:http on Deno), Host kept.
+  const port = new URL(sink.url).port;
+  expect((await api(proc.url, "PUT", "/api/v1/namespaces/deno/jobs/pinned", { dueTime: "100ms", target: { http: { url: `http://localhost:${port}/gz`, method: "GET" } } })).status).toBe(201);
+  await sink.waitFor(2, 15_000);
+  expect(sink.requests[1]).toMatchObject({ path: "/gz", headers: { host: `localhost:${port}`, "accept-encoding": "identity" } });
+  let pinned: { status: string; result: { body: string } } | undefined;
+  await waitUntil(async () => {
+    pinned = (await api(proc!.url, "GET", "/api/v1/namespaces/deno/jobs/pinned/runs")).body.items[0];
+    return pinned?.status === "succeeded";
+  }, "the pinned run to end", 15_000);
+  expect(pinned!.result.body).toBe("hello from gzip");
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 90_000);

@@ -1,6 +1,9 @@
 // The HTTP executor against a real server: what is sent, and what is kept of the answer.
 import { afterAll, expect, test } from "bun:test";
 import { createHttpExecutor, parseRetryAfter } from "../../src/executors/http.ts";
+import { parseConfig } from "../../src/config.ts";
+import { Egress, egressPolicy } from "../../src/net/egress.ts";
+import { systemResolver } from "../../src/net/resolve.ts";
 import { startSink } from "../helpers.ts";
 
 const big = "x".repeat(100_000);
@@ -19,7 +22,8 @@ const sink = startSink((req) => {
 });
 afterAll(() => sink.stop());
 
-const exec = createHttpExecutor({ userAgent: "tock-test", maxResponseBytes: 65_536 });
+const egress = new Egress(egressPolicy(parseConfig(null, {}).egress), systemResolver);
+const exec = createHttpExecutor({ userAgent: "tock-test", maxResponseBytes: 65_536, egress });
 const req = (url: string, target: Record<string, unknown> = {}, payload: unknown = null) => ({
   runId: 7,
   key: "7",
