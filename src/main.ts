@@ -71,7 +71,7 @@ async function serveCommand(cfg: Config, log: Logger) {
   // One resolver cache and policy for the executors and the scheduler's per-host keys.
   const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
   const executors = createExecutors(cfg, { egress });
-  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, egress, config: cfg.scheduler, version: VERSION, secrets, ...processOptions(cfg) });
+  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, egress, config: cfg.scheduler, version: VERSION, secrets, limits: cfg.limits, ...processOptions(cfg) });
   const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
   const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, secrets, version: VERSION };
   const app = createApp(deps);

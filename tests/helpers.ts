@@ -84,7 +84,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const executors = createExecutors(config, { egress });
   const log = opts.log ?? silentLogger;
   const secrets = await SecretBox.create([config.secrets.key, config.secrets.previousKey]);
-  const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version: "test", secrets, ...processOptions(config) });
+  const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version: "test", secrets, limits: config.limits, ...processOptions(config) });
   const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
   const app = createApp({ store, clock, log, config, executors, scheduler, keys, secrets, version: "test" } satisfies Deps);
   const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };

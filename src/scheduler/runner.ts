@@ -11,7 +11,7 @@ import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
 import { MinHeap } from "./heap.ts";
-import { HostSlots } from "./hosts.ts";
+import { Slots } from "./slots.ts";
 import { JobQueues, MAX_WAITING } from "./waiting.ts";
 import { aborted, Cancelled, clusterLimit, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
 import { retryDelay } from "./policy.ts";
@@ -44,6 +44,8 @@ export interface RunnerDeps {
   hold: (runs: Claimed[]) => void;
   /** A run ended or was dropped: there is room for more. */
   settled: () => void;
+  /** Runs of a namespace that may execute at once on this node ([limits] max_in_flight); none: no limit. */
+  namespaceLimit?: (ns: string) => number;
   /** Whether other nodes share the database (overlap forbid must then be checked in SQL, not only here). */
   shared: () => boolean;
   output: OutputOptions;
@@ -63,7 +65,9 @@ export class Runner {
   #ready = new MinHeap<Active>((a, b) => a.run.dueAt < b.run.dueAt || (a.run.dueAt === b.run.dueAt && a.run.id < b.run.id));
   #activeByJob = new Map<number, Set<number>>();
   #waiting = new JobQueues();
-  #hosts = new HostSlots<Active>(() => this.deps.config.maxInFlightPerHost);
+  #hosts = new Slots<Active>(() => this.deps.config.maxInFlightPerHost);
+  /** No namespace takes every slot ([limits] max_in_flight): the rest wait while other namespaces run. */
+  #namespaces = new Slots<Active>((ns) => this.deps.namespaceLimit?.(ns) ?? Number.POSITIVE_INFINITY);
   #pending = new Set<Promise<void>>();
   #closed = false;
   #markedAfterClose: number[] = [];
@@ -86,9 +90,9 @@ export class Runner {
     return this.#ready.size;
   }
 
-  /** Runs waiting for their host's limit. */
+  /** Runs waiting for their host's or their namespace's limit. */
   get parkedCount(): number {
-    return this.#hosts.waiting;
+    return this.#hosts.waiting + this.#namespaces.waiting;
   }
 
   /**
@@ -156,6 +160,7 @@ export class Runner {
   #stopUnstarted(a: Active, reason: Error) {
     a.controller.abort(reason);
     this.#hosts.remove(a.host, a);
+    this.#namespaces.remove(a.run.namespace, a);
     // Ended now, whatever the capacity: pump skips it when it reaches the top of the ready queue.
     this.#track(this.#end(a, aborted(reason), null, null));
   }
@@ -178,6 +183,7 @@ export class Runner {
     }
     this.#ready.drain();
     this.#hosts.clear();
+    this.#namespaces.clear();
     this.#waiting.clear();
     return unstarted;
   }
@@ -320,12 +326,12 @@ export class Runner {
   #backlog(): boolean {
     if (this.#closed) return false;
     const top = this.#ready.peek();
-    return this.#hosts.waiting > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
+    return this.parkedCount > 0 || (top !== undefined && top.run.dueAt <= this.deps.clock.now());
   }
 
   /**
-   * Starts ready runs whose due time has come, while there is capacity. A run whose host is at its limit
-   * waits in that host's queue; the host's next free slot starts it.
+   * Starts ready runs whose due time has come, while there is capacity. A run whose namespace or host is
+   * at its limit waits in that one's queue; its next free slot starts it.
    */
   pump(): void {
     if (this.#closed) return;
@@ -335,9 +341,16 @@ export class Runner {
       if (!top || top.run.dueAt > now) break;
       this.#ready.pop();
       if (!this.#active.has(top.run.id)) continue; // ended before it started (killed, cancelled)
-      if (this.#hosts.full(top.host)) this.#hosts.wait(top.host, top);
-      else this.#execute(top);
+      this.#start(top);
     }
+  }
+
+  /** Starts a due run, or parks it in the queue of the limit it is at (its namespace's, else its host's). */
+  #start(a: Active) {
+    if (this.#namespaces.full(a.run.namespace)) this.#namespaces.wait(a.run.namespace, a);
+    else if (this.#hosts.full(a.host)) this.#hosts.wait(a.host, a);
+    else if (this.#executing >= this.deps.config.maxInFlight) this.#ready.push(a); // the next end pumps it
+    else this.#execute(a);
   }
 
   #execute(a: Active) {
@@ -345,6 +358,7 @@ export class Runner {
     a.executing = true;
     this.#executing++;
     this.#hosts.take(a.host);
+    this.#namespaces.take(run.namespace);
     const startedAt = this.deps.clock.now();
     if (this.deps.events.has("run:started")) this.deps.events.emit("run:started", this.#event(run, "running"));
     const timeoutMs = Math.min(run.job.timeoutMs ?? this.deps.config.defaultTimeout, MAX_TIMER_MS);
@@ -366,8 +380,14 @@ export class Runner {
       .then(async (outcome) => {
         clearTimeout(timer);
         this.#executing--;
-        const next = this.#hosts.release(a.host); // the host's oldest waiting run goes next
-        if (next && !this.#closed) this.#execute(next); // at stop it stays unstarted, and is requeued
+        // The oldest runs waiting for this host and for this namespace go next (at stop they stay unstarted,
+        // and are requeued).
+        const forHost = this.#hosts.release(a.host);
+        const forNamespace = this.#namespaces.release(run.namespace);
+        if (!this.#closed) {
+          if (forNamespace) this.#start(forNamespace);
+          if (forHost) this.#start(forHost);
+        }
         // The run no longer counts for its job's overlap, and the next one starts now; this one's end is
         // recorded meanwhile.
         this.#drop(a);

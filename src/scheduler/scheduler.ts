@@ -71,6 +71,8 @@ export class Scheduler implements SchedulerControl {
       secrets: SecretBox;
       /** Resolves host names for the per-host limit: the executors' own Egress, so they share its cache. */
       egress?: Egress;
+      /** [limits]: max_in_flight per namespace (none: no limit per namespace). */
+      limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
     },
   ) {
     this.#writer = new GroupWriter(deps.store);
@@ -84,6 +86,7 @@ export class Scheduler implements SchedulerControl {
       hold: (runs) => this.#hold(runs),
       settled: () => void this.#dispatch(),
       shared: () => this.#liveNodes > 1,
+      namespaceLimit: deps.limits ? (ns) => deps.limits!.namespaces[ns]?.maxInFlight ?? deps.limits!.maxInFlight : undefined,
       output: deps.output ?? { maxLogBytes: 1 << 20, tailLines: 20 },
       egress: deps.egress,
     });

@@ -1,9 +1,9 @@
 // Limits and fairness: jobs per namespace ([limits] max_jobs, per namespace too), kept in a table the
-// database's triggers keep exact whatever writes the jobs.
+// database's triggers keep exact whatever writes the jobs; runs of a namespace in flight at once.
 import { afterAll, describe, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";
-import { type TestEnv, testEnv } from "../helpers.ts";
+import { startSink, type TestEnv, testEnv, waitUntil } from "../helpers.ts";
 
 const envs: TestEnv[] = [];
 afterAll(async () => {
@@ -42,5 +42,41 @@ describe("[limits] max_jobs", () => {
     const actual = Object.fromEntries((await read(e.deps.store, "SELECT namespace, count(*) AS n FROM jobs GROUP BY namespace")).map((r) => [r.namespace, r.n]));
     expect(await counts(e)).toEqual({ ...actual, 0: 10 });
     expect(actual).toEqual({ 0: 10, 1: 20, 2: 20 });
+  });
+});
+
+describe("[limits] max_in_flight", () => {
+  test("one namespace's TCP runs that never answer cannot take every slot: another namespace's jobs still run", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const silent = (await import("node:net")).createServer((s) => {
+      sockets.add(s); // reads, never answers
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    const sink = startSink();
+    try {
+      const e = await env({
+        start: true,
+        config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4 } },
+      });
+      const stuck = { target: { tcp: { addr: `127.0.0.1:${port}`, body: "aGk=", ack: "b2s=" } }, timeout: "1h", overlap: "allow" };
+      for (let i = 0; i < 12; i++) await e.call("PUT", `/api/v1/namespaces/attacker/jobs/t${i}`, stuck);
+      for (let i = 0; i < 12; i++) await e.call("POST", `/api/v1/namespaces/attacker/jobs/t${i}/trigger`);
+      await waitUntil(() => sockets.size === 4 && e.deps.scheduler.stats.parked === 8, `4 attacker runs in flight (${sockets.size}), 8 waiting`);
+      await e.call("PUT", "/api/v1/namespaces/victim/jobs/v", { target: { http: { url: `${sink.url}/v` } } });
+      await e.call("POST", "/api/v1/namespaces/victim/jobs/v/trigger");
+      await sink.waitFor(1);
+      expect(sockets.size).toBe(4); // the attacker's queue did not move
+      // A namespace may have its own limit.
+      const e2 = await env({ start: true, config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4, namespaces: { trusted: { maxInFlight: 6 } } } } });
+      for (let i = 0; i < 8; i++) await e2.call("PUT", `/api/v1/namespaces/trusted/jobs/t${i}`, stuck);
+      for (let i = 0; i < 8; i++) await e2.call("POST", `/api/v1/namespaces/trusted/jobs/t${i}/trigger`);
+      await waitUntil(() => sockets.size === 10 && e2.deps.scheduler.stats.parked === 2, `6 more in flight (${sockets.size - 4})`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      sink.stop();
+    }
   });
 });
