@@ -1,5 +1,7 @@
 // Deno smoke test: the same sources served by `deno run`; a job created over HTTP calls a real sink.
 import { afterAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Webhook } from "standardwebhooks";
@@ -52,4 +54,31 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
   expect(pinned!.result.body).toBe("hello from gzip");
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
+}, 90_000);
+
+test("on Deno: keys made by `tock keys`, required and scoped; secret headers sealed and write-only", async () => {
+  const deno = [join(ROOT, "node_modules/.bin/deno"), "run", "-A", join(ROOT, "src/main.ts")];
+  const db = `file:${join(dir, "keys.db")}`;
+  const env = { DENO_NO_UPDATE_CHECK: "1", TOCK_LOG_LEVEL: "warn", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+  const made = spawnSync(deno[0], [...deno.slice(1), "keys", "create", "--role", "writer", "--namespace", "deno", "--db", db], { encoding: "utf8", env, timeout: 60_000 });
+  expect(made.status).toBe(0);
+  const key = made.stdout.trim();
+  expect(key).toMatch(/^tock_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+  const keyed = await startTock([...deno, "serve"], {
+    cwd: ROOT,
+    env: { TOCK_DATABASE_URL: db, TOCK_SCHEDULER_NODE_ID: "deno-keys", TOCK_AUTH_MODE: "keys", TOCK_SECRETS_KEY: Buffer.alloc(32, 5).toString("base64"), DENO_NO_UPDATE_CHECK: "1" },
+    timeoutMs: 60_000,
+  });
+  try {
+    const put = (path: string, headers: Record<string, string>) =>
+      fetch(`${keyed.url}${path}`, { method: "PUT", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ target: { http: { url: `${sink.url}/k`, headers: { Authorization: "Bearer deno-secret" } } } }) });
+    expect((await put("/api/v1/namespaces/deno/jobs/k", {})).status).toBe(401);
+    expect((await put("/api/v1/namespaces/other/jobs/k", { authorization: `Bearer ${key}` })).status).toBe(404);
+    const ok = await put("/api/v1/namespaces/deno/jobs/k", { authorization: `Bearer ${key}` });
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as { target: { http: { headers: unknown } } }).target.http.headers).toEqual({ Authorization: "<secret>" });
+    for (const f of ["keys.db", "keys.db-wal"]) expect(readFileSync(join(dir, f)).includes(Buffer.from("deno-secret"))).toBe(false);
+  } finally {
+    keyed.child.kill("SIGKILL");
+  }
 }, 90_000);
