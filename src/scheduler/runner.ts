@@ -11,6 +11,7 @@ import type { Clock } from "./clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
 import { MinHeap } from "./heap.ts";
+import { resolveHostKeys } from "./host-keys.ts";
 import { Slots } from "./slots.ts";
 import { JobQueues, MAX_WAITING } from "./waiting.ts";
 import { aborted, Cancelled, clusterLimit, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
@@ -19,7 +20,6 @@ import type { SchedulerConfig } from "./scheduler.ts";
 import type { GroupWriter } from "./writer.ts";
 import { type OutputOptions, RunLogs } from "./output.ts";
 import { withParams } from "../domain/targets.ts";
-import { hostOfIp } from "../net/address.ts";
 import type { Egress } from "../net/egress.ts";
 
 /** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
@@ -263,7 +263,7 @@ export class Runner {
       return;
     }
     const marked = new Set(rows.map((r) => Number(r.id)));
-    const resolved = this.#resolveHosts(mark);
+    const resolved = this.deps.egress ? resolveHostKeys(this.deps.egress, mark) : null;
     // Not marked because another node runs the job (overlap forbid): skipped, as on one node. (One not marked
     // because it was deleted or taken over is untouched by this: gone, or its fence moved.)
     const blocked = shared ? mark.filter((r) => !marked.has(r.id) && clusterLimit(r) !== null) : [];
@@ -300,26 +300,6 @@ export class Runner {
       if (this.deps.events.has("run:ready")) this.deps.events.emit("run:ready", this.#event(run, "running"));
     }
     this.pump();
-  }
-
-  /**
-   * The address each host name of these runs resolves to (the first one the egress policy allows, where the
-   * executor will connect), by namespace and name: so every spelling of one host shares its limit. Null
-   * when no run names a host; a name that does not resolve, or only to refused addresses, keys on itself.
-   */
-  #resolveHosts(runs: Claimed[]): Map<string, Promise<string | null>> | null {
-    const egress = this.deps.egress;
-    if (!egress) return null;
-    let keys: Map<string, Promise<string | null>> | null = null;
-    for (const run of runs) {
-      const name = run.job.resolve?.name;
-      if (name === undefined || run.cancelled) continue;
-      const k = `${run.namespace}\u0000${name}`;
-      keys ??= new Map();
-      if (keys.has(k)) continue;
-      keys.set(k, Promise.resolve(egress.pin(run.namespace, name)).then((p) => (p.addresses ? hostOfIp(p.addresses[0]) : null), () => null));
-    }
-    return keys;
   }
 
   /** Whether due runs are waiting for capacity. */
