@@ -1,5 +1,6 @@
 // Real parts for tests: a database file in a temp dir, an HTTP sink and a TCP server on 127.0.0.1 port 0,
 // and a full Deps (scheduler included) over them.
+import { afterAll } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -90,6 +91,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
   const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
+  let closing: Promise<void> | undefined;
   return {
     deps,
     app,
@@ -111,11 +113,15 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    async close() {
-      await scheduler.stop();
-      unhook();
-      store.close();
-      own?.cleanup();
+    close() {
+      // Idempotent: a test may close early (to reopen the file) and the file's cleanup closes again.
+      closing ??= (async () => {
+        await scheduler.stop();
+        unhook();
+        store.close();
+        own?.cleanup();
+      })();
+      return closing;
     },
   };
 }
@@ -191,6 +197,22 @@ export function startTcpServer(opts: { expect: number; reply?: (data: Buffer) =>
       });
     });
   });
+}
+
+/**
+ * testEnv for the tests of one file, each closed when the file's tests are done; `base` is merged under each
+ * call's options (its config section by section). Call at the top level of a test file.
+ */
+export function envsOf(base: Parameters<typeof testEnv>[0] = {}) {
+  const envs: TestEnv[] = [];
+  afterAll(async () => {
+    for (const e of envs.splice(0)) await e.close();
+  });
+  return async (opts: Parameters<typeof testEnv>[0] = {}): Promise<TestEnv> => {
+    const e = await testEnv({ ...base, ...opts, config: { ...base.config, ...opts.config } });
+    envs.push(e);
+    return e;
+  };
 }
 
 /** A logger that keeps every line (as parsed JSON objects) for a test to look at. */

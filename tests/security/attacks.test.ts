@@ -8,19 +8,11 @@ import { parseConfig } from "../../src/config.ts";
 import { createKey } from "../../src/domain/keys.ts";
 import { createLogger } from "../../src/log.ts";
 import { read } from "../../src/store/sql.ts";
-import { startSink, type TestEnv, testEnv, waitUntil, withProcesses } from "../helpers.ts";
+import { envsOf, startSink, waitUntil, withProcesses } from "../helpers.ts";
 
-const envs: TestEnv[] = [];
-afterAll(async () => {
-  for (const e of envs) await e.close();
-});
 const defaults = parseConfig(null, {});
-async function exposed(opts: Parameters<typeof testEnv>[0] = {}) {
-  // As exposed beyond loopback: [auth] mode auto on a non-loopback host.
-  const e = await testEnv({ ...opts, config: { ...opts.config, server: { ...defaults.server, host: "0.0.0.0", hosts: ["localhost"] } } });
-  envs.push(e);
-  return e;
-}
+// As exposed beyond loopback: [auth] mode auto on a non-loopback host.
+const exposed = envsOf({ config: { server: { ...defaults.server, host: "0.0.0.0", hosts: ["localhost"] } } });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } }, memo: "victim" };
 

@@ -10,21 +10,14 @@ import { TestClock } from "../../src/scheduler/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { api, ROOT, type Proc, startTock } from "../e2e/process.ts";
 import { createLogger } from "../../src/log.ts";
-import { type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { envsOf, tempDir, waitUntil } from "../helpers.ts";
 
 const TOKEN = /^tock_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
-const envs: TestEnv[] = [];
 const procs: Proc[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const p of procs) p.child.kill("SIGKILL");
-  for (const e of envs) await e.close();
 });
-
-async function env(opts: Parameters<typeof testEnv>[0] = {}) {
-  const e = await testEnv({ ...opts, config: { auth: { mode: "keys" }, ...opts.config } });
-  envs.push(e);
-  return e;
-}
+const env = envsOf({ config: { auth: { mode: "keys" } } });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const job = { target: { http: { url: "http://127.0.0.1:9/" } } };
 

@@ -3,17 +3,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";
-import { startSink, type TestEnv, testEnv, waitUntil } from "../helpers.ts";
+import { envsOf, startSink, type TestEnv, waitUntil } from "../helpers.ts";
 
-const envs: TestEnv[] = [];
-afterAll(async () => {
-  for (const e of envs) await e.close();
-});
-async function env(opts: Parameters<typeof testEnv>[0] = {}) {
-  const e = await testEnv(opts);
-  envs.push(e);
-  return e;
-}
+const env = envsOf();
 const defaults = parseConfig(null, {});
 const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } } };
 const counts = async (e: TestEnv) => Object.fromEntries((await read(e.deps.store, "SELECT namespace, jobs FROM namespace_counts ORDER BY namespace")).map((r) => [r.namespace, r.jobs]));

@@ -4,17 +4,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";
-import { type TestEnv, testEnv, withProcesses } from "../helpers.ts";
+import { envsOf, type TestEnv, withProcesses } from "../helpers.ts";
 
-const envs: TestEnv[] = [];
-afterAll(async () => {
-  for (const e of envs) await e.close();
-});
-async function env(opts: Parameters<typeof testEnv>[0] = {}) {
-  const e = await testEnv(opts);
-  envs.push(e);
-  return e;
-}
+const env = envsOf();
 const defaults = parseConfig(null, {});
 const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } } };
 const count = async (e: TestEnv) => Number((await read(e.deps.store, "SELECT count(*) AS n FROM jobs"))[0].n);

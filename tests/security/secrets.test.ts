@@ -7,19 +7,11 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config.ts";
 import { SecretBox } from "../../src/domain/secrets.ts";
 import { read } from "../../src/store/sql.ts";
-import { memoryLogger, startSink, tempDir, type TestEnv, testEnv, waitUntil, withProcesses } from "../helpers.ts";
+import { envsOf, memoryLogger, startSink, tempDir, type TestEnv, waitUntil, withProcesses } from "../helpers.ts";
 
-const envs: TestEnv[] = [];
 const sink = startSink();
-afterAll(async () => {
-  for (const e of envs) await e.close();
-  sink.stop();
-});
-async function env(opts: Parameters<typeof testEnv>[0] = {}) {
-  const e = await testEnv({ start: true, ...opts, config: { scheduler: { pollInterval: 100 }, ...opts.config } });
-  envs.push(e);
-  return e;
-}
+afterAll(() => sink.stop());
+const env = envsOf({ start: true, config: { scheduler: { pollInterval: 100 } } });
 const defaults = parseConfig(null, {});
 const KEY_A = Buffer.alloc(32, 1).toString("base64");
 const KEY_B = Buffer.alloc(32, 2).toString("base64");
@@ -155,7 +147,6 @@ describe("at rest", () => {
     const a = await env({ dir: dir.dir, config: { secrets: withKeys(KEY_A) } });
     await a.call("PUT", "/api/v1/namespaces/n/jobs/rot", { target: { http: { url: `${sink.url}/rot`, headers: { Authorization: TOKEN } } } });
     await a.close();
-    envs.splice(envs.indexOf(a), 1);
 
     const rotated = await env({ dir: a.dir, config: { secrets: withKeys(KEY_B, KEY_A) } });
     const box = await SecretBox.create([KEY_B, KEY_A]);
@@ -164,7 +155,6 @@ describe("at rest", () => {
     await rotated.call("POST", "/api/v1/namespaces/n/jobs/rot/trigger");
     expect((await fired(rotated, "/rot"))[0].headers.authorization).toBe(TOKEN);
     await rotated.close();
-    envs.splice(envs.indexOf(rotated), 1);
 
     const without = await env({ dir: a.dir, config: { secrets: withKeys(KEY_B) } });
     const t = await without.call("POST", "/api/v1/namespaces/n/jobs/rot/trigger");
