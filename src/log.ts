@@ -3,25 +3,56 @@
 // Every line is scrubbed of secrets here, once, rather than at each call site: a database URL with
 // ?authToken=, a callback URL with user:password@, or an error message quoting either can reach a log
 // from anywhere, and a call site that forgets is a leaked credential.
+import process from "node:process";
+
 export type Level = "debug" | "info" | "warn" | "error";
 export type Logger = Record<Level, (msg: string, fields?: Record<string, unknown>) => void>;
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * Writes lines to stderr, those of one turn of the event loop together: a busy API logs a line per change,
+ * and one write per line would cost more than the change. Warnings and errors go out at once, and whatever
+ * waits goes out when the process exits.
+ */
+function stderrLines(): (line: string, urgent: boolean) => void {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("\n");
+    pending = [];
+    console.error(text);
+  };
+  process.on("exit", flush);
+  return (line, urgent) => {
+    pending.push(line);
+    if (urgent) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+}
+
 export function createLogger(opts: { level?: Level; format?: "json" | "text"; write?: (line: string) => void } = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
-  const write = opts.write ?? ((line: string) => console.error(line));
+  const lines = opts.write ? undefined : stderrLines();
   const emit = (level: Level) => (rawMsg: string, rawFields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const time = new Date().toISOString();
     const msg = maskSecrets(rawMsg);
     const fields = rawFields && maskFields(rawFields);
+    let line: string;
     if (opts.format === "text") {
       const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("") : "";
-      write(`${time} ${level.toUpperCase()} ${msg}${extra}`);
+      line = `${time} ${level.toUpperCase()} ${msg}${extra}`;
     } else {
-      write(JSON.stringify({ time, level, msg, ...fields }));
+      line = JSON.stringify({ time, level, msg, ...fields });
     }
+    if (lines) lines(line, ORDER[level] >= ORDER.warn);
+    else opts.write!(line);
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
