@@ -99,6 +99,7 @@ export type Verdict = string | null;
 export class EgressPolicy {
   #global: Rules;
   #namespaces = new Map<string, Rules>();
+  #checked = new Map<string, Verdict>();
   #cfg: EgressConfig;
 
   constructor(cfg: EgressConfig) {
@@ -159,10 +160,16 @@ export class EgressPolicy {
    * name on a deny list. Null: allowed, or decided by what the name resolves to at each attempt.
    */
   check(ns: string, host: string): Verdict {
+    // Jobs name few distinct hosts, and a busy API checks each create: verdicts are kept (the rules never change).
+    const key = `${ns}\u0000${host}`;
+    const known = this.#checked.get(key);
+    if (known !== undefined) return known;
     const ip = parseIp(host);
-    if (ip) return this.judgeAddress(ns, ip);
-    const byName = this.judgeName(ns, host);
-    return byName === "allow" ? null : byName;
+    const byName = ip ? null : this.judgeName(ns, host);
+    const verdict = ip ? this.judgeAddress(ns, ip) : byName === "allow" ? null : byName;
+    if (this.#checked.size >= 10_000) this.#checked.clear();
+    this.#checked.set(key, verdict);
+    return verdict;
   }
 }
 
