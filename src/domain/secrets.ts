@@ -77,11 +77,13 @@ export class SecretBox {
 type Target = Record<string, unknown>;
 type Map = Record<string, string>;
 
-/** Where a target keeps its secret values: [field, secret names (lower case for headers)]. */
-function secretFields(kind: TargetKind, t: Target): { field: "headers" | "env"; names: Set<string>; folded: boolean } | null {
+const CREDENTIALS: ReadonlySet<string> = new Set(CREDENTIAL_HEADERS);
+
+/** Where a target keeps its secret values, and which of its names are secret (header names in lower case). */
+function secretFields(kind: TargetKind, t: Target): { field: "headers" | "env"; names: ReadonlySet<string>; folded: boolean } | null {
   if (kind === "http") {
-    const listed = ((t.secretHeaders as string[] | undefined) ?? []).map((h) => h.toLowerCase());
-    return { field: "headers", names: new Set([...CREDENTIAL_HEADERS, ...listed]), folded: true };
+    const listed = t.secretHeaders as string[] | undefined;
+    return { field: "headers", names: listed?.length ? new Set([...CREDENTIAL_HEADERS, ...listed.map((h) => h.toLowerCase())]) : CREDENTIALS, folded: true };
   }
   if (kind === "process" || kind === "script" || kind === "container") {
     return { field: "env", names: new Set((t.secretEnv as string[] | undefined) ?? []), folded: false };
