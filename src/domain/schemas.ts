@@ -182,7 +182,8 @@ export const JobInput = v.strictObject({
   maxConcurrency: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(10_000))),
   misfire: v.optional(Misfire, "once"),
   payload: v.optional(v.unknown()),
-  memo: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  // SQLite text columns end at a NUL when read back: a memo holding one would come back cut short.
+  memo: v.optional(v.pipe(v.string(), v.maxLength(4096), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
   labels: v.optional(
     v.pipe(
       v.record(v.pipe(v.string(), v.maxLength(63)), v.pipe(v.string(), v.maxLength(256))),
