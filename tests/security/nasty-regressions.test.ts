@@ -52,3 +52,32 @@ test("a memo holding NUL is refused by every API that sets one, not stored cut s
   await env.call("PUT", "/api/v1/namespaces/ns/jobs/m", { schedule: "@every 1h", target: http, memo: "a\tb\u0001c" });
   expect((await env.call("GET", "/api/v1/namespaces/ns/jobs/m")).body.memo).toBe("a\tb\u0001c");
 });
+
+test("a map key valibot's record leaves out (__proto__, prototype, constructor) is refused naming the map, not dropped", async () => {
+  const before = await jobs();
+  const url = '"url":"http://127.0.0.1:9/"';
+  for (const key of ["__proto__", "prototype", "constructor"]) {
+    const k = JSON.stringify(key);
+    // Raw JSON text: JSON.parse keeps "__proto__" as an own key, as it does for a client's body.
+    const cases: [string, string, string, string][] = [
+      ["PUT", "/api/v1/namespaces/ns/jobs/p", `{"schedule":"@every 1h","target":{"http":{${url}}},"labels":{${k}:"x"}}`, "labels"],
+      ["PUT", "/api/v1/namespaces/ns/jobs/p", `{"schedule":"@every 1h","target":{"http":{${url},"headers":{${k}:"x","a":"b"}}}}`, "target.http.headers"],
+      ["PUT", "/api/v1/namespaces/ns/jobs/p", `{"target":{"process":{"command":["/bin/true"],"env":{${k}:"1","B":"2"}}}}`, "target.process.env"],
+      ["PUT", "/jobs/ns/p", `{"expr":"@every 1h","callback":{"http":{${url},"header":{${k}:"x"}}}}`, "callback.http.header"],
+      ["POST", "/v1/jobs", `{"name":"n","namespace":"t1","docker_image_repo":"alpine","runtime_vars":{${k}:"x"}}`, "runtime_vars"],
+      ["POST", "/v1/tasks", `{"taskName":"t","commands":"true","env":{"name":${k},"value":"1"}}`, "env.name"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await env.call(method, path, body, { "x-tenant-id": "t1" });
+      const text = JSON.stringify(r.body);
+      expect({ key, field, status: r.status, named: text.includes(field) && text.includes("cannot keep") }).toEqual({ key, field, status: 400, named: true });
+    }
+  }
+  expect(await jobs()).toBe(before);
+  // A trigger's variables too; a payload is any JSON, kept as sent.
+  await env.call("PUT", "/api/v1/namespaces/ns/jobs/p", { target: { process: { command: ["/bin/true"] } } });
+  const t = await env.call("POST", "/api/v1/namespaces/ns/jobs/p/trigger", '{"env":{"constructor":"1"}}');
+  expect({ status: t.status, field: t.body.error?.field }).toEqual({ status: 400, field: "env" });
+  const p = await env.call("PUT", "/api/v1/namespaces/ns/jobs/q", `{"schedule":"@every 1h","target":{"http":{${url}}},"payload":{"__proto__":{"a":1},"constructor":2}}`);
+  expect(p.body.payload).toEqual(JSON.parse('{"__proto__":{"a":1},"constructor":2}'));
+});
