@@ -20,7 +20,7 @@ import fc from "fast-check";
 import { createApp } from "../../src/app.ts";
 import { execId } from "../../src/compat/alauda/execs.ts";
 import { parseConfig } from "../../src/config.ts";
-import { createKey } from "../../src/domain/keys.ts";
+import { createKey, KeyRing } from "../../src/domain/keys.ts";
 import { read } from "../../src/store/sql.ts";
 import { memoryLogger, type TestEnv, testEnv, withProcesses } from "../helpers.ts";
 
@@ -759,7 +759,30 @@ async function send(req: Req): Promise<void> {
     stats.perApi.native++;
     stats.statuses[back.status] = (stats.statuses[back.status] ?? 0) + 1;
     if (back.status !== 200 || backText !== text) throw new Error(`the job read back is not the one answered: ${where} -> read back ${back.status} ${backText.slice(0, 500)}`);
+    const lost = lostKeys(req.body?.text, JSON.parse(text));
+    if (lost) throw new Error(`accepted, but ${lost} is not kept: ${where}`);
   }
+}
+
+/** The first key of a map (labels, a target's headers or env) sent in a native job but missing from the answer. */
+function lostKeys(sent: string | undefined, answer: any): string | undefined {
+  let body: any;
+  try {
+    body = JSON.parse(sent ?? "");
+  } catch {
+    return undefined; // a form body that happened to be accepted: nothing to compare
+  }
+  if (body === null || typeof body !== "object") return undefined;
+  const maps: [string, unknown, unknown][] = [["labels", body.labels, answer.labels]];
+  for (const kind of Object.keys(body.target ?? {})) {
+    for (const map of ["headers", "env"]) maps.push([`target.${kind}.${map}`, body.target[kind]?.[map], answer.target?.[kind]?.[map]]);
+  }
+  for (const [name, given, kept] of maps) {
+    if (given === null || typeof given !== "object" || Array.isArray(given)) continue;
+    const missing = Object.keys(given).find((k) => kept === null || typeof kept !== "object" || !Object.hasOwn(kept, k));
+    if (missing !== undefined) return `${name}.${missing}`;
+  }
+  return undefined;
 }
 
 /** Remembers what a request made (jobs, runs, keys), so that later requests aim at it. */
@@ -893,10 +916,12 @@ beforeAll(async () => {
   pools.keys.push((await must("POST", "/api/v1/keys", { role: "reader", namespaces: ["t1"] })).id);
   for (const id of ids) if (pools.jobs.includes(id)) throw new Error("a fixed id is in a scratch pool");
   fixedBefore = await fixedRows();
+  // Its own key ring, with no per-key rate: a 429 would depend on how fast this machine is today.
   const { access: _, ...deps } = env.deps;
-  keyedApp = createApp({ ...deps, config: { ...deps.config, auth: { ...deps.config.auth, mode: "keys" } } });
+  const keys = new KeyRing({ store: deps.store, clock: deps.clock, log: deps.log }, { rate: null });
+  keyedApp = createApp({ ...deps, keys, config: { ...deps.config, auth: { ...deps.config.auth, mode: "keys" } } });
   adminToken = (await createKey(env.deps, { role: "admin", allNamespaces: true, name: "nasty" })).token;
-  await env.deps.keys.refresh();
+  await keys.refresh();
 }, 30_000);
 
 afterAll(async () => {
