@@ -81,3 +81,27 @@ test("a map key valibot's record leaves out (__proto__, prototype, constructor) 
   const p = await env.call("PUT", "/api/v1/namespaces/ns/jobs/q", `{"schedule":"@every 1h","target":{"http":{${url}}},"payload":{"__proto__":{"a":1},"constructor":2}}`);
   expect(p.body.payload).toEqual(JSON.parse('{"__proto__":{"a":1},"constructor":2}'));
 });
+
+test("a number past a double's range (1e309) is a 400 naming it in every API, not stored as null", async () => {
+  const before = await jobs();
+  const url = '"url":"http://127.0.0.1:9/"';
+  const cases: [string, string, string, (b: any) => string][] = [
+    ["PUT", "/api/v1/namespaces/ns/jobs/big", `{"schedule":"@every 1h","target":{"http":{${url}}},"payload":{"a":[1,-1e309]}}`, (b) => b.error.message],
+    ["POST", "/api/v1/namespaces/ns/jobs/big/trigger", `{"args":["x"],"n":1E400}`, (b) => b.error.message],
+    ["PUT", "/jobs/ns/big", `{"expr":"@every 1h","callback":{"http":{${url}}},"times":1e309}`, (b) => b.msg],
+    ["POST", "/v1.0/jobs/big", `{"schedule":"@every 1h","data":1e309}`, (b) => b.message],
+    ["POST", "/v1.0/jobs/big", `{"schedule":"@every 1h","data":{"x":[${"9".repeat(400)}]}}`, (b) => b.message],
+    ["POST", "/v1/jobs", `{"name":"n","namespace":"t1","docker_image_repo":"alpine","id":1e309}`, (b) => b.errors[0].message],
+    ["POST", "/v1/tasks", `{"taskName":"t","commands":"true","resources":{"cpu":1e309}}`, (b) => b.message],
+    ["POST", "/openapi/v1/job/create", `{"namespace":"sx","groupId":"g","jobType":"shell","content":"true","name":"n","executeMode":"standalone","timeType":100,"dataOffset":1e309}`, (b) => b.message],
+  ];
+  for (const [method, path, body, message] of cases) {
+    const r = await env.call(method, path, body, { "x-tenant-id": "t1" });
+    expect({ path, status: r.status, says: message(r.body).includes("too large for a double") }).toEqual({ path, status: 400, says: true });
+  }
+  expect((await env.call("PUT", "/api/v1/namespaces/ns/jobs/big", `{"schedule":"@every 1h","target":{"http":{${url}}},"payload":{"a":[1,-1e309]}}`)).body.error.field).toBe("payload.a.1");
+  expect(await jobs()).toBe(before);
+  // Large but finite numbers, and ones that round to 0, are numbers as JSON has them.
+  const ok = await env.call("PUT", "/api/v1/namespaces/ns/jobs/big", `{"schedule":"@every 1h","target":{"http":{${url}}},"payload":[1e308,-1.7e308,1e-400,"1e309"]}`);
+  expect(ok.body.payload).toEqual([1e308, -1.7e308, 0, "1e309"]);
+});
