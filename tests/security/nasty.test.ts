@@ -751,7 +751,7 @@ async function send(req: Req): Promise<void> {
   if (res.status >= 400 && (await everything()) !== before) throw new Error(`a refused request changed something: ${where}`);
   if (res.status < 300) remember(req, api, text);
   // A job is answered "as stored": reading it back must give the same, byte for byte.
-  const pathname = new URL(req.path, "http://localhost").pathname;
+  const pathname = pathname0(req.path);
   if (api === "native" && req.method === "PUT" && res.status < 300 && /^\/api\/v1\/namespaces\/[^/]+\/jobs\/[^/]+$/.test(pathname)) {
     const back = await app.request(pathname, { headers: req.keyed?.token ? { authorization: `Bearer ${req.keyed.token}` } : {} });
     const backText = await back.text();
@@ -764,7 +764,20 @@ async function send(req: Req): Promise<void> {
   }
 }
 
-/** The first key of a map (labels, a target's headers or env) sent in a native job but missing from the answer. */
+/** JSON values equal as JSON reads them (so 0 and -0 are one number, but Infinity is not null). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" || typeof b === "number") return a === b;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Json)[k], (b as Json)[k]));
+}
+
+/**
+ * What an accepted native job lost of what was sent: its payload changed, or a key of a map (labels, a
+ * target's headers or env) missing from the answer.
+ */
 function lostKeys(sent: string | undefined, answer: any): string | undefined {
   let body: any;
   try {
@@ -773,6 +786,7 @@ function lostKeys(sent: string | undefined, answer: any): string | undefined {
     return undefined; // a form body that happened to be accepted: nothing to compare
   }
   if (body === null || typeof body !== "object") return undefined;
+  if (body.payload !== undefined && !sameJson(body.payload, answer.payload)) return "payload";
   const maps: [string, unknown, unknown][] = [["labels", body.labels, answer.labels]];
   for (const kind of Object.keys(body.target ?? {})) {
     for (const map of ["headers", "env"]) maps.push([`target.${kind}.${map}`, body.target[kind]?.[map], answer.target?.[kind]?.[map]]);
