@@ -75,7 +75,10 @@ export function nestsWithin(text: string, max = MAX_JSON_DEPTH): boolean {
   return true;
 }
 
-/** Parses JSON text; 400 naming the field for malformed JSON, nesting past MAX_JSON_DEPTH or a lone surrogate escape. */
+/**
+ * Parses JSON text; 400 naming the field for malformed JSON, nesting past MAX_JSON_DEPTH, a lone surrogate
+ * escape or a number too large for a double.
+ */
 export function parseJsonText(text: string): unknown {
   if (!nestsWithin(text)) throw invalid(`body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, "body");
   let body: unknown;
@@ -88,7 +91,24 @@ export function parseJsonText(text: string): unknown {
   // have none, and need no walk.
   const bad = SURROGATE_ESCAPE.test(text) ? illFormed(body, "") : null;
   if (bad !== null) throw invalid(`${bad || "body"}: contains a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text`, bad || "body");
+  // A number past a double's range (1e309) parses as Infinity, which JSON cannot write: stored, it would
+  // come back null. It needs an exponent of 3 digits or more than 308 digits, so most bodies need no walk.
+  const huge = HUGE_NUMBER.test(text) ? infinite(body, "") : null;
+  if (huge !== null) throw invalid(`${huge || "body"}: a number too large for a double (at most about 1.8e308)`, huge || "body");
   return body;
+}
+
+const HUGE_NUMBER = /\d[eE]\+?\d{3}|\d{309}/;
+
+/** The dotted path of the first number that parsed as ±Infinity ("" for the root), or null. */
+function infinite(value: unknown, path: string): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : path;
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = infinite(inner, path ? `${path}.${key}` : key);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;

@@ -86,6 +86,13 @@ export function daprRoutes(deps: Deps): Hono {
     // Other methods: what daprd's router (chi) answers, 405 with no body.
     app.all(`${prefix}/jobs/:name`, (c) => c.body(null, 405, { Allow: "DELETE, GET, POST" }));
   }
+  // Any other path under the prefixes (a name with a slash, a trailing slash, another Dapr API): daprd's
+  // fallback, service invocation without an app id, in Dapr's shape rather than the native 404.
+  for (const prefix of ["/v1.0-alpha1", "/v1.0"]) {
+    app.all(`${prefix}/*`, () => {
+      throw new DaprError(404, "ERR_DIRECT_INVOKE", "failed getting app id either from the URL path or the header dapr-app-id (tock serves only Dapr's jobs API: …/jobs/{name})", false);
+    });
+  }
 
   app.onError((err, c) => {
     const reply = (status: ContentfulStatusCode, errorCode: string, message: string, rich = true) =>

@@ -11,7 +11,7 @@ import type { Deps, RequestDeps } from "../deps.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, getJob, putJob, removeJob } from "../domain/jobs.ts";
 import { FINISHED_STATUSES, recentRuns, startedSlots } from "../domain/runs.ts";
-import { Base64, HEADER_VALUE, HOST_PORT } from "../domain/schemas.ts";
+import { Base64, HEADER_VALUE, HOST_PORT, keepingKeys } from "../domain/schemas.ts";
 import type { JobView, RunView } from "../domain/views.ts";
 import { parseCron } from "../schedule/cron.ts";
 import { normalizeTimeZone, parseDuration } from "../schedule/index.ts";
@@ -46,9 +46,11 @@ const HttpCallback = object(
     url: v.pipe(text, v.check((u) => /^https?:\/\/[^\s/?#]+[^\s]*$/i.test(u) && URL.canParse(u), "must be an absolute http:// or https:// URL")),
     header: optional(
       object(
-        v.record(
-          v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
-          v.pipe(text, v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+        keepingKeys(
+          v.record(
+            v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
+            v.pipe(text, v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+          ),
         ),
       ),
     ),

@@ -12,7 +12,7 @@ import { getJobById, jobSecrets, putJob, removeJob, triggerJob } from "../domain
 import { SECRET } from "../domain/secrets.ts";
 import { killRun } from "../domain/kill.ts";
 import { getRun, recentRuns, type RUN_STATUSES } from "../domain/runs.ts";
-import { HttpTarget, Name } from "../domain/schemas.ts";
+import { HttpTarget, Name, UNKEPT_KEYS } from "../domain/schemas.ts";
 import { type JobView, type RunView } from "../domain/views.ts";
 import { egressPolicy } from "../net/egress.ts";
 import type { RunEvent } from "../scheduler/events.ts";
@@ -320,6 +320,7 @@ function parseEnv(raw: unknown): Record<string, string> | undefined {
       throw new JuiceError(INIT, `env format error, please check env format in requestBody! (${at} must be {"name": "…", "value": "…"} with non-blank strings)`);
     }
     if (!ENV_NAME.test(name)) throw new JuiceError(INIT, `${at}.name ${JSON.stringify(name)} is not an environment variable name (letters, digits and _, not starting with a digit)`);
+    if (UNKEPT_KEYS.includes(name)) throw new JuiceError(INIT, `${at}.name ${JSON.stringify(name)} is a name tock cannot keep`);
     env[name] = value;
   });
   return items.length ? env : undefined;

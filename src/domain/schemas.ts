@@ -21,6 +21,20 @@ const TimerDuration = v.pipe(
   v.check((s) => (parseDuration(s) ?? 0) <= 24 * 86_400_000, "must be at most 24 days (24d)"),
 );
 
+/** Keys valibot's record() leaves out of its output (its guard against prototype pollution). */
+export const UNKEPT_KEYS: readonly string[] = ["__proto__", "prototype", "constructor"];
+const unkeptKey = (x: unknown) => (x !== null && typeof x === "object" ? Object.keys(x).find((k) => UNKEPT_KEYS.includes(k)) : undefined);
+
+/**
+ * `record` refusing a key it would silently leave out (__proto__, prototype, constructor): a map given one
+ * would otherwise be accepted and stored without it.
+ */
+export const keepingKeys = <S extends v.GenericSchema>(record: S) =>
+  v.pipe(
+    v.custom<unknown>((x) => unkeptKey(x) === undefined, (issue) => `may not hold the key ${JSON.stringify(unkeptKey(issue.input))}: tock cannot keep it`),
+    record,
+  );
+
 export const Name = v.pipe(
   v.string(),
   v.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, "must be 1-200 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"),
@@ -42,9 +56,11 @@ export const HttpTarget = v.strictObject({
   method: v.optional(v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), "POST"),
   headers: v.optional(
     v.pipe(
-      v.record(
-        v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
-        v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+      keepingKeys(
+        v.record(
+          v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
+          v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+        ),
       ),
       v.check((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), "may not set Host, Content-Length, Transfer-Encoding, Connection or webhook-* (tock sets them)"),
     ),
@@ -72,7 +88,7 @@ export const TcpTarget = v.strictObject({
 export type TcpTarget = v.InferOutput<typeof TcpTarget>;
 
 const EnvVars = v.pipe(
-  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not an environment variable name")), v.pipe(v.string(), v.maxLength(32_768), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
+  keepingKeys(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not an environment variable name")), v.pipe(v.string(), v.maxLength(32_768), v.check((s) => !s.includes("\0"), "must not contain NUL")))),
   v.check((e) => Object.keys(e).length <= 256, "at most 256 variables"),
 );
 
@@ -182,10 +198,11 @@ export const JobInput = v.strictObject({
   maxConcurrency: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(10_000))),
   misfire: v.optional(Misfire, "once"),
   payload: v.optional(v.unknown()),
-  memo: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  // SQLite text columns end at a NUL when read back: a memo holding one would come back cut short.
+  memo: v.optional(v.pipe(v.string(), v.maxLength(4096), v.check((s) => !s.includes("\0"), "must not contain NUL"))),
   labels: v.optional(
     v.pipe(
-      v.record(v.pipe(v.string(), v.maxLength(63)), v.pipe(v.string(), v.maxLength(256))),
+      keepingKeys(v.record(v.pipe(v.string(), v.maxLength(63)), v.pipe(v.string(), v.maxLength(256)))),
       v.check((l) => Object.keys(l).length <= 64, "at most 64 labels"),
     ),
   ),

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import type { Deps, RequestDeps } from "../../deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts";
-import { parseInput } from "../../domain/schemas.ts";
+import { keepingKeys, parseInput } from "../../domain/schemas.ts";
 import { type JobView } from "../../domain/views.ts";
 import { REPEAT_PREFIX } from "../../schedule/iso8601.ts";
 import { generatedName, isoMicros, parseId, rfc3339 } from "../common.ts";
@@ -40,7 +40,7 @@ const Fields = v.object({
     v.pipe(
       v.unknown(),
       v.check((o) => !Array.isArray(o), "must be an object of variable names to string values"),
-      v.record(text(), text("must be a string"), "must be an object of variable names to string values"),
+      keepingKeys(v.record(text(), text("must be a string"), "must be an object of variable names to string values")),
     ),
   ),
 });

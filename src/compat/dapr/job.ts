@@ -10,7 +10,7 @@ import type { JobView } from "../../domain/views.ts";
 /** An error answered in Dapr's shape: `{errorCode, message}`, plus `details` for the richer (kit) errors. */
 export class DaprError extends Error {
   constructor(
-    readonly status: 400 | 409 | 500 | 503,
+    readonly status: 400 | 404 | 409 | 500 | 503,
     readonly errorCode: string,
     message: string,
     /** Dapr's newer errors carry an ErrorInfo detail; its legacy ones (ERR_*) do not. */
