@@ -93,12 +93,25 @@ export function parseJsonText(text: string): unknown {
   if (bad !== null) throw invalid(`${bad || "body"}: contains a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text`, bad || "body");
   // A number past a double's range (1e309) parses as Infinity, which JSON cannot write: stored, it would
   // come back null. It needs an exponent of 3 digits or more than 308 digits, so most bodies need no walk.
-  const huge = HUGE_NUMBER.test(text) ? infinite(body, "") : null;
+  const huge = mayBeHuge(text) ? infinite(body, "") : null;
   if (huge !== null) throw invalid(`${huge || "body"}: a number too large for a double (at most about 1.8e308)`, huge || "body");
   return body;
 }
 
-const HUGE_NUMBER = /\d[eE]\+?\d{3}|\d{309}/;
+const BIG_EXPONENT = /\d[eE]\+?\d{3}/;
+
+/** Whether the text holds a 3-digit exponent or a run of more than 308 digits (one linear pass, no regex backtracking). */
+function mayBeHuge(text: string): boolean {
+  if (BIG_EXPONENT.test(text)) return true;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run > 308) return true;
+    } else run = 0;
+  }
+  return false;
+}
 
 /** The dotted path of the first number that parsed as ±Infinity ("" for the root), or null. */
 function infinite(value: unknown, path: string): string | null {
