@@ -96,7 +96,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   const previous = keepsSecrets(kind, given) ? await storedSecrets(deps, ns, name) : null;
   const split = splitSecrets(kind, given, previous);
   const secrets = { ...split.secrets, ...opts.secrets };
-  const sealed = Object.keys(secrets).length > 0 ? await deps.secrets.seal(secrets) : null;
+  const sealed = Object.keys(secrets).length > 0 ? deps.secrets.seal(secrets) : null;
   const now = deps.clock.now();
   const values = jobValues(ns, name, input, plan, now, opts.compat ?? null, split.target, sealed);
   const saved =
@@ -130,13 +130,13 @@ async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<v
 /** The secret values stored with a job (none when it does not exist or has none). */
 async function storedSecrets(deps: DomainDeps, ns: string, name: string): Promise<SecretValues | null> {
   const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
-  return row?.secrets == null ? null : await deps.secrets.open(String(row.secrets));
+  return row?.secrets == null ? null : deps.secrets.open(String(row.secrets));
 }
 
 /** A job's secret values, for tock's own use of them (a facade's callback): never for an API answer. */
 export async function jobSecrets(deps: DomainDeps, jobId: number): Promise<SecretValues> {
   const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE id = ?", args: [jobId] });
-  return row?.secrets == null ? {} : await deps.secrets.open(String(row.secrets));
+  return row?.secrets == null ? {} : deps.secrets.open(String(row.secrets));
 }
 
 /** A job's row, if the caller may see its namespace. */
@@ -260,7 +260,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target, egressPolicy(deps.config.egress), ns);
   }
   // A trigger's variables are secret: sealed like a job's secret values, shown as SECRET.
-  const stored = p && (p.env || p.args) ? await sealParams(deps.secrets, p) : null;
+  const stored = p && (p.env || p.args) ? sealParams(deps.secrets, p) : null;
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
   // job's own next slot is not free either, though no run holds it yet.

@@ -5,6 +5,7 @@
 // object, sealed with AES-256-GCM under [secrets] key, in jobs.secrets (runs.params for a trigger's). Views
 // show SECRET, and a PUT that sends SECRET back keeps the stored value, so a GET-then-PUT round trip
 // changes nothing. Only the executor, when a run starts, sees the values.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { invalid } from "./errors.ts";
 import type { RunParams, TargetKind } from "./schemas.ts";
 
@@ -16,29 +17,28 @@ export const CREDENTIAL_HEADERS: readonly string[] = ["authorization", "proxy-au
 
 export type SecretValues = Record<string, string>;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const PLAIN = "plain:";
 const SEALED = "aes256gcm:";
 
 /**
- * Seals and opens secret values with AES-256-GCM (WebCrypto). The first key seals; every key opens what
- * it sealed (a sealed value names its key by a short hash), so keys can be rotated. With no key, values
- * are kept as given, marked "plain:".
+ * Seals and opens secret values with AES-256-GCM: a fresh 12-byte IV each time, stored as
+ * base64(IV || ciphertext || 16-byte tag), the layout WebCrypto's AES-GCM produces and reads. (node:crypto
+ * does the work: on Bun, crypto.subtle.encrypt costs some 35 µs of the event loop per call, node:crypto's
+ * cipher under 2, and a busy API seals on every create of a job with a credential header.) The first key
+ * seals; every key opens what it sealed (a sealed value names its key by a short hash), so keys can be
+ * rotated. With no key, values are kept as given, marked "plain:".
  */
 export class SecretBox {
-  private constructor(private readonly keys: { id: string; key: CryptoKey }[]) {}
+  private constructor(private readonly keys: { id: string; key: Buffer }[]) {}
 
   /** `keys`: the base64 of 32-byte keys, the sealing one first (undefined entries are skipped). */
   static async create(keys: readonly (string | undefined)[]): Promise<SecretBox> {
-    const out: { id: string; key: CryptoKey }[] = [];
+    const out: { id: string; key: Buffer }[] = [];
     for (const k of keys) {
       if (k === undefined) continue;
-      const raw = Uint8Array.from(Buffer.from(k.trim(), "base64"));
-      if (raw.length !== 32) throw new Error("a [secrets] key must be the base64 of 32 bytes");
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
-      const id = Buffer.from(digest.subarray(0, 4)).toString("hex");
-      out.push({ id, key: await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]) });
+      const key = Buffer.from(k.trim(), "base64");
+      if (key.length !== 32) throw new Error("a [secrets] key must be the base64 of 32 bytes");
+      out.push({ id: createHash("sha256").update(key).digest("hex").slice(0, 8), key });
     }
     return new SecretBox(out);
   }
@@ -48,24 +48,26 @@ export class SecretBox {
     return this.keys.length > 0;
   }
 
-  async seal(values: SecretValues): Promise<string> {
+  seal(values: SecretValues): string {
     const plain = JSON.stringify(values);
     if (!this.sealing) return PLAIN + plain;
     const { id, key } = this.keys[0];
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, encoder.encode(plain)));
-    return `${SEALED}${id}:${Buffer.concat([iv, sealed]).toString("base64")}`;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    const sealed = Buffer.concat([iv, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]);
+    return `${SEALED}${id}:${sealed.toString("base64")}`;
   }
 
-  async open(stored: string): Promise<SecretValues> {
+  open(stored: string): SecretValues {
     if (stored.startsWith(PLAIN)) return JSON.parse(stored.slice(PLAIN.length));
     if (!stored.startsWith(SEALED)) throw new Error("secret values in an unknown format");
     const [id, data] = stored.slice(SEALED.length).split(":");
     const k = this.keys.find((x) => x.id === id);
     if (!k) throw new Error(`secret values were sealed with a key this node does not have (key id ${id}); set it as [secrets] key or previous_key`);
     const bytes = Buffer.from(data, "base64");
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12) }, k.key, bytes.subarray(12));
-    return JSON.parse(decoder.decode(plain));
+    const decipher = createDecipheriv("aes-256-gcm", k.key, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString("utf8"));
   }
 
   /** Whether `stored` was sealed with a key other than the sealing one (rotation left it behind). */
@@ -157,15 +159,15 @@ export function joinSecrets(kind: TargetKind, target: unknown, secrets: SecretVa
 }
 
 /** A trigger's params as stored: variables' values sealed, SECRET in their place; arguments as given. */
-export async function sealParams(box: SecretBox, p: RunParams): Promise<string> {
+export function sealParams(box: SecretBox, p: RunParams): string {
   if (!p.env) return JSON.stringify(p);
   const env = Object.fromEntries(Object.keys(p.env).map((k) => [k, SECRET]));
-  return JSON.stringify({ ...p, env, sealed: await box.seal(p.env) });
+  return JSON.stringify({ ...p, env, sealed: box.seal(p.env) });
 }
 
 /** A run's params for its executor: the variables' values opened. */
-export async function openParams(box: SecretBox, stored: { env?: Map; args?: string[]; sealed?: string } | null): Promise<RunParams | null> {
+export function openParams(box: SecretBox, stored: { env?: Map; args?: string[]; sealed?: string } | null): RunParams | null {
   if (!stored) return null;
   const { sealed, ...p } = stored;
-  return sealed ? { ...p, env: await box.open(sealed) } : p;
+  return sealed ? { ...p, env: box.open(sealed) } : p;
 }

@@ -130,10 +130,10 @@ const CLAIM_COLUMNS =
   "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
 
 /** A job's target with its secret values in place (only jobs that have some pay for this). */
-async function withSecrets(box: SecretBox, r: Row, job: JobExec): Promise<JobExec> {
+function withSecrets(box: SecretBox, r: Row, job: JobExec): JobExec {
   if (r.secrets == null) return job;
   try {
-    return { ...job, target: joinSecrets(job.targetKind, job.target, await box.open(String(r.secrets))) };
+    return { ...job, target: joinSecrets(job.targetKind, job.target, box.open(String(r.secrets))) };
   } catch (e) {
     return { ...job, unopened: `cannot open the job's secret values: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -164,7 +164,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     advance.push([id, d.next, d.fire.length, version]);
     for (const at of d.fire) fire.push([id, at, version]);
     if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${r.misfire})`]);
-    byJob.set(id, { job: await withSecrets(o.secrets, r, jobExec(r)), catchUp: d.fire.length > 1 });
+    byJob.set(id, { job: withSecrets(o.secrets, r, jobExec(r)), catchUp: d.fire.length > 1 });
   }
   const stmts: Stmt[] = [
     {
@@ -227,7 +227,7 @@ export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claime
   if (rs.rows.length === 0) return [];
   const ids = [...new Set(rs.rows.map((r) => Number(r.job_id)))];
   const jobs = await read(store, { sql: "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(ids)] });
-  const byId = new Map(await Promise.all(jobs.map(async (j) => [Number(j.id), await withSecrets(o.secrets, j, jobExec(j))] as const)));
+  const byId = new Map(jobs.map((j) => [Number(j.id), withSecrets(o.secrets, j, jobExec(j))]));
   const out: Claimed[] = [];
   const orphans: number[] = [];
   for (const r of rs.rows) {
@@ -239,7 +239,7 @@ export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claime
     const run = claimedFrom(r, job);
     if (r.params != null) {
       try {
-        run.params = await openParams(o.secrets, json(r.params));
+        run.params = openParams(o.secrets, json(r.params));
       } catch (e) {
         run.job = { ...job, unopened: `cannot open the run's variables: ${e instanceof Error ? e.message : String(e)}` };
       }

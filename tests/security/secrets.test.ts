@@ -141,6 +141,23 @@ describe("at rest", () => {
     expect(String((await read(plain.deps.store, "SELECT secrets FROM jobs"))[0].secrets)).toStartWith("plain:");
   });
 
+  test("sealed values are plain AES-256-GCM (IV, ciphertext, tag): WebCrypto opens them, and they open what WebCrypto seals", async () => {
+    const box = await SecretBox.create([KEY_A]);
+    const sealed = box.seal({ "headers.authorization": TOKEN });
+    const [, id, data] = sealed.split(":");
+    const bytes = Buffer.from(data, "base64");
+    const key = await crypto.subtle.importKey("raw", Buffer.from(KEY_A, "base64"), "AES-GCM", false, ["encrypt", "decrypt"]);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12) }, key, bytes.subarray(12));
+    expect(JSON.parse(new TextDecoder().decode(plain))).toEqual({ "headers.authorization": TOKEN });
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const theirs = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode('{"env.X":"y"}')));
+    expect(box.open(`aes256gcm:${id}:${Buffer.concat([iv, theirs]).toString("base64")}`)).toEqual({ "env.X": "y" });
+    // A changed byte is refused, not opened to garbage.
+    bytes[20] ^= 1;
+    expect(() => box.open(`aes256gcm:${id}:${bytes.toString("base64")}`)).toThrow();
+    expect(box.seal({ a: "b" })).not.toBe(box.seal({ a: "b" })); // a fresh IV each time
+  });
+
   test("rotation: values sealed with the previous key still open; a node without that key fails the run and says why", async () => {
     const dir = tempDir();
     afterAll(dir.cleanup);
