@@ -18,10 +18,4 @@ CREATE TABLE `namespace_counts` (
 );
 --> statement-breakpoint
 ALTER TABLE `jobs` ADD `secrets` text;--> statement-breakpoint
-INSERT INTO `namespace_counts` (`namespace`, `jobs`) SELECT `namespace`, count(*) FROM `jobs` GROUP BY `namespace`;--> statement-breakpoint
-CREATE TRIGGER `jobs_count_insert` AFTER INSERT ON `jobs` BEGIN
-	INSERT INTO `namespace_counts` (`namespace`, `jobs`) VALUES (NEW.`namespace`, 1) ON CONFLICT(`namespace`) DO UPDATE SET `jobs` = `jobs` + 1;
-END;--> statement-breakpoint
-CREATE TRIGGER `jobs_count_delete` AFTER DELETE ON `jobs` BEGIN
-	UPDATE `namespace_counts` SET `jobs` = `jobs` - 1 WHERE `namespace` = OLD.`namespace`;
-END;
+INSERT INTO `namespace_counts` (`namespace`, `jobs`) SELECT `namespace`, count(*) FROM `jobs` GROUP BY `namespace`;

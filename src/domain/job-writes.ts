@@ -75,7 +75,7 @@ class UpsertBatcher {
   async #write(group: Pending[]) {
     let rows;
     try {
-      [, { rows }] = await write(this.store, upsertStatements(group.map((g) => g.values)));
+      [, , { rows }] = await write(this.store, upsertStatements(group.map((g) => g.values)));
     } catch (e) {
       if (group.length === 1) return group[0].reject(e);
       // One bad row must not fail the others: write each on its own.
@@ -93,13 +93,16 @@ class UpsertBatcher {
 
 function upsertStatements(values: JobValues[]): Stmt[] {
   const select = JOB_COLUMNS.map((_, i) => `v.value->>${i}`).join(", ");
+  const names = JSON.stringify(values.map((v) => [v[0], v[1]]));
   return [
     {
       // A replaced job's runs that have not started belong to its old definition.
       sql: `DELETE FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id IN
               (SELECT jobs.id FROM json_each(?) AS k, jobs WHERE jobs.namespace = k.value->>0 AND jobs.name = k.value->>1)`,
-      args: [JSON.stringify(values.map((v) => [v[0], v[1]]))],
+      args: [names],
     },
+    // The names not yet stored are the jobs this batch creates: counted per namespace, in the same transaction.
+    countCreated(names),
     {
       sql: `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) SELECT ${select} FROM json_each(?) AS v WHERE true
             ON CONFLICT(namespace, name) DO UPDATE SET ${REPLACED.map((c) => `${c} = excluded.${c}`).join(", ")}, version = jobs.version + 1
@@ -118,6 +121,24 @@ export function upsertJob(store: Store, values: JobValues): Promise<Saved> {
   return b.upsert(values);
 }
 
+/**
+ * Jobs per namespace (namespace_counts, for [limits] max_jobs) are kept by the statements that create and
+ * delete jobs, in their own transactions: one statement per batch, where a trigger would run per row.
+ */
+function countCreated(names: string): Stmt {
+  return {
+    sql: `INSERT INTO namespace_counts (namespace, jobs)
+          SELECT k.value->>0, count(*) FROM json_each(?) AS k
+          WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.namespace = k.value->>0 AND jobs.name = k.value->>1)
+          GROUP BY k.value->>0
+          ON CONFLICT(namespace) DO UPDATE SET jobs = jobs + excluded.jobs`,
+    args: [names],
+  };
+}
+
+/** Counts a job the previous statement deleted (changes() = 1), for namespace_counts. */
+export const countDeleted = (ns: string): Stmt => ({ sql: "UPDATE namespace_counts SET jobs = jobs - 1 WHERE namespace = ? AND changes() = 1", args: [ns] });
+
 /** Creates a job row; 409 if one exists. */
 export async function createJobOnly(store: Store, values: JobValues): Promise<Saved> {
   const [rs] = await write(store, [
@@ -125,6 +146,10 @@ export async function createJobOnly(store: Store, values: JobValues): Promise<Sa
       sql: `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) VALUES (${JOB_COLUMNS.map(() => "?").join(", ")})
             ON CONFLICT DO NOTHING RETURNING id, version, created_at`,
       args: values as never,
+    },
+    {
+      sql: "INSERT INTO namespace_counts (namespace, jobs) SELECT ?, 1 WHERE changes() = 1 ON CONFLICT(namespace) DO UPDATE SET jobs = jobs + 1",
+      args: [values[0] as string],
     },
   ]);
   if (rs.rows.length === 0) throw conflict(`job ${values[0]}/${values[1]} already exists`);

@@ -1,7 +1,7 @@
 // Job verbs: plain functions over deps (STYLE rules 1-2). Validation happens before any write
 // (invariant 7) and every change is one write transaction.
 import type { InStatement, Row } from "@libsql/client";
-import { createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
+import { countDeleted, createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { formatDuration, parseDuration } from "../schedule/duration.ts";
 import { egressPolicy } from "../net/egress.ts";
@@ -192,6 +192,7 @@ export async function removeJob(deps: DomainDeps, ns: string, name: string): Pro
     { sql: "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
     { sql: "DELETE FROM runs WHERE job_id = ? AND status != 'running'", args: [id] },
     { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
+    countDeleted(ns),
   ]);
   deps.scheduler.jobChanged(id, null);
   audit(deps, "job.delete", { namespace: ns, name });

@@ -84,15 +84,13 @@ export const migrations: EmbeddedMigration[] = [
   {
     tag: "0007_security",
     when: 1796166699933,
-    hash: "8f7076dbe702e7d086b243d0bed1c2029c3a020da84a9ae1760213150094c205",
+    hash: "38a035ac332b722d4662230ff61deccb283560912d7630c087f7fd0f56bbc2be",
     statements: [
       "CREATE TABLE `api_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text DEFAULT '' NOT NULL,\n\t`role` text NOT NULL,\n\t`namespaces` text,\n\t`hash` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer,\n\t`revoked_at` integer,\n\t`last_used_at` integer,\n\t`rev` integer NOT NULL\n);\n",
       "\nCREATE INDEX `api_keys_rev` ON `api_keys` (`rev`);",
       "\nCREATE TABLE `namespace_counts` (\n\t`namespace` text PRIMARY KEY NOT NULL,\n\t`jobs` integer NOT NULL\n);\n",
       "\nALTER TABLE `jobs` ADD `secrets` text;",
-      "\nINSERT INTO `namespace_counts` (`namespace`, `jobs`) SELECT `namespace`, count(*) FROM `jobs` GROUP BY `namespace`;",
-      "\nCREATE TRIGGER `jobs_count_insert` AFTER INSERT ON `jobs` BEGIN\n\tINSERT INTO `namespace_counts` (`namespace`, `jobs`) VALUES (NEW.`namespace`, 1) ON CONFLICT(`namespace`) DO UPDATE SET `jobs` = `jobs` + 1;\nEND;",
-      "\nCREATE TRIGGER `jobs_count_delete` AFTER DELETE ON `jobs` BEGIN\n\tUPDATE `namespace_counts` SET `jobs` = `jobs` - 1 WHERE `namespace` = OLD.`namespace`;\nEND;\n",
+      "\nINSERT INTO `namespace_counts` (`namespace`, `jobs`) SELECT `namespace`, count(*) FROM `jobs` GROUP BY `namespace`;\n",
     ],
   },
 ];

@@ -1,4 +1,4 @@
-// Jobs per namespace (table namespace_counts, kept by triggers on jobs): one indexed read, whatever the size.
+// Jobs per namespace (table namespace_counts, kept by the statements that write jobs): one indexed read.
 import type { Store } from "./client.ts";
 import { readOne } from "./sql.ts";
 
