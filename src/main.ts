@@ -5,6 +5,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
 import { exposure } from "./api/auth.ts";
+import { defaultHostNames } from "./api/requests.ts";
 import { KEYS_USAGE, keysCommand } from "./cli/keys.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
@@ -15,6 +16,7 @@ import { isSecretsKey } from "./config/security.ts";
 import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger, maskSecrets } from "./log.ts";
+import { isLoopbackHost } from "./net/address.ts";
 import { Egress, egressPolicy } from "./net/egress.ts";
 import { cachedResolver, systemResolver } from "./net/resolve.ts";
 import { loadTls } from "./net/tls.ts";
@@ -85,6 +87,8 @@ async function serveCommand(cfg: Config, log: Logger) {
   const socket = server.socket ? { socket: server.socket } : {};
   // The logger masks the database URL's token and password.
   log.info("tock serving", { url: server.url, ...socket, node: cfg.scheduler.nodeId, database: cfg.database.url, runtime: runtimeName, version: VERSION });
+  // Clients that reach it by another name (a load balancer's, a service name) get 421 until it is listed.
+  if (cfg.server.hosts.length === 0 && !isLoopbackHost(cfg.server.host)) log.info("answering requests for these host names and addresses only; list others in [server] hosts", { hosts: defaultHostNames(cfg.server.host) });
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {

@@ -16,7 +16,7 @@ export interface Bindings {
 
 /** The names and addresses this server answers to: [server] hosts, else its own addresses, host name and localhost. */
 export function servedHosts(server: Config["server"]): { names: NameRule[]; ips: Set<string> } {
-  const given = server.hosts.length > 0 ? server.hosts : defaultHosts(server.host);
+  const given = server.hosts.length > 0 ? server.hosts : defaultHostNames(server.host);
   const names: NameRule[] = [];
   const ips = new Set<string>();
   for (const h of given) {
@@ -30,7 +30,8 @@ export function servedHosts(server: Config["server"]): { names: NameRule[]; ips:
   return { names, ips };
 }
 
-function defaultHosts(listen: string): string[] {
+/** Without [server] hosts: localhost, this machine's host name, and the address listened on (every interface's, for 0.0.0.0 or ::). */
+export function defaultHostNames(listen: string): string[] {
   const out = ["localhost", hostname()];
   const ip = parseIp(listen);
   if (!ip) out.push(listen);
