@@ -58,6 +58,11 @@ export function runRoutes(deps: Deps) {
       return c.json(await listLogs(scoped(c, deps), id, { ...filter, limit, cursor: c.req.query("cursor") || undefined }));
     }
     if (c.req.query("limit")) throw invalid("limit does not apply with follow", "limit");
+    // HEAD gets the headers a follow would: no follower is started for a body nobody reads.
+    if (c.req.method === "HEAD") {
+      await getRun(scoped(c, deps), id);
+      return c.body(null, 200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    }
     const stop = new AbortController();
     const lines = await openFollow({ store: deps.store, events: deps.scheduler.events, access: scoped(c, deps).access }, id, filter, stop.signal, { after: resumeAfter(c) });
     return sendLines(c, deps, lines, stop);

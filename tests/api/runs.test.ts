@@ -415,3 +415,19 @@ describe("DELETE /api/v1/runs/{id}", () => {
     expect(bad.body.error.field).toBe("id");
   });
 });
+
+test("HEAD on a followed run's logs answers the stream's headers and starts no follower", async () => {
+  const e = await testEnv();
+  try {
+    await e.call("PUT", "/api/v1/namespaces/h/jobs/j", { target: { http: { url: "http://127.0.0.1:9/" } } });
+    const run = (await e.call("POST", "/api/v1/namespaces/h/jobs/j/trigger")).body;
+    const head = await e.app.request(`/api/v1/runs/${run.id}/logs?follow=1`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(head.body).toBeNull();
+    expect(e.deps.scheduler.events.count("run:log")).toBe(0);
+    expect((await e.app.request("/api/v1/runs/999999/logs?follow=1", { method: "HEAD" })).status).toBe(404);
+  } finally {
+    await e.close();
+  }
+});

@@ -721,9 +721,9 @@ async function send(req: Req): Promise<void> {
   const app = req.keyed ? keyedApp : env.app;
   const res = await app.request(req.path, init);
   let text: string;
-  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
     // A followed run's log: read what comes first, then leave, as a client would.
-    const reader = res.body!.getReader();
+    const reader = res.body.getReader();
     await reader.read();
     abort.abort();
     await reader.cancel();
