@@ -47,8 +47,6 @@ export function mayChange(access: Access, ns: string, missing: () => Error): voi
   requireRole(access, "writer", `changing jobs and runs in namespace ${ns}`);
 }
 
-export const atLeast = (access: Access, role: Role): boolean => RANK[access.role] >= RANK[role];
-
 /**
  * Whether every namespace `inner` can see, `outer` can see too: a scoped admin may only hand out keys
  * (and see keys) within its own namespaces.

@@ -69,11 +69,6 @@ export class SecretBox {
     decipher.setAuthTag(bytes.subarray(bytes.length - 16));
     return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString("utf8"));
   }
-
-  /** Whether `stored` was sealed with a key other than the sealing one (rotation left it behind). */
-  stale(stored: string): boolean {
-    return this.sealing && !stored.startsWith(`${SEALED}${this.keys[0].id}:`);
-  }
 }
 
 type Target = Record<string, unknown>;
