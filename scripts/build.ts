@@ -6,7 +6,7 @@
 // 2. Bun.build with compile + bytecode (ESM) and a plugin for libsql's native addon: libsql/index.js
 //    loads it with a dynamic require(`@libsql/${target}`) that the bundler cannot follow, so the
 //    compiled binary would fail at start with "Cannot find module '@libsql/linux-x64-gnu'"
-//    (TOOLCHAIN.md). The plugin rewrites that one call into a static require of the addon package for
+//    (measured with bun 1.4 and libsql 0.5). The plugin rewrites that one call into a static require of the addon package for
 //    this platform, and fails the build loudly if the call is not there (e.g. after a libsql upgrade).
 // The binary extracts the addon to $TMPDIR at start, so it needs a writable temp dir.
 import type { BunPlugin } from "bun";
@@ -102,7 +102,7 @@ const libsqlStaticAddon: BunPlugin = {
       if (count !== 1) {
         fail(
           `${args.path}: expected exactly one ${DYNAMIC_REQUIRE}, found ${count}. libsql changed how it ` +
-            "loads its native addon; update the libsql plugin in scripts/build.ts (see TOOLCHAIN.md).",
+            "loads its native addon; update the libsql plugin in scripts/build.ts.",
         );
       }
       libsqlPatched++;

@@ -1,4 +1,4 @@
-// The Alauda jobs API (reference-apis/alauda-jobs-api.txt) at /v1/jobs: container jobs on an ISO 8601
+// The Alauda jobs API (Alauda's 2015 public API reference, "jobs") at /v1/jobs: container jobs on an ISO 8601
 // repeating schedule, their executions ("execs") and their logs, over the native job and run verbs.
 // Translation lives in alauda/jobs.ts (jobs) and alauda/execs.ts (runs); these handlers stay thin.
 import { Hono } from "hono";

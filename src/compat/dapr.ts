@@ -1,4 +1,4 @@
-// The Dapr Jobs API (reference-apis/dapr-jobs-api.md) at /v1.0-alpha1/jobs/{name} and /v1.0/jobs/{name}.
+// The Dapr Jobs API (docs.dapr.io, "Jobs API reference") at /v1.0-alpha1/jobs/{name} and /v1.0/jobs/{name}.
 // Jobs live in the configured native namespace under their Dapr name; each is an HTTP job that POSTs its
 // `data` to <dapr_app_url>/job/<name>, as the Dapr sidecar delivers a triggered job to its app.
 import { type Context, Hono } from "hono";

@@ -1,4 +1,4 @@
-// The DCS RESTful API (reference-apis/dcs-restful-api.txt): PUT/GET/DELETE /jobs/{ns}/{name} and
+// The DCS RESTful API (DCS's "RESTful API" documentation): PUT/GET/DELETE /jobs/{ns}/{name} and
 // GET /jobs/{ns}/{name}/his. DCS's ns/name are the native namespace/name; `expr` becomes the schedule (and
 // time zone), `callback` the http or tcp target with its timeout and retry, `times` the repeat limit.
 // 400 means the body is not a DCS job; 422 means it is one, but tock cannot take it (README "DCS").

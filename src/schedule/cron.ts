@@ -1,6 +1,6 @@
 // Cron patterns through croner, used as a calculator only: a paused Cron answers nextRun(date) and
 // match(date), it never schedules anything. Parsed patterns are cached by (pattern, zone) in a small LRU,
-// so memory does not grow with the number of jobs (DESIGN.md invariant 4).
+// so memory does not grow with the number of jobs (docs: memory holds only the next few seconds of work).
 
 import { Cron, CronPattern, type CronOptions } from "croner";
 

@@ -1,4 +1,4 @@
-// The scheduler loop of DESIGN.md: claim due work in batches by index, hold only the next lookahead window
+// The scheduler loop: claim due work in batches by index, hold only the next lookahead window
 // in a timer heap, and hand runs to the runner (runner.ts) as they come due, never early.
 import type { Config } from "../config.ts";
 import type { SecretBox } from "../domain/secrets.ts";

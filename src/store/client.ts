@@ -1,4 +1,5 @@
-// Opens the libSQL database in one of the three storage modes of DESIGN.md and applies migrations.
+// Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
+// applies migrations.
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { databaseFilePath, secureDatabaseFile, type Warn } from "./file.ts";
@@ -41,7 +42,7 @@ function bounded<T>(work: () => Promise<T>, ms: number, what: string): Promise<T
 
 /**
  * An embedded replica's createClient blocks the whole process while it syncs: for a primary that accepts
- * connections but never answers, for longer than 15 s (TOOLCHAIN.md), and no timer can interrupt a
+ * connections but never answers, for longer than 15 s (measured here), and no timer can interrupt a
  * blocked thread. So the primary is asked first, asynchronously and with a deadline; any HTTP answer at all
  * means it is there.
  */
@@ -74,7 +75,7 @@ export async function openStore(
         authToken: config.authToken || undefined,
         syncUrl: config.syncUrl || undefined,
         syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
-        // The busy timeout must reach every pooled connection: only this option does (TOOLCHAIN.md).
+        // The busy timeout must reach every pooled connection: only this option does (a PRAGMA reaches one).
         timeout: opts.busyTimeoutMs ?? 5000,
         // One connection for a local file: every call is synchronous anyway, and the connection pragmas
         // (synchronous=NORMAL) then hold for every statement, not only on the first of a pool.

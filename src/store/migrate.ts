@@ -11,7 +11,7 @@
 // before; if another process got there first, the statement fails on purpose (SQLite has no RAISE
 // outside triggers, so it uses json_extract with an invalid path that carries a marker), the whole
 // batch rolls back, and we re-read and retry. Two processes starting at once on one file: one applies,
-// the other sees them applied. Needs a client created with a busy `timeout` (TOOLCHAIN.md), or the
+// the other sees them applied. Needs a client created with a busy `timeout`, or the
 // loser's BEGIN IMMEDIATE fails with SQLITE_BUSY instead of waiting.
 import type { Client, InStatement } from "@libsql/client";
 import { type EmbeddedMigration, migrations as embedded } from "./migrations.gen.ts";

@@ -1,4 +1,4 @@
-// The tables of DESIGN.md. Times are integer milliseconds since the epoch (UTC); JSON columns hold
+// tock's tables. Times are integer milliseconds since the epoch (UTC); JSON columns hold
 // objects validated at the API boundary.
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";

