@@ -13,7 +13,6 @@ import { DomainError } from "./domain/errors.ts";
 import { KeyRing } from "./domain/keys.ts";
 import { SecretBox } from "./domain/secrets.ts";
 import { isSecretsKey } from "./config/security.ts";
-import { usableKeyCount } from "./store/keys.ts";
 import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger, maskSecrets } from "./log.ts";
 import { isLoopbackHost } from "./net/address.ts";
@@ -60,16 +59,16 @@ async function serveCommand(cfg: Config, log: Logger) {
   const tls = transport(cfg);
   const secretKeyList = secretKeys(cfg); // key files are read before anything opens, like the TLS files
   const store = await openStore(database(cfg), { connectTimeoutMs: 15_000, warn: log.warn });
-  const problems = exposure(cfg, await usableKeyCount(store, systemClock.now()));
+  const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
+  await keys.refresh();
+  const problems = exposure(cfg, keys.usable());
   if (problems.refuse) {
     store.close();
     throw new Error(problems.refuse);
   }
   for (const w of problems.warnings) log.warn(w);
-  const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
   const secrets = await SecretBox.create(secretKeyList);
   if (!secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
-  await keys.refresh();
   // One resolver cache and policy for the executors and the scheduler's per-host keys.
   const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
   const executors = createExecutors(cfg, { egress });

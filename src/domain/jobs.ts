@@ -127,16 +127,17 @@ async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<v
   throw forbidden(`namespace ${ns} holds ${max} jobs, its limit ([limits] max_jobs); delete some first`);
 }
 
-/** The secret values stored with a job (none when it does not exist or has none). */
-async function storedSecrets(deps: DomainDeps, ns: string, name: string): Promise<SecretValues | null> {
-  const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
+/** The secret values stored with the job the statement selects (null when there is none, or it has none). */
+async function secretsWhere(deps: DomainDeps, where: string, args: (string | number)[]): Promise<SecretValues | null> {
+  const row = await readOne(deps.store, { sql: `SELECT secrets FROM jobs WHERE ${where}`, args });
   return row?.secrets == null ? null : deps.secrets.open(String(row.secrets));
 }
 
+const storedSecrets = (deps: DomainDeps, ns: string, name: string) => secretsWhere(deps, "namespace = ? AND name = ?", [ns, name]);
+
 /** A job's secret values, for tock's own use of them (a facade's callback): never for an API answer. */
 export async function jobSecrets(deps: DomainDeps, jobId: number): Promise<SecretValues> {
-  const row = await readOne(deps.store, { sql: "SELECT secrets FROM jobs WHERE id = ?", args: [jobId] });
-  return row?.secrets == null ? {} : deps.secrets.open(String(row.secrets));
+  return (await secretsWhere(deps, "id = ?", [jobId])) ?? {};
 }
 
 /** A job's row, if the caller may see its namespace. */

@@ -151,6 +151,14 @@ export class KeyRing {
     return this.refresh().then(() => this.#check(token));
   }
 
+  /** Keys that work now (not revoked, not expired), as of the last refresh. */
+  usable(): number {
+    const now = this.deps.clock.now();
+    let n = 0;
+    for (const k of this.#keys.values()) if (k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now)) n++;
+    return n;
+  }
+
   /** Brings the copy up to date (one read when nothing changed). Concurrent calls share one refresh. */
   refresh(): Promise<void> {
     this.#refreshing ??= this.#refresh().finally(() => {

@@ -58,7 +58,7 @@ function bunFetch(opts: PinnedFetchOptions): PinnedFetch {
     let tls: { serverName?: string; ca?: string } | undefined = opts.ca ? { ca: opts.ca } : undefined;
     if (!direct(req)) {
       const url = new URL(req.url);
-      const pinned = new URL(req.url);
+      const pinned = new URL(url);
       pinned.hostname = hostOfIp(req.address);
       target = pinned.href;
       headers = { ...headers, host: url.host };

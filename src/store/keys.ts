@@ -63,12 +63,6 @@ export async function keysRevision(store: Store): Promise<number> {
   return Number(r?.rev ?? 0);
 }
 
-/** Keys that work at `now`: not revoked, not expired. */
-export async function usableKeyCount(store: Store, now: number): Promise<number> {
-  const r = await readOne(store, { sql: "SELECT count(*) AS n FROM api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", args: [now] });
-  return Number(r?.n ?? 0);
-}
-
 /** Records when keys were last used (id -> time), never moving a time back. */
 export async function touchKeys(store: Store, used: [string, number][]): Promise<void> {
   if (used.length === 0) return;

@@ -1,6 +1,6 @@
 // The SchedulerX operations: read the parameters, find the job in the request's namespace and group,
 // call one native domain verb, shape the result.
-import type { RequestDeps as Deps } from "../../deps.ts";
+import type { RequestDeps } from "../../deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getJobById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
 import { killRun } from "../../domain/kill.ts";
@@ -25,7 +25,7 @@ const jobMissing = (id: number) => notFound(`jobId=${id} is not existed`);
 const missing = (e: unknown) => e instanceof DomainError && e.code === "not_found";
 
 /** The job `jobId` names, if it lives in the request's namespace and group (null scope: any). */
-async function jobOf(deps: Deps, p: Params, scope: string | null = p.scope()): Promise<JobView> {
+async function jobOf(deps: RequestDeps, p: Params, scope: string | null = p.scope()): Promise<JobView> {
   const id = p.id("jobId");
   const job = await getJobById(deps, id).catch((e) => Promise.reject(missing(e) ? jobMissing(id) : e));
   if (scope !== null && job.namespace !== scope) throw jobMissing(id);
@@ -33,7 +33,7 @@ async function jobOf(deps: Deps, p: Params, scope: string | null = p.scope()): P
 }
 
 /** The run `field` names, if it is an instance of `job`. */
-async function runOf(deps: Deps, p: Params, job: JobView, field: string): Promise<RunView> {
+async function runOf(deps: RequestDeps, p: Params, job: JobView, field: string): Promise<RunView> {
   const id = p.id(field);
   const run = await getRun(deps, id).catch((e) => (missing(e) ? null : Promise.reject(e)));
   if (!run || run.namespace !== job.namespace || run.jobName !== job.name) throw notFound(`instanceId=${id} of jobId=${job.id} is not existed`);
@@ -41,7 +41,7 @@ async function runOf(deps: Deps, p: Params, job: JobView, field: string): Promis
 }
 
 /** CreateJob: the new job's id. */
-export async function createJob(deps: Deps, p: Params): Promise<number> {
+export async function createJob(deps: RequestDeps, p: Params): Promise<number> {
   const scope = p.scope();
   const given = readGiven(p);
   const spec = createSpec(given);
@@ -51,13 +51,13 @@ export async function createJob(deps: Deps, p: Params): Promise<number> {
   return job.id;
 }
 
-export async function getJobInfo(deps: Deps, p: Params) {
+export async function getJobInfo(deps: RequestDeps, p: Params) {
   const job = await jobOf(deps, p);
   return jobConfigInfo(job, specOf(job, deps.config));
 }
 
 /** UpdateJob: the given fields change, the others stay (the vendor's "partial configuration"). */
-export async function updateJob(deps: Deps, p: Params): Promise<void> {
+export async function updateJob(deps: RequestDeps, p: Params): Promise<void> {
   const job = await jobOf(deps, p);
   const given = readGiven(p);
   const base = specOf(job, deps.config);
@@ -71,23 +71,23 @@ export async function updateJob(deps: Deps, p: Params): Promise<void> {
   await native(() => putJob(deps, job.namespace, job.name, body, { ifVersion: job.version, compat: compatOf(spec) }));
 }
 
-export async function deleteJob(deps: Deps, p: Params): Promise<void> {
+export async function deleteJob(deps: RequestDeps, p: Params): Promise<void> {
   const job = await jobOf(deps, p);
   await removeJob(deps, job.namespace, job.name);
 }
 
-export async function enableJob(deps: Deps, p: Params): Promise<void> {
+export async function enableJob(deps: RequestDeps, p: Params): Promise<void> {
   const job = await jobOf(deps, p);
   await resumeJob(deps, job.namespace, job.name);
 }
 
-export async function disableJob(deps: Deps, p: Params): Promise<void> {
+export async function disableJob(deps: RequestDeps, p: Params): Promise<void> {
   const job = await jobOf(deps, p);
   await pauseJob(deps, job.namespace, job.name);
 }
 
 /** ExecuteJob: runs the job now; `instanceParameters` reach the run as a variable and a last argument. */
-export async function executeJob(deps: Deps, p: Params): Promise<number> {
+export async function executeJob(deps: RequestDeps, p: Params): Promise<number> {
   const job = await jobOf(deps, p);
   const given = p.str("instanceParameters", { max: 32_768 }) || undefined; // an empty form value is none
   if (given?.includes("\0")) throw invalid("parameter instanceParameters must not contain NUL", "instanceParameters");
@@ -97,7 +97,7 @@ export async function executeJob(deps: Deps, p: Params): Promise<number> {
 }
 
 /** StopInstance: kills a waiting or running instance (waits briefly for it to end). */
-export async function killInstance(deps: Deps, p: Params): Promise<void> {
+export async function killInstance(deps: RequestDeps, p: Params): Promise<void> {
   const job = await jobOf(deps, p);
   const run = await runOf(deps, p, job, "instanceId");
   await killRun(deps, run.id).catch((e) => {
@@ -107,7 +107,7 @@ export async function killInstance(deps: Deps, p: Params): Promise<void> {
 }
 
 /** GetJobInstanceList: the job's last 10 instances, newest first. */
-export async function instanceList(deps: Deps, p: Params) {
+export async function instanceList(deps: RequestDeps, p: Params) {
   const scope = p.optionalScope();
   const job = await jobOf(deps, p, scope);
   // Without a namespace and group (the document names only jobId), only SchedulerX's own jobs answer:
@@ -118,7 +118,7 @@ export async function instanceList(deps: Deps, p: Params) {
   return items.map((run) => jobInstanceDetail(run, job.id, spec));
 }
 
-export async function getInstance(deps: Deps, p: Params) {
+export async function getInstance(deps: RequestDeps, p: Params) {
   const job = await jobOf(deps, p);
   const run = await runOf(deps, p, job, "jobInstanceId");
   return jobInstanceDetail(run, job.id, specOf(job, deps.config));
