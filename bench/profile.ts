@@ -23,7 +23,7 @@ import { Egress, egressPolicy } from "../src/net/egress.ts";
 import { cachedResolver, systemResolver } from "../src/net/resolve.ts";
 import { silentLogger } from "../src/log.ts";
 import { serve } from "../src/runtime/serve.ts";
-import { systemClock } from "../src/scheduler/clock.ts";
+import { systemClock } from "../src/clock.ts";
 import { Scheduler } from "../src/scheduler/scheduler.ts";
 import { openStore } from "../src/store/client.ts";
 import { BENCH, createJobs, lastJson, log, main, pct, round, sleep, sortedNumbers, spawnChild, startSink, tempDir } from "./lib.ts";

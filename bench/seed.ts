@@ -8,8 +8,8 @@ import { FULL_ACCESS } from "../src/domain/access.ts";
 import { putJob } from "../src/domain/jobs.ts";
 import { SecretBox } from "../src/domain/secrets.ts";
 import { silentLogger } from "../src/log.ts";
-import { systemClock } from "../src/scheduler/clock.ts";
-import { noScheduler } from "../src/scheduler/control.ts";
+import { systemClock } from "../src/clock.ts";
+import { noScheduler } from "../src/domain/ports.ts";
 import { openStore, type Store } from "../src/store/client.ts";
 import { JOB_COLUMNS as WRITTEN_COLUMNS } from "../src/domain/job-writes.ts";
 

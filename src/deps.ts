@@ -4,7 +4,7 @@ import type { KeyRing } from "./domain/keys.ts";
 import type { SecretBox } from "./domain/secrets.ts";
 import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
-import type { Clock } from "./scheduler/clock.ts";
+import type { Clock } from "./clock.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 import type { Store } from "./store/client.ts";
 

@@ -14,7 +14,7 @@ import { KeyRing } from "../src/domain/keys.ts";
 import { SecretBox } from "../src/domain/secrets.ts";
 import { createExecutors } from "../src/executors/index.ts";
 import { type Logger, silentLogger } from "../src/log.ts";
-import { type Clock, systemClock } from "../src/scheduler/clock.ts";
+import { type Clock, systemClock } from "../src/clock.ts";
 import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
 import { Egress, egressPolicy } from "../src/net/egress.ts";
 import { cachedResolver, type Resolver, systemResolver } from "../src/net/resolve.ts";

@@ -5,7 +5,7 @@ import { FULL_ACCESS } from "../domain/access.ts";
 import { DomainError } from "../domain/errors.ts";
 import { createKey, type KeyDeps, type KeyView, listKeys, revokeKey } from "../domain/keys.ts";
 import type { Logger } from "../log.ts";
-import { systemClock } from "../scheduler/clock.ts";
+import { systemClock } from "../clock.ts";
 import { openStore } from "../store/client.ts";
 
 export interface KeysArgs {

@@ -15,7 +15,7 @@ import { getRun, recentRuns, type RUN_STATUSES } from "../domain/runs.ts";
 import { HttpTarget, Name, UNKEPT_KEYS } from "../domain/schemas.ts";
 import { type JobView, type RunView } from "../domain/views.ts";
 import { egressPolicy } from "../net/egress.ts";
-import type { RunEvent } from "../scheduler/events.ts";
+import type { RunEvent } from "../domain/ports.ts";
 import { generatedName, isObject, javaMediumDate, logFailure, parseId, readJson, renameField } from "./common.ts";
 
 // Juice's own codes (juice-common ErrorCode and CommonStatusCode, Java ints).

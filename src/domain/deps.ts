@@ -1,7 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Clock } from "../scheduler/clock.ts";
-import type { SchedulerControl } from "../scheduler/control.ts";
+import type { Clock } from "../clock.ts";
+import type { SchedulerControl } from "./ports.ts";
 import type { Store } from "../store/client.ts";
 import type { Access } from "./access.ts";
 import type { SecretBox } from "./secrets.ts";

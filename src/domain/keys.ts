@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import * as v from "valibot";
 import type { Logger } from "../log.ts";
-import type { Clock } from "../scheduler/clock.ts";
+import type { Clock } from "../clock.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import type { Store } from "../store/client.ts";
 import { insertKey, type KeyRow, keyRow, keyRows, keysRevision, revokeKeyRow, touchKeys } from "../store/keys.ts";

@@ -1,6 +1,6 @@
 // A run's output lines (run_logs): query parsing, paged listing and live following.
 import type { Row } from "@libsql/client";
-import type { Emitter } from "../scheduler/events.ts";
+import type { RunEvents } from "./ports.ts";
 import type { Store } from "../store/client.ts";
 import { read, readOne } from "../store/sql.ts";
 import { type Access, FULL_ACCESS, sees } from "./access.ts";
@@ -130,7 +130,7 @@ export interface FollowDeps {
   store: Store;
   access: Access;
   /** The local scheduler's events: wake at once for runs on this node. */
-  events: Pick<Emitter, "on">;
+  events: RunEvents;
 }
 
 export interface FollowOptions {

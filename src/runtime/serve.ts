@@ -3,7 +3,7 @@
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import process from "node:process";
 import { ConfigError } from "../config.ts";
-import type { TlsMaterial } from "../net/tls.ts";
+import type { TlsMaterial } from "../config/tls.ts";
 import { claimSocketPath } from "../net/unix-socket.ts";
 
 /**

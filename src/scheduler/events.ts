@@ -1,14 +1,7 @@
-// Typed scheduler events (STYLE rule 9): tests and the CLI observe the scheduler by events, not sleeps.
-export interface RunEvent {
-  runId: number;
-  jobId: number;
-  namespace: string;
-  jobName: string;
-  scheduledAt: number;
-  attempt: number;
-  trigger: string;
-  status: string;
-}
+// Typed scheduler events: tests and the CLI observe the scheduler by events, not sleeps.
+import type { RunEvent } from "../domain/ports.ts";
+
+export type { RunEvent };
 
 export interface SchedulerEvents {
   /** Marked running, waiting for its due time or capacity. */

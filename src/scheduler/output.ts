@@ -4,7 +4,7 @@
 import type { LogStream, RunOutput } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import { errorText } from "../executors/types.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Emitter } from "./events.ts";
 import type { GroupWriter } from "./writer.ts";
 

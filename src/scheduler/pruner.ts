@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import { read, readOne, write } from "../store/sql.ts";
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 
 export interface PrunerDeps {
   store: Store;

@@ -7,7 +7,7 @@ import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Claimed } from "./claim.ts";
 import { endUnstartedStatement, markStatement, skipBlockedStatement } from "./marks.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Emitter, RunEvent } from "./events.ts";
 import { type Final, Finisher } from "./finisher.ts";
 import { MinHeap } from "./heap.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { type TestEnv, testEnv } from "../helpers.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);

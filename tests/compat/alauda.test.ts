@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execId, runIdOf } from "../../src/compat/alauda/execs.ts";
 import { joinCommand, splitCommand } from "../../src/compat/alauda/command.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { type TestEnv, tempDir, testEnv, withProcesses } from "../helpers.ts";
 
 

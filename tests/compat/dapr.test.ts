@@ -2,7 +2,7 @@
 // DELETE, every refusal in Dapr's error shape, and jobs really delivered to an HTTP sink acting as the app
 // (POST /job/<name>) while a TestClock moves time.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, type TestEnv, testEnv } from "../helpers.ts";
 

@@ -3,7 +3,7 @@
 // and a DCS job seen by the native API and fired once per slot by two nodes on one database.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { putJob } from "../../src/domain/jobs.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, startTcpServer, tempDir, type TestEnv, testEnv } from "../helpers.ts";
 

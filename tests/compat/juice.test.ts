@@ -8,7 +8,7 @@ import { juiceHooks } from "../../src/compat/juice.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { getJobById } from "../../src/domain/jobs.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { RunEvent } from "../../src/scheduler/events.ts";
+import type { RunEvent } from "../../src/domain/ports.ts";
 import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
 const DEFAULTS = parseConfig(null, {});

@@ -2,7 +2,7 @@
 // query string or JSON; the native job they become; real scripts fired by execute and by the schedule.
 import { describe, expect, test } from "bun:test";
 import { findJobs } from "../../src/domain/jobs.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { closeEnvs, create, DEFAULTS, env, execute, executors, expectError, expectOk, FULL, FULL_INFO, getInfo, NATIVE_NS, NS, sx } from "./schedulerx-helpers.ts";
 
 closeEnvs();

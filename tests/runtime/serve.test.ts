@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, lstatSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { loadTls } from "../../src/net/tls.ts";
+import { loadTls } from "../../src/config/tls.ts";
 import { claimSocketPath } from "../../src/net/unix-socket.ts";
 import { serve, type Transport } from "../../src/runtime/serve.ts";
 import { makeCerts } from "../certs.ts";

@@ -1,7 +1,7 @@
 // Schedule behaviour through the real scheduler, database and sink, with time moved by a TestClock.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { putJob } from "../../src/domain/jobs.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, type TestEnv, testEnv } from "../helpers.ts";
 

@@ -1,7 +1,7 @@
 // Retries, timeouts, overlap and TCP acknowledgements through the real scheduler and real servers.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { putJob, triggerJob } from "../../src/domain/jobs.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, startTcpServer, type TestEnv, testEnv } from "../helpers.ts";
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config.ts";
 import { killRun } from "../../src/domain/kill.ts";
-import { noScheduler } from "../../src/scheduler/control.ts";
+import { noScheduler } from "../../src/domain/ports.ts";
 import { LINE_OVERHEAD, MAX_LINE } from "../../src/scheduler/output.ts";
 import { read } from "../../src/store/sql.ts";
 import { alive, startSink, type TestEnv, tempDir, testEnv, waitUntil, withProcesses } from "../helpers.ts";

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import type { Logger } from "../../src/log.ts";
-import { type Clock, TestClock } from "../../src/scheduler/clock.ts";
+import { type Clock, TestClock } from "../../src/clock.ts";
 import { Pruner } from "../../src/scheduler/pruner.ts";
 import { openStore, type Store } from "../../src/store/client.ts";
 import { read, write } from "../../src/store/sql.ts";

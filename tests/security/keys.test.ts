@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config.ts";
 import { createKey } from "../../src/domain/keys.ts";
-import { TestClock } from "../../src/scheduler/clock.ts";
+import { TestClock } from "../../src/clock.ts";
 import { read } from "../../src/store/sql.ts";
 import { api, ROOT, type Proc, startTock } from "../e2e/process.ts";
 import { createLogger } from "../../src/log.ts";

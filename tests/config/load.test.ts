@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { type Config, ConfigError, envName, loadConfig, parseConfig } from "../src/config.ts";
+import { type Config, ConfigError, envName, loadConfig, parseConfig } from "../../src/config.ts";
 
-const EXAMPLE = readFileSync(new URL("../tock.example.toml", import.meta.url), "utf8");
+const EXAMPLE = readFileSync(new URL("../../tock.example.toml", import.meta.url), "utf8");
 
 /** The issues parseConfig reports, or fails the test when it succeeds. */
 function issuesOf(toml: string | null, env: Record<string, string | undefined> = {}, flags = {}) {

@@ -3,7 +3,7 @@
 // file; an operator needs both.
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ConfigError, type ConfigIssue } from "../config.ts";
+import { ConfigError, type ConfigIssue } from "./load.ts";
 
 /** [server.tls] as configured: paths of PEM files. */
 export interface TlsFiles {

@@ -1,6 +1,24 @@
-// What the domain verbs may ask of the local scheduler: nothing they do depends on it for correctness
-// (the database is the truth); these only make changes take effect without waiting for the next poll.
-import type { RunEvent } from "./events.ts";
+// What the domain needs of the scheduler, declared here and implemented there, so that the domain imports
+// no scheduler code. Nothing a verb does depends on these for correctness (the database is the truth):
+// they make changes take effect without waiting for the next poll, and let readers wake at once.
+
+/** One run's change of state, as the local scheduler reports it. */
+export interface RunEvent {
+  runId: number;
+  jobId: number;
+  namespace: string;
+  jobName: string;
+  scheduledAt: number;
+  attempt: number;
+  trigger: string;
+  status: string;
+}
+
+/** The run events a verb may wait on: a line of output committed (up to `seq`), a run finished. */
+export interface RunEvents {
+  on(name: "run:log", fn: (event: { runId: number; seq: number }) => void): () => void;
+  on(name: "run:finished", fn: (event: RunEvent) => void): () => void;
+}
 
 export interface SchedulerControl {
   /**
@@ -17,7 +35,7 @@ export interface SchedulerControl {
   kill(runId: number): boolean;
   /**
    * A run ended outside any node's runner (a queued run killed by request): tells this node's listeners,
-   * as `run:finished`, so they see every end (the Juice facade's completion callbacks).
+   * as `run:finished`, so they see every end.
    */
   ended(event: RunEvent): void;
 }

@@ -1,4 +1,4 @@
-// Time is an input (DESIGN invariant 5): the scheduler reads a Clock and arms timers through it, so tests
+// Time is an input: the scheduler reads a Clock and arms timers through it, so tests
 // move time with TestClock instead of sleeping.
 
 export interface Clock {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config.ts";
-import { loadTls } from "../../src/net/tls.ts";
+import { loadTls } from "../../src/config/tls.ts";
 import { type Certs, makeCerts } from "../certs.ts";
 import { tempDir } from "../helpers.ts";
 
