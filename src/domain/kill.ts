@@ -1,6 +1,7 @@
 // Killing a run. The request is stored first (durable before acknowledged), then carried out where the
 // run is: a queued run ends `killed` at once; a running one is aborted by its node (this one at once,
 // another at its next poll, a dead one's by recovery), which ends it `killed`.
+import type { TimerHandle } from "../clock.ts";
 import { readOne, write } from "../store/sql.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
@@ -50,13 +51,20 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
     if (row.status === "killed") return { run: runView(row), ended: true };
     throw conflict(`run ${id} already ended (${row.status}); only a queued or running run can be killed`);
   }
-  deps.scheduler.kill(id);
+  const here = deps.scheduler.kill(id);
+  if (here) {
+    // Runs on this node: its end is awaited, not polled for.
+    let timer: TimerHandle | undefined;
+    await Promise.race([here, new Promise<void>((r) => (timer = deps.clock.setTimer(waitMs, r)))]);
+    if (timer) deps.clock.clearTimer(timer);
+  }
+  // Runs on another node (which sees the request at its next poll): its end is read from the database.
   const deadline = Date.now() + waitMs;
   for (;;) {
     const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
     if (!row) throw notFound(`run ${id} not found`);
     if (FINISHED_STATUSES.has(String(row.status))) return { run: runView(row), ended: true };
-    if (Date.now() >= deadline) return { run: runView(row), ended: false };
+    if (here || Date.now() >= deadline) return { run: runView(row), ended: false };
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -30,9 +30,10 @@ export interface SchedulerControl {
   wake(): void;
   /**
    * A kill was requested (and stored): aborts the run if it runs on this node, forgets it if held here.
-   * Other nodes see the stored request at their next poll. True when the run was here.
+   * Other nodes see the stored request at their next poll. When the run runs here, the answer resolves once
+   * its end is recorded; null when it does not run here.
    */
-  kill(runId: number): boolean;
+  kill(runId: number): Promise<void> | null;
   /**
    * A run ended outside any node's runner (a queued run killed by request): tells this node's listeners,
    * as `run:finished`, so they see every end.
@@ -40,4 +41,4 @@ export interface SchedulerControl {
   ended(event: RunEvent): void;
 }
 
-export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => false, ended() {} };
+export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => null, ended() {} };

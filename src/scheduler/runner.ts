@@ -146,6 +146,11 @@ export class Runner {
   }
 
   /** Aborts a run held on this node (kill); false when it is not here. Idempotent. */
+  /** Whether `runId` is marked running on this node. */
+  running(runId: number): boolean {
+    return this.#active.has(runId);
+  }
+
   abort(runId: number): boolean {
     const a = this.#active.get(runId);
     if (!a) return false;

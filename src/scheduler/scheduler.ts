@@ -349,9 +349,18 @@ export class Scheduler implements SchedulerControl {
     }
   }
 
-  kill(runId: number): boolean {
-    const held = this.#held.drop(runId);
-    return this.#runner.abort(runId) || held;
+  kill(runId: number): Promise<void> | null {
+    this.#held.drop(runId);
+    if (!this.#runner.running(runId)) return null;
+    // Listen before aborting: the end may be recorded in the same turn.
+    const ended = new Promise<void>((resolve) => {
+      const off = this.events.on("run:finished", (e) => {
+        if (e.runId !== runId) return;
+        off();
+        resolve();
+      });
+    });
+    return this.#runner.abort(runId) ? ended : null;
   }
 
   ended(event: RunEvent): void {
