@@ -1,5 +1,4 @@
 import type { Config } from "./config.ts";
-import type { Access } from "./domain/access.ts";
 import type { KeyRing } from "./domain/keys.ts";
 import type { SecretBox } from "./domain/secrets.ts";
 import type { Executors } from "./executors/types.ts";
@@ -8,7 +7,7 @@ import type { Clock } from "./clock.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 import type { Store } from "./store/client.ts";
 
-/** Everything the app needs, built once in main.ts (or a test) and passed down (STYLE rule 2). */
+/** Everything the app needs, built once in main.ts (or a test) and passed down. */
 export interface Deps {
   store: Store;
   clock: Clock;
@@ -22,6 +21,3 @@ export interface Deps {
   secrets: SecretBox;
   version: string;
 }
-
-/** The deps of one request: who asks comes with it (api/auth.ts `scoped`). */
-export type RequestDeps = Deps & { access: Access };

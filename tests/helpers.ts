@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import { compatHooks } from "../src/compat/index.ts";
 import { type Config, parseConfig } from "../src/config.ts";
-import type { Deps, RequestDeps } from "../src/deps.ts";
-import { FULL_ACCESS } from "../src/domain/access.ts";
+import type { Deps } from "../src/deps.ts";
+import { type Access, FULL_ACCESS } from "../src/domain/access.ts";
 import { KeyRing } from "../src/domain/keys.ts";
 import { SecretBox } from "../src/domain/secrets.ts";
 import { createExecutors } from "../src/executors/index.ts";
@@ -47,7 +47,7 @@ export function withProcesses(over: Partial<Config["executors"]["process"]> = {}
 
 export interface TestEnv {
   /** The app's deps, with full access for tests that call domain verbs directly. */
-  deps: RequestDeps;
+  deps: Deps & { access: Access };
   app: ReturnType<typeof createApp>;
   dbUrl: string;
   dir: string;
@@ -88,7 +88,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version: "test", secrets, limits: config.limits, ...processOptions(config) });
   const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
   const app = createApp({ store, clock, log, config, executors, scheduler, keys, secrets, version: "test" } satisfies Deps);
-  const deps: RequestDeps = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
+  const deps: TestEnv["deps"] = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
   const unhook = compatHooks(deps);
   if (opts.start) await scheduler.start();
   let closing: Promise<void> | undefined;

@@ -3,7 +3,7 @@
 // request's Access in the context; handlers hand it to domain verbs with `scoped`.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config.ts";
-import type { Deps, RequestDeps } from "../deps.ts";
+import type { RequestDeps, RouteDeps } from "./deps.ts";
 import { type Access, FULL_ACCESS, NO_ACCESS } from "../domain/access.ts";
 import { DomainError, unauthorized } from "../domain/errors.ts";
 import { formatRate } from "../domain/rate.ts";
@@ -28,7 +28,7 @@ export function authRequired(cfg: Pick<Config, "auth" | "server">): boolean {
 }
 
 /** The deps of a request: the app's, and the caller's Access (none when no guard ran: a bug, never a leak). */
-export function scoped(c: Context, deps: Deps): RequestDeps {
+export function scoped(c: Context, deps: RouteDeps): RequestDeps {
   return { ...deps, access: c.get("access") ?? NO_ACCESS };
 }
 
@@ -73,7 +73,7 @@ export interface GuardOptions {
  * and sets its Access; with authentication off every request has full access. Throws DomainErrors, which
  * the route's own error handler shapes.
  */
-export function guard(deps: Deps, opts: GuardOptions = {}): MiddlewareHandler {
+export function guard(deps: RouteDeps, opts: GuardOptions = {}): MiddlewareHandler {
   const required = authRequired(deps.config);
   return async (c, next) => {
     if (c.get("access")) return next(); // an outer guard already ran

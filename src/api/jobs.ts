@@ -1,13 +1,13 @@
 // Native job routes, a job's run history included: validate, call one domain verb, map the result (STYLE rule 1).
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { listRuns } from "../domain/runs.ts";
 import { intParam, jsonBody, parseJsonText } from "./http.ts";
 
-export function jobRoutes(deps: Deps) {
+export function jobRoutes(deps: RouteDeps) {
   const app = new Hono();
   const names = (ns: string, name?: string) => {
     checkName(ns, "namespace");

@@ -1,11 +1,11 @@
 // API keys over REST, for admins: make one (its token is in this answer only), list, read, revoke.
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "./deps.ts";
 import { createKey, getKey, listKeys, revokeKey } from "../domain/keys.ts";
 import { scoped } from "./auth.ts";
 import { jsonBody } from "./http.ts";
 
-export function keyRoutes(deps: Deps) {
+export function keyRoutes(deps: RouteDeps) {
   const app = new Hono();
 
   app.post("/keys", async (c) => {

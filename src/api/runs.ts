@@ -1,7 +1,7 @@
 // Single runs: the record, its output lines (paged, or followed live over server-sent events) and deletion.
 import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { decodeLogCursor, type LogLine, listLogs, openFollow, parseLogFilter } from "../domain/logs.ts";
@@ -33,7 +33,7 @@ function resumeAfter(c: Context): number {
   return Math.max(header ? Number(header) : 0, cursor ? decodeLogCursor(cursor) : 0);
 }
 
-export function runRoutes(deps: Deps) {
+export function runRoutes(deps: RouteDeps) {
   const app = new Hono();
 
   app.get("/runs/:id", async (c) => c.json(await getRun(scoped(c, deps), runId(c))));
@@ -72,7 +72,7 @@ export function runRoutes(deps: Deps) {
 }
 
 /** Streams batches of lines as `line` events, then one `end` event; the client leaving stops the follower. */
-function sendLines(c: Context, deps: Deps, lines: AsyncGenerator<LogLine[], string | null>, stop: AbortController): Response {
+function sendLines(c: Context, deps: RouteDeps, lines: AsyncGenerator<LogLine[], string | null>, stop: AbortController): Response {
   return streamSSE(c, async (stream) => {
     const abort = () => stop.abort();
     stream.onAbort(abort);

@@ -1,41 +1,26 @@
 // Health, readiness, cluster membership and the schedule preview (a lint for specs).
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { requireRole } from "../domain/access.ts";
+import type { RouteDeps } from "./deps.ts";
 import { invalid } from "../domain/errors.ts";
-import { iso } from "../domain/ids.ts";
+import { databaseStatus, listNodes } from "../domain/nodes.ts";
 import { preview } from "../schedule/index.ts";
-import { read } from "../store/sql.ts";
 import { scoped } from "./auth.ts";
 import { intParam } from "./http.ts";
 
-export function systemRoutes(deps: Deps) {
+export function systemRoutes(deps: RouteDeps) {
   const app = new Hono();
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }));
 
   app.get("/readyz", async (c) => {
-    let database = "ok";
-    try {
-      await read(deps.store, "SELECT 1");
-    } catch (e) {
-      database = e instanceof Error ? e.message : String(e);
-    }
+    const database = await databaseStatus(deps);
     const scheduler = deps.scheduler.running ? "ok" : "stopped";
     const ready = database === "ok" && scheduler === "ok";
     return c.json({ status: ready ? "ready" : "not ready", database, scheduler, node: deps.scheduler.nodeId }, ready ? 200 : 503);
   });
 
   app.get("/api/v1/nodes", async (c) => {
-    requireRole(scoped(c, deps).access, "admin", "listing nodes");
-    const rows = await read(deps.store, "SELECT * FROM nodes ORDER BY id");
-    const items = rows.map((r) => ({
-      id: String(r.id),
-      version: String(r.version),
-      startedAt: iso(Number(r.started_at)),
-      heartbeatAt: iso(Number(r.heartbeat_at)),
-    }));
-    return c.json({ items, nextCursor: null });
+    return c.json(await listNodes(scoped(c, deps)));
   });
 
   app.get("/api/v1/schedule/preview", (c) => {

@@ -3,7 +3,7 @@
 // Translation lives in alauda/jobs.ts (jobs) and alauda/execs.ts (runs); these handlers stay thin.
 import { Hono } from "hono";
 import { guard, scoped } from "../api/auth.ts";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "../api/deps.ts";
 import { checkName, findJobs, removeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
 import { listLogs } from "../domain/logs.ts";
@@ -17,7 +17,7 @@ import { readJson } from "./common.ts";
 /** The most log lines one logs request returns (the run's stored lines are capped by max_log_bytes anyway). */
 const MAX_LOG_LINES = 10_000;
 
-export function alaudaRoutes(deps: Deps): Hono {
+export function alaudaRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
 
   app.use("/v1/jobs", guard(deps));

@@ -3,7 +3,7 @@
 // `data` to <dapr_app_url>/job/<name>, as the Dapr sidecar delivers a triggered job to its app.
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "../api/deps.ts";
 import { guard, scoped } from "../api/auth.ts";
 import { statusOf } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -29,7 +29,7 @@ async function body(c: Context): Promise<unknown> {
 
 const nameEmpty = () => new DaprError(400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty");
 
-export function daprRoutes(deps: Deps): Hono {
+export function daprRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
   const ns = () => deps.config.compat.daprNamespace;
 

@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { guard, scoped } from "../api/auth.ts";
-import type { Deps, RequestDeps } from "../deps.ts";
+import type { RequestDeps, RouteDeps } from "../api/deps.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, getJob, putJob, removeJob } from "../domain/jobs.ts";
 import { FINISHED_STATUSES, recentRuns, startedSlots } from "../domain/runs.ts";
@@ -259,7 +259,7 @@ function dcsMessage(err: DomainError): string {
   return err.message.startsWith(field) ? named + err.message.slice(field.length) : `${named}: ${err.message}`;
 }
 
-function onError(deps: Deps, err: unknown, c: Context): Response {
+function onError(deps: RouteDeps, err: unknown, c: Context): Response {
   const msg = (message: string, status: ContentfulStatusCode) => c.json({ msg: message }, status);
   if (err instanceof DcsError) return msg(err.message, err.status);
   if (err instanceof DomainError) {
@@ -291,7 +291,7 @@ function onError(deps: Deps, err: unknown, c: Context): Response {
 
 // ---- Routes ----
 
-export function dcsRoutes(deps: Deps): Hono {
+export function dcsRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
   /** ns/name as native names; others are unprocessable (422), as the job could never exist. */
   const names = (c: Context) => {

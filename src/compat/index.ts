@@ -2,14 +2,14 @@
 // the config turns it off. Each facade translates its vendor's requests into the native domain verbs and
 // their results back into the vendor's shapes.
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
+import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda.ts";
 import { daprRoutes } from "./dapr.ts";
 import { dcsRoutes } from "./dcs.ts";
-import { juiceHooks, juiceRoutes } from "./juice.ts";
+import { type CallbackDeps, juiceHooks, juiceRoutes } from "./juice.ts";
 import { schedulerxRoutes } from "./schedulerx.ts";
 
-export function compatRoutes(deps: Deps): Hono {
+export function compatRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
   const on = deps.config.compat;
   if (on.dcs) app.route("/", dcsRoutes(deps));
@@ -24,7 +24,7 @@ export function compatRoutes(deps: Deps): Hono {
  * What the facades do when runs end (Juice's completion callbacks), wired to this node's scheduler events.
  * Returns a function that unhooks them.
  */
-export function compatHooks(deps: Deps): () => void {
+export function compatHooks(deps: CallbackDeps): () => void {
   const offs = deps.config.compat.juice ? [juiceHooks(deps)] : [];
   return () => offs.forEach((off) => off());
 }

@@ -5,7 +5,8 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { guard, scoped } from "../api/auth.ts";
-import type { Deps, RequestDeps } from "../deps.ts";
+import type { RequestDeps, RouteDeps } from "../api/deps.ts";
+import type { Executors } from "../executors/types.ts";
 import { FULL_ACCESS } from "../domain/access.ts";
 import { DomainError, type ErrorCode } from "../domain/errors.ts";
 import { getJobById, jobSecrets, putJob, removeJob, triggerJob } from "../domain/jobs.ts";
@@ -57,7 +58,7 @@ const MAX_IDS = 1000;
 
 const ok = (data: unknown) => ({ status: 0, message: "OK", data });
 
-export function juiceRoutes(deps: Deps): Hono {
+export function juiceRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
   app.use("/v1/tasks", guard(deps));
   app.use("/v1/tasks/*", guard(deps));
@@ -411,19 +412,21 @@ function parseTask(body: unknown, tenant: string): { job: Json; compat: { api: s
 
 // ---- completion callbacks ----
 
+export type CallbackDeps = RouteDeps & { executors: Pick<Executors, "http"> };
+
 /**
  * POSTs each finished Juice task's result to its callbackUrl, as Juice does: body `{taskId, result, message}`
  * (TaskResult, `result` by name), header X-Tenant-ID. Sent by the node that finished the run, once, by the
  * HTTP executor; a failure is logged, not retried. Returns the unsubscribe function.
  */
-export function juiceHooks(deps: Deps): () => void {
+export function juiceHooks(deps: CallbackDeps): () => void {
   return deps.scheduler.events.on("run:finished", (ev) => {
     if (!ev.jobName.startsWith("juice-")) return; // every Juice task's native name; most runs stop here
     void sendCallback(deps, ev).catch((e) => deps.log.warn("juice callback failed", { run: ev.runId, error: e instanceof Error ? e.message : String(e) }));
   });
 }
 
-async function sendCallback(app: Deps, ev: RunEvent): Promise<void> {
+async function sendCallback(app: CallbackDeps, ev: RunEvent): Promise<void> {
   const deps = { ...app, access: FULL_ACCESS }; // tock's own work, not a request's
   let job: JobView;
   try {

@@ -6,7 +6,7 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { guard, scoped } from "../api/auth.ts";
-import type { Deps, RequestDeps } from "../deps.ts";
+import type { RequestDeps, RouteDeps } from "../api/deps.ts";
 import { statusOf } from "../api/http.ts";
 import { requireRole } from "../domain/access.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -37,7 +37,7 @@ const CHANGES: Record<string, Op> = {
 
 const WORKFLOWS = ["execute", "enable", "disable", "delete"].map((verb) => `/openapi/v1/workflow/${verb}`);
 
-export function schedulerxRoutes(deps: Deps): Hono {
+export function schedulerxRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
   app.use("/openapi/*", guard(deps));
   for (const [path, op] of Object.entries(READS)) {

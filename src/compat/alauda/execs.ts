@@ -1,6 +1,6 @@
 // Alauda job executions ("execs") are native runs. An exec id is a UUID that carries the run id, so no
 // mapping is stored; statuses, trigger modes and durations are read off the run.
-import type { Deps, RequestDeps } from "../../deps.ts";
+import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
 import { DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getRun } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
@@ -72,7 +72,7 @@ function duration(run: RunView) {
  * An exec as the trigger and list examples show it. Image, command, size and variables are the job's
  * current ones (runs keep no copy), with any variables the run's own trigger added.
  */
-export function renderExec(deps: Deps, job: JobView, run: RunView) {
+export function renderExec(deps: RouteDeps, job: JobView, run: RunView) {
   const j = renderJob(deps, job);
   return {
     id: execId(run.id),
@@ -97,7 +97,7 @@ export function renderExec(deps: Deps, job: JobView, run: RunView) {
  * The detail shape: the job embedded as an object with `email_enabled` (tock sends no mail: false) and
  * `runtime_vars` as a JSON string written the way Python's json.dumps writes it, as the document shows.
  */
-export function renderExecDetail(deps: Deps, job: JobView, run: RunView) {
+export function renderExecDetail(deps: RouteDeps, job: JobView, run: RunView) {
   const j = renderJob(deps, job);
   const { runtime_vars, ...rest } = j;
   return { ...renderExec(deps, job, run), job: { ...rest, email_enabled: false, runtime_vars: pythonJson(runtime_vars) } };

@@ -3,7 +3,7 @@
 // null. Its free-text `name` and the fields with no native home live in the job's compat fields; the
 // native name is generated. Any native container job renders too, from its native fields alone.
 import * as v from "valibot";
-import type { Deps, RequestDeps } from "../../deps.ts";
+import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts";
 import { keepingKeys, parseInput } from "../../domain/schemas.ts";
@@ -90,7 +90,7 @@ function sizeOf(resources: Container["resources"]): Size | null {
 }
 
 /** Renders a native container job as an Alauda job. */
-export function renderJob(deps: Deps, job: JobView): AlaudaJob {
+export function renderJob(deps: RouteDeps, job: JobView): AlaudaJob {
   const t = containerOf(job)!;
   const c = alaudaCompat(job);
   const size = c?.resource_size;
@@ -113,7 +113,7 @@ export function renderJob(deps: Deps, job: JobView): AlaudaJob {
 }
 
 /** A list item: the document's list example writes times with milliseconds and `Z` (a quirk kept on purpose). */
-export function renderListItem(deps: Deps, job: JobView): AlaudaJob {
+export function renderListItem(deps: RouteDeps, job: JobView): AlaudaJob {
   return { ...renderJob(deps, job), created_at: rfc3339(Date.parse(job.createdAt!)), updated_at: rfc3339(Date.parse(job.updatedAt!)) };
 }
 
@@ -194,7 +194,7 @@ function compatOf(w: Wanted): Compat {
   return { api: "alauda", name: w.name, command: w.command, resource_size: w.size, region_name: w.region, created_by: w.createdBy };
 }
 
-function checkRegion(deps: Deps, region: string | null | undefined): string {
+function checkRegion(deps: RouteDeps, region: string | null | undefined): string {
   const served = deps.config.compat.alaudaRegion;
   if (region == null || region === "") return served;
   if (region !== served) throw invalid(`region_name: only ${served} is served here`, "region_name");

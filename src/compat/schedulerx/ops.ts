@@ -1,6 +1,6 @@
 // The SchedulerX operations: read the parameters, find the job in the request's namespace and group,
 // call one native domain verb, shape the result.
-import type { RequestDeps } from "../../deps.ts";
+import type { RequestDeps } from "../../api/deps.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getJobById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
 import { killRun } from "../../domain/kill.ts";
