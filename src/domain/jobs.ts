@@ -1,11 +1,27 @@
-// Job verbs: plain functions over deps (STYLE rules 1-2). Validation happens before any write
-// (invariant 7) and every change is one write transaction.
-import type { InStatement, Row } from "@libsql/client";
-import { countDeleted, createJobOnly, type JobValues, replaceJobVersion, rowOf, upsertJob } from "./job-writes.ts";
+// Job verbs: plain functions over deps. Validation happens before any write (bad input changes nothing)
+// and every change is one write transaction.
 import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
 import { formatDuration, parseDuration } from "../schedule/duration.ts";
 import { egressPolicy } from "../net/egress.ts";
-import { json, read, readOne, write } from "../store/sql.ts";
+import {
+  deleteJob,
+  disableJob,
+  enableJob,
+  insertJob,
+  type JobFields,
+  type JobRow,
+  jobById,
+  jobByName,
+  jobExists,
+  jobsById,
+  jobsByName,
+  replaceJobAt,
+  type Saved,
+  savedRow,
+  sealedSecretsOf,
+  upsertJob,
+} from "../store/jobs.ts";
+import { insertTriggered } from "../store/runs.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, forbidden, invalid, notFound } from "./errors.ts";
@@ -55,20 +71,40 @@ export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input
   return { input, plan: compiled.plan };
 }
 
-function jobValues(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null, target: unknown, secrets: string | null): JobValues {
+function jobFields(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null, target: unknown, secrets: string | null): JobFields {
   const { kind } = targetOf(input.target);
-  const next = input.enabled ? firstFire(plan, now) : null;
-  return [
-    ns, name, plan.schedule, plan.kind, plan.timezone, input.dueTime ?? null, input.ttl ?? null, plan.dueAt, plan.anchorAt,
-    plan.startAt, plan.endAt, plan.repeats, 0, input.enabled ? 1 : 0, kind, JSON.stringify(target),
-    input.timeout ? parseDuration(input.timeout) : null, input.retry ? JSON.stringify(input.retry) : null, input.overlap,
-    input.maxConcurrency ?? null, input.misfire, input.payload === undefined ? null : JSON.stringify(input.payload),
-    input.memo ?? null, input.labels ? JSON.stringify(input.labels) : null, compat ? JSON.stringify(compat) : null, secrets, now, now, next, 1,
-  ];
+  return {
+    namespace: ns,
+    name,
+    schedule: plan.schedule,
+    scheduleKind: plan.kind,
+    timezone: plan.timezone,
+    dueTime: input.dueTime ?? null,
+    ttl: input.ttl ?? null,
+    dueAt: plan.dueAt,
+    anchorAt: plan.anchorAt,
+    startAt: plan.startAt,
+    endAt: plan.endAt,
+    repeats: plan.repeats,
+    firedCount: 0,
+    enabled: input.enabled,
+    targetKind: kind,
+    target,
+    timeoutMs: input.timeout ? parseDuration(input.timeout) : null,
+    retry: input.retry ?? null,
+    overlap: input.overlap,
+    maxConcurrency: input.maxConcurrency ?? null,
+    misfire: input.misfire,
+    payload: input.payload === undefined ? null : input.payload,
+    memo: input.memo ?? null,
+    labels: input.labels ?? null,
+    compat,
+    secrets,
+    createdAt: now,
+    updatedAt: now,
+    nextFireAt: input.enabled ? firstFire(plan, now) : null,
+  };
 }
-
-/** Drops the runs of a job that have not started: a paused or removed job must not fire them. */
-const dropQueued = (jobId: number): InStatement => ({ sql: "DELETE FROM runs INDEXED BY runs_queued_job WHERE status = 'queued' AND job_id = ?", args: [jobId] });
 
 export interface PutOptions {
   /** Only create: 409 if the job exists (HTTP If-None-Match: *). */
@@ -98,14 +134,9 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   const secrets = { ...split.secrets, ...opts.secrets };
   const sealed = Object.keys(secrets).length > 0 ? deps.secrets.seal(secrets) : null;
   const now = deps.clock.now();
-  const values = jobValues(ns, name, input, plan, now, opts.compat ?? null, split.target, sealed);
-  const saved =
-    opts.ifVersion !== undefined
-      ? await replaceJobVersion(deps.store, values, opts.ifVersion)
-      : opts.createOnly
-        ? await createJobOnly(deps.store, values)
-        : await upsertJob(deps.store, values);
-  const job = jobView(rowOf(values, saved) as Row);
+  const fields = jobFields(ns, name, input, plan, now, opts.compat ?? null, split.target, sealed);
+  const saved = await writeJob(deps, fields, opts);
+  const job = jobView(savedRow(fields, saved));
   const created = saved.version === 1;
   if (created) counted(deps.store, ns);
   deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
@@ -115,6 +146,21 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
 
 const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not found`);
 
+/** Writes a job as `opts` asks: created only, replaced only at a version, or either. */
+async function writeJob(deps: DomainDeps, fields: JobFields, opts: PutOptions): Promise<Saved> {
+  const { namespace: ns, name } = fields;
+  if (opts.createOnly && opts.ifVersion === undefined) {
+    const saved = await insertJob(deps.store, fields);
+    if (!saved) throw conflict(`job ${ns}/${name} already exists`);
+    return saved;
+  }
+  if (opts.ifVersion === undefined) return await upsertJob(deps.store, fields);
+  const r = await replaceJobAt(deps.store, fields, opts.ifVersion);
+  if ("saved" in r) return r.saved;
+  if (r.version === null) throw jobMissing(ns, name);
+  throw conflict(`job ${ns}/${name} is at version ${r.version}, not ${opts.ifVersion}`);
+}
+
 /**
  * 403 when namespace `ns` already holds its [limits] max_jobs and `name` would be a new job (replacing one
  * is always allowed). See quota.ts for how close to exact the count is.
@@ -123,41 +169,41 @@ async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<v
   const limits = deps.config.limits;
   const max = limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
   if (await roomFor(deps.store, ns, max)) return;
-  if (await readOne(deps.store, { sql: "SELECT 1 FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] })) return;
+  if (await jobExists(deps.store, ns, name)) return;
   throw forbidden(`namespace ${ns} holds ${max} jobs, its limit ([limits] max_jobs); delete some first`);
 }
 
-/** The secret values stored with the job the statement selects (null when there is none, or it has none). */
-async function secretsWhere(deps: DomainDeps, where: string, args: (string | number)[]): Promise<SecretValues | null> {
-  const row = await readOne(deps.store, { sql: `SELECT secrets FROM jobs WHERE ${where}`, args });
-  return row?.secrets == null ? null : deps.secrets.open(String(row.secrets));
+/** The secret values stored with a job (null when there is none, or it has none). */
+async function secretsOf(deps: DomainDeps, job: { namespace: string; name: string } | { id: number }): Promise<SecretValues | null> {
+  const sealed = await sealedSecretsOf(deps.store, job);
+  return sealed === null ? null : deps.secrets.open(sealed);
 }
 
-const storedSecrets = (deps: DomainDeps, ns: string, name: string) => secretsWhere(deps, "namespace = ? AND name = ?", [ns, name]);
+const storedSecrets = (deps: DomainDeps, ns: string, name: string) => secretsOf(deps, { namespace: ns, name });
 
 /** A job's secret values, for tock's own use of them (a facade's callback): never for an API answer. */
 export async function jobSecrets(deps: DomainDeps, jobId: number): Promise<SecretValues> {
-  return (await secretsWhere(deps, "id = ?", [jobId])) ?? {};
+  return (await secretsOf(deps, { id: jobId })) ?? {};
 }
 
 /** A job's row, if the caller may see its namespace. */
-export async function getJobRow(deps: DomainDeps, ns: string, name: string) {
+export async function getJobRow(deps: DomainDeps, ns: string, name: string): Promise<JobRow> {
   if (!sees(deps.access, ns)) throw jobMissing(ns, name);
-  const row = await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE namespace = ? AND name = ?", args: [ns, name] });
+  const row = await jobByName(deps.store, ns, name);
   if (!row) throw jobMissing(ns, name);
   return row;
 }
 
 /** The job's row for a change: 404 unless the caller sees its namespace, 403 unless it may change it. */
-async function changeableJobRow(deps: DomainDeps, ns: string, name: string) {
+async function changeableJobRow(deps: DomainDeps, ns: string, name: string): Promise<JobRow> {
   mayChange(deps.access, ns, () => jobMissing(ns, name));
   return await getJobRow(deps, ns, name);
 }
 
 /** A job by its numeric id (the id foreign APIs name jobs by). */
 export async function getJobById(deps: DomainDeps, id: number): Promise<JobView> {
-  const row = Number.isSafeInteger(id) && id > 0 ? await readOne(deps.store, { sql: "SELECT * FROM jobs WHERE id = ?", args: [id] }) : undefined;
-  if (!row || !sees(deps.access, String(row.namespace))) throw notFound(`job ${id} not found`);
+  const row = Number.isSafeInteger(id) && id > 0 ? await jobById(deps.store, id) : null;
+  if (!row || !sees(deps.access, row.namespace)) throw notFound(`job ${id} not found`);
   return jobView(row);
 }
 
@@ -168,19 +214,8 @@ export async function getJob(deps: DomainDeps, ns: string, name: string): Promis
 export async function listJobs(deps: DomainDeps, ns: string, q: { prefix?: string; limit?: number; cursor?: string }): Promise<Page<JobView>> {
   if (!sees(deps.access, ns)) return { items: [], nextCursor: null }; // as an empty namespace
   const limit = q.limit ?? 100;
-  const args: (string | number)[] = [ns];
-  let sql = "SELECT * FROM jobs WHERE namespace = ?";
-  if (q.prefix) {
-    sql += " AND name >= ? AND name < ?";
-    args.push(q.prefix, `${q.prefix}\u{10FFFF}`);
-  }
-  if (q.cursor) {
-    sql += " AND name > ?";
-    args.push(decodeCursor<string>(q.cursor, "string"));
-  }
-  sql += " ORDER BY name LIMIT ?";
-  args.push(limit + 1);
-  const rows = await read(deps.store, { sql, args });
+  const after = q.cursor ? decodeCursor<string>(q.cursor, "string") : undefined;
+  const rows = await jobsByName(deps.store, ns, { prefix: q.prefix, after, limit: limit + 1 });
   const items = rows.slice(0, limit).map(jobView);
   return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].name) : null };
 }
@@ -188,28 +223,19 @@ export async function listJobs(deps: DomainDeps, ns: string, q: { prefix?: strin
 /** Removes a job and its history; a run already in flight finishes and keeps its record. */
 export async function removeJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
   const row = await changeableJobRow(deps, ns, name);
-  const id = Number(row.id);
-  await write(deps.store, [
-    { sql: "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
-    { sql: "DELETE FROM runs WHERE job_id = ? AND status != 'running'", args: [id] },
-    { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
-    countDeleted(ns),
-  ]);
-  deps.scheduler.jobChanged(id, null);
+  await deleteJob(deps.store, row.id, ns);
+  deps.scheduler.jobChanged(row.id, null);
   audit(deps, "job.delete", { namespace: ns, name });
   return jobView(row);
 }
 
 export async function pauseJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
   const row = await changeableJobRow(deps, ns, name);
-  const rs = await write(deps.store, [
-    dropQueued(Number(row.id)),
-    { sql: "UPDATE jobs SET enabled = 0, next_fire_at = NULL, updated_at = ?, version = version + 1 WHERE id = ? RETURNING *", args: [deps.clock.now(), row.id] },
-  ]);
-  if (rs[1].rows.length === 0) throw jobMissing(ns, name); // removed meanwhile
-  deps.scheduler.jobChanged(Number(row.id), null);
+  const paused = await disableJob(deps.store, row.id, deps.clock.now());
+  if (!paused) throw jobMissing(ns, name); // removed meanwhile
+  deps.scheduler.jobChanged(row.id, null);
   audit(deps, "job.pause", { namespace: ns, name });
-  return jobView(rs[1].rows[0]);
+  return jobView(paused);
 }
 
 /** Resumes a paused job from now: slots missed while paused are not fired (a one-shot not yet fired still fires). */
@@ -218,34 +244,18 @@ export async function resumeJob(deps: DomainDeps, ns: string, name: string): Pro
   if (row.enabled) return jobView(row);
   const now = deps.clock.now();
   const plan = planOf(row);
-  const fired = Number(row.fired_count);
+  const fired = row.firedCount;
   const next = fired === 0 ? firstFire(plan, now) : nextFire(plan, now, fired);
-  const rs = await write(deps.store, [
-    {
-      // updated_at stamps the definition (a retry is queued only while it is unchanged): resuming keeps it.
-      sql: "UPDATE jobs SET enabled = 1, next_fire_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING *",
-      args: [next, row.id, row.version],
-    },
-  ]);
-  if (rs[0].rows.length === 0) throw conflict(`job ${ns}/${name} changed concurrently; retry`);
-  deps.scheduler.jobChanged(Number(row.id), next, false); // resuming drops nothing
+  const resumed = await enableJob(deps.store, row.id, row.version, next);
+  if (!resumed) throw conflict(`job ${ns}/${name} changed concurrently; retry`);
+  deps.scheduler.jobChanged(row.id, next, false); // resuming drops nothing
   audit(deps, "job.resume", { namespace: ns, name });
-  return jobView(rs[0].rows[0]);
+  return jobView(resumed);
 }
 
 /** The plan a job row was compiled to. */
-export function planOf(r: Record<string, unknown>): Plan {
-  const n = (x: unknown) => (x == null ? null : Number(x));
-  return {
-    kind: r.schedule_kind as Plan["kind"],
-    schedule: (r.schedule as string | null) ?? null,
-    timezone: String(r.timezone),
-    dueAt: n(r.due_at),
-    anchorAt: n(r.anchor_at),
-    startAt: n(r.start_at),
-    endAt: n(r.end_at),
-    repeats: n(r.repeats),
-  };
+export function planOf(r: Pick<JobRow, "scheduleKind" | "schedule" | "timezone" | "dueAt" | "anchorAt" | "startAt" | "endAt" | "repeats">): Plan {
+  return { kind: r.scheduleKind, schedule: r.schedule, timezone: r.timezone, dueAt: r.dueAt, anchorAt: r.anchorAt, startAt: r.startAt, endAt: r.endAt, repeats: r.repeats };
 }
 
 /**
@@ -258,8 +268,8 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   const row = await getJobRow(deps, ns, name);
   if (p) {
     // The run's variables must pass the same rules as the job's own (refused now, not when it fires).
-    const kind = String(row.target_kind) as TargetKind;
-    checkTarget(deps.config.executors, { [kind]: withParams(kind, json(row.target), p) } as Target, egressPolicy(deps.config.egress), ns);
+    const kind = row.targetKind as TargetKind;
+    checkTarget(deps.config.executors, { [kind]: withParams(kind, row.target, p) } as Target, egressPolicy(deps.config.egress), ns);
   }
   // A trigger's variables are secret: sealed like a job's secret values, shown as SECRET.
   const stored = p && (p.env || p.args) ? sealParams(deps.secrets, p) : null;
@@ -268,17 +278,11 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   // job's own next slot is not free either, though no run holds it yet.
   let at = now;
   for (let i = 0; i < 1000; i++, at++) {
-    if (Number(row.next_fire_at) === at) continue;
-    const rs = await write(deps.store, [
-      {
-        sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params)
-              VALUES (?, ?, ?, ?, ?, ?, 1, 'queued', 0, ?) ON CONFLICT DO NOTHING RETURNING *`,
-        args: [row.id, ns, name, at, now, trigger, stored],
-      },
-    ]);
-    if (rs[0].rows.length) {
+    if (row.nextFireAt === at) continue;
+    const queued = await insertTriggered(deps.store, { jobId: row.id, namespace: ns, jobName: name, scheduledAt: at, dueAt: now, trigger, params: stored });
+    if (queued) {
       deps.scheduler.wake();
-      const run = runView(rs[0].rows[0]);
+      const run = runView(queued);
       audit(deps, "job.trigger", { namespace: ns, name, run: run.id });
       return run;
     }
@@ -304,15 +308,6 @@ export interface JobQuery {
 export async function findJobs(deps: DomainDeps, q: JobQuery): Promise<{ count: number; items: JobView[] }> {
   const visible = q.namespace === undefined ? deps.access.namespaces === null : sees(deps.access, q.namespace);
   if (!visible) return { count: 0, items: [] }; // as an empty namespace
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (q.namespace !== undefined) where.push("namespace = ?"), args.push(q.namespace);
-  if (q.api !== undefined) where.push("json_extract(compat, '$.api') = ?"), args.push(q.api);
-  if (q.targetKinds) where.push(`target_kind IN (${q.targetKinds.map(() => "?").join(", ") || "NULL"})`), args.push(...q.targetKinds);
-  const cond = where.length ? `WHERE ${where.join(" AND ")}` : "";
-  const [total, rows] = await Promise.all([
-    readOne(deps.store, { sql: `SELECT count(*) AS n FROM jobs ${cond}`, args }),
-    read(deps.store, { sql: `SELECT * FROM jobs ${cond} ORDER BY id LIMIT ? OFFSET ?`, args: [...args, q.limit, q.offset] }),
-  ]);
-  return { count: Number(total?.n ?? 0), items: rows.map(jobView) };
+  const { count, rows } = await jobsById(deps.store, q);
+  return { count, items: rows.map(jobView) };
 }

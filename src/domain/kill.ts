@@ -2,7 +2,7 @@
 // run is: a queued run ends `killed` at once; a running one is aborted by its node (this one at once,
 // another at its next poll, a dead one's by recovery), which ends it `killed`.
 import type { TimerHandle } from "../clock.ts";
-import { readOne, write } from "../store/sql.ts";
+import { requestKill, runById } from "../store/runs.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
 import { audit } from "./access.ts";
@@ -22,31 +22,16 @@ export interface KillResult {
 export async function killRun(deps: DomainDeps, id: number): Promise<KillResult> {
   await mayChangeRun(deps, id);
   const waitMs = Math.min(deps.config.executors.process.killGrace + 1000, 10_000);
-  const now = deps.clock.now();
-  const [queued, running] = await write(deps.store, [
-    {
-      // The fence moves, so a node holding the run can no longer mark it running.
-      sql: `UPDATE runs SET status = 'killed', ended_at = ?, error = 'killed by request before it started', lease_until = NULL,
-              fence = fence + 1, kill_requested_at = ? WHERE id = ? AND status = 'queued' RETURNING *`,
-      args: [now, now, id],
-    },
-    {
-      sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *",
-      args: [now, id],
-    },
-  ]);
-  if (queued.rows.length > 0 || running.rows.length > 0) audit(deps, "run.kill", { run: id });
-  if (queued.rows.length > 0) {
+  const asked = await requestKill(deps.store, id, deps.clock.now());
+  if (asked) audit(deps, "run.kill", { run: id });
+  if (asked && "ended" in asked) {
+    const r = asked.ended;
     deps.scheduler.kill(id);
-    const r = queued.rows[0];
-    deps.scheduler.ended({
-      runId: id, jobId: Number(r.job_id), namespace: String(r.namespace), jobName: String(r.job_name),
-      scheduledAt: Number(r.scheduled_at), attempt: Number(r.attempt), trigger: String(r.trigger), status: "killed",
-    });
+    deps.scheduler.ended({ runId: id, jobId: r.jobId, namespace: r.namespace, jobName: r.jobName, scheduledAt: r.scheduledAt, attempt: r.attempt, trigger: r.trigger, status: "killed" });
     return { run: runView(r), ended: true };
   }
-  if (running.rows.length === 0) {
-    const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
+  if (!asked) {
+    const row = await runById(deps.store, id);
     if (!row) throw notFound(`run ${id} not found`);
     if (row.status === "killed") return { run: runView(row), ended: true };
     throw conflict(`run ${id} already ended (${row.status}); only a queued or running run can be killed`);
@@ -61,9 +46,9 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
   // Runs on another node (which sees the request at its next poll): its end is read from the database.
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const row = await readOne(deps.store, { sql: "SELECT * FROM runs WHERE id = ?", args: [id] });
+    const row = await runById(deps.store, id);
     if (!row) throw notFound(`run ${id} not found`);
-    if (FINISHED_STATUSES.has(String(row.status))) return { run: runView(row), ended: true };
+    if (FINISHED_STATUSES.has(row.status)) return { run: runView(row), ended: true };
     if (here || Date.now() >= deadline) return { run: runView(row), ended: false };
     await new Promise((r) => setTimeout(r, 25));
   }

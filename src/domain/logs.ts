@@ -1,8 +1,8 @@
 // A run's output lines (run_logs): query parsing, paged listing and live following.
-import type { Row } from "@libsql/client";
 import type { RunEvents } from "./ports.ts";
 import type { Store } from "../store/client.ts";
-import { read, readOne } from "../store/sql.ts";
+import { type LogRow, logLines } from "../store/logs.ts";
+import { runState } from "../store/runs.ts";
 import { type Access, FULL_ACCESS, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { invalid, notFound } from "./errors.ts";
@@ -83,7 +83,7 @@ export function decodeLogCursor(cursor: string): number {
   return seq;
 }
 
-const lineOf = (r: Row): LogLine => ({ seq: Number(r.seq), at: iso(Number(r.at))!, stream: String(r.stream), line: String(r.line) });
+const lineOf = (r: LogRow): LogLine => ({ seq: r.seq, at: iso(r.at)!, stream: r.stream, line: r.line });
 
 function matches(f: LogFilter, l: { at: number; stream: string }): boolean {
   return (f.since === undefined || l.at >= f.since) && (f.until === undefined || l.at < f.until) && (f.streams === undefined || (f.streams as string[]).includes(l.stream));
@@ -91,8 +91,8 @@ function matches(f: LogFilter, l: { at: number; stream: string }): boolean {
 
 /** The run's current status, or null when there is no such run (or the caller may not see it). */
 export async function runStatus(store: Store, runId: number, access: Access = FULL_ACCESS): Promise<string | null> {
-  const row = await readOne(store, { sql: "SELECT status, namespace FROM runs WHERE id = ?", args: [runId] });
-  return row && sees(access, String(row.namespace)) ? String(row.status) : null;
+  const run = await runState(store, runId);
+  return run && sees(access, run.namespace) ? run.status : null;
 }
 
 /** One page of a run's lines in seq order; the cursor carries the last seq sent. */
@@ -105,23 +105,7 @@ export async function listLogs(
   const after = q.cursor ? decodeLogCursor(q.cursor) : 0;
   const status = await runStatus(deps.store, runId, deps.access);
   if (status === null) throw notFound(`run ${runId} not found`);
-  const args: (string | number)[] = [runId, after];
-  let sql = "SELECT seq, at, stream, line FROM run_logs WHERE run_id = ? AND seq > ?";
-  if (q.since !== undefined) {
-    sql += " AND at >= ?";
-    args.push(q.since);
-  }
-  if (q.until !== undefined) {
-    sql += " AND at < ?";
-    args.push(q.until);
-  }
-  if (q.streams) {
-    sql += ` AND stream IN (${q.streams.map(() => "?").join(", ")})`;
-    args.push(...q.streams);
-  }
-  sql += " ORDER BY seq LIMIT ?";
-  args.push(limit + 1);
-  const rows = await read(deps.store, { sql, args });
+  const rows = await logLines(deps.store, runId, after, limit + 1, q);
   const items = rows.slice(0, limit).map(lineOf);
   return { runId, status, items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].seq) : null };
 }
@@ -181,13 +165,10 @@ export async function* followLogs(deps: FollowDeps, runId: number, filter: LogFi
       const status = await runStatus(deps.store, runId);
       if (status === null) return null;
       for (;;) {
-        const rows = await read(deps.store, {
-          sql: "SELECT seq, at, stream, line FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-          args: [runId, after, batch],
-        });
+        const rows = await logLines(deps.store, runId, after, batch);
         if (signal.aborted) return null;
-        if (rows.length > 0) after = Number(rows[rows.length - 1].seq);
-        const lines = rows.filter((r) => matches(filter, { at: Number(r.at), stream: String(r.stream) })).map(lineOf);
+        if (rows.length > 0) after = rows[rows.length - 1].seq;
+        const lines = rows.filter((r) => matches(filter, r)).map(lineOf);
         if (lines.length > 0) yield lines;
         if (rows.length < batch || signal.aborted) break;
       }

@@ -1,70 +1,66 @@
 // Database rows to the API's shapes: times as RFC 3339 UTC, durations as Go-style strings.
-import type { Row } from "@libsql/client";
 import { formatDuration } from "../schedule/duration.ts";
-import { json, num } from "../store/sql.ts";
+import type { JobRow } from "../store/jobs.ts";
+import type { RunRow } from "../store/runs.ts";
 import { iso } from "./ids.ts";
 import type { RetryPolicy } from "./schemas.ts";
 
 export type JobStatus = "scheduled" | "paused" | "manual" | "finished";
 
-export function jobView(r: Row) {
-  const enabled = Boolean(r.enabled);
-  const kind = String(r.schedule_kind);
-  const nextFireAt = num(r.next_fire_at);
-  const status: JobStatus = !enabled ? "paused" : nextFireAt != null ? "scheduled" : kind === "manual" ? "manual" : "finished";
-  const target = json<Record<string, unknown>>(r.target);
+export function jobView(r: JobRow) {
+  const status: JobStatus = !r.enabled ? "paused" : r.nextFireAt != null ? "scheduled" : r.scheduleKind === "manual" ? "manual" : "finished";
   return {
-    id: Number(r.id),
-    namespace: String(r.namespace),
-    name: String(r.name),
-    schedule: (r.schedule as string | null) ?? null,
-    scheduleKind: kind,
-    dueTime: (r.due_time as string | null) ?? null,
-    timezone: String(r.timezone),
-    repeats: num(r.repeats),
-    ttl: (r.ttl as string | null) ?? null,
-    startAt: iso(num(r.start_at)),
-    endAt: iso(num(r.end_at)),
-    enabled,
+    id: r.id,
+    namespace: r.namespace,
+    name: r.name,
+    schedule: r.schedule,
+    scheduleKind: r.scheduleKind as string,
+    dueTime: r.dueTime,
+    timezone: r.timezone,
+    repeats: r.repeats,
+    ttl: r.ttl,
+    startAt: iso(r.startAt),
+    endAt: iso(r.endAt),
+    enabled: r.enabled,
     status,
-    target: { [String(r.target_kind)]: target },
-    timeout: r.timeout_ms == null ? null : formatDuration(Number(r.timeout_ms)),
-    retry: json<RetryPolicy>(r.retry),
-    overlap: String(r.overlap),
-    maxConcurrency: num(r.max_concurrency),
-    misfire: String(r.misfire),
-    payload: r.payload == null ? null : json<unknown>(r.payload),
-    memo: (r.memo as string | null) ?? null,
-    labels: json<Record<string, string>>(r.labels) ?? {},
+    target: { [r.targetKind]: r.target as Record<string, unknown> },
+    timeout: r.timeoutMs == null ? null : formatDuration(r.timeoutMs),
+    retry: r.retry as RetryPolicy | null,
+    overlap: r.overlap as string,
+    maxConcurrency: r.maxConcurrency,
+    misfire: r.misfire as string,
+    payload: r.payload ?? null,
+    memo: r.memo,
+    labels: (r.labels as Record<string, string> | null) ?? {},
     /** The fields a compat facade keeps for a job it made (which API, and the vendor's own fields). */
-    compat: json<Record<string, unknown>>(r.compat),
-    nextFireAt: iso(nextFireAt),
-    firedCount: Number(r.fired_count),
-    version: Number(r.version),
-    createdAt: iso(num(r.created_at)),
-    updatedAt: iso(num(r.updated_at)),
+    compat: r.compat as Record<string, unknown> | null,
+    nextFireAt: iso(r.nextFireAt),
+    firedCount: r.firedCount,
+    version: r.version,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
   };
 }
 export type JobView = ReturnType<typeof jobView>;
 
-export function runView(r: Row) {
+export function runView(r: RunRow) {
   return {
-    id: Number(r.id),
-    namespace: String(r.namespace),
-    jobName: String(r.job_name),
-    scheduledAt: iso(num(r.scheduled_at)),
-    dueAt: iso(num(r.due_at)),
-    startedAt: iso(num(r.started_at)),
-    endedAt: iso(num(r.ended_at)),
-    status: String(r.status),
-    attempt: Number(r.attempt),
-    trigger: String(r.trigger),
+    id: r.id,
+    namespace: r.namespace,
+    jobName: r.jobName,
+    scheduledAt: iso(r.scheduledAt),
+    dueAt: iso(r.dueAt),
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+    status: r.status as string,
+    attempt: r.attempt,
+    trigger: r.trigger as string,
     webhookId: String(r.key ?? r.id),
-    nodeId: (r.node_id as string | null) ?? null,
-    result: json<Record<string, unknown>>(r.result),
-    error: (r.error as string | null) ?? null,
-    outputTail: (r.output_tail as string | null) ?? null,
-    killRequestedAt: iso(num(r.kill_requested_at)),
+    nodeId: r.nodeId,
+    result: r.result as Record<string, unknown> | null,
+    error: r.error,
+    outputTail: r.outputTail,
+    killRequestedAt: iso(r.killRequestedAt),
     params: paramsView(r.params),
   };
 }
@@ -72,7 +68,7 @@ export type RunView = ReturnType<typeof runView>;
 
 /** A run's params as shown: the variables' values are sealed (SECRET in their place). */
 function paramsView(stored: unknown): { env?: Record<string, string>; args?: string[] } | null {
-  const p = json<{ env?: Record<string, string>; args?: string[]; sealed?: string }>(stored);
+  const p = stored as { env?: Record<string, string>; args?: string[]; sealed?: string } | null;
   if (!p) return null;
   const { sealed: _, ...shown } = p;
   return shown;

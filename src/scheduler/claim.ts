@@ -3,11 +3,11 @@
 // one succeeds; runs queued without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Row } from "@libsql/client";
 import type { RetryPolicy, RunParams, TargetKind } from "../domain/schemas.ts";
-import { planOf } from "../domain/jobs.ts";
 import { joinSecrets, openParams, type SecretBox } from "../domain/secrets.ts";
 import { hostOfIp, normalName, parseIp, splitHostPort } from "../net/address.ts";
 import type { Store } from "../store/client.ts";
 import { json, num, read, type Stmt, write } from "../store/sql.ts";
+import type { Plan } from "../schedule/index.ts";
 import { decideSlots, type Misfire } from "./policy.ts";
 
 /** What executing a run needs to know of its job, captured at claim time. */
@@ -80,6 +80,12 @@ export function hostOf(kind: string, target: { url?: string; addr?: string } | n
   } catch {
     return { host: String(target?.url) };
   }
+}
+
+/** The plan a job row was compiled to. */
+function planOfRow(r: Row): Plan {
+  const n = (x: unknown) => (x == null ? null : Number(x));
+  return { kind: r.schedule_kind as Plan["kind"], schedule: (r.schedule as string | null) ?? null, timezone: String(r.timezone), dueAt: n(r.due_at), anchorAt: n(r.anchor_at), startAt: n(r.start_at), endAt: n(r.end_at), repeats: n(r.repeats) };
 }
 
 export function jobExec(r: Row): JobExec {
@@ -160,7 +166,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     const id = Number(r.id);
     const version = Number(r.version);
     const slot = Number(r.next_fire_at);
-    const d = decideSlots(planOf(r), slot, Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
+    const d = decideSlots(planOfRow(r), slot, Number(r.fired_count), o.now, r.misfire as Misfire, o.misfireThreshold, o.misfireCap);
     advance.push([id, d.next, d.fire.length, version]);
     for (const at of d.fire) fire.push([id, at, version]);
     if (d.skipped > 0) skipped.push([id, slot, version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${r.misfire})`]);
