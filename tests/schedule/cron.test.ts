@@ -164,7 +164,7 @@ describe("cron patterns", () => {
   });
 });
 
-describe("cron across DST (README, Guarantees)", () => {
+describe("cron across DST (docs/schedules.md, Time zones and DST)", () => {
   const NY = "America/New_York";
 
   test("New York spring-forward: 30 2 * * * fires at 03:00 EDT", () => {
