@@ -12,20 +12,14 @@
 // count of executor calls and their summed wall time, the claim cycles.
 import Database from "libsql";
 import { join } from "node:path";
-import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config.ts";
-import type { Deps } from "../src/deps.ts";
-import { KeyRing } from "../src/domain/keys.ts";
-import { SecretBox } from "../src/domain/secrets.ts";
 import { createHttpExecutor } from "../src/executors/http.ts";
 import { createTcpExecutor } from "../src/executors/tcp.ts";
 import { Egress, egressPolicy } from "../src/net/egress.ts";
 import { cachedResolver, systemResolver } from "../src/net/resolve.ts";
 import { silentLogger } from "../src/log.ts";
 import { serve } from "../src/runtime/serve.ts";
-import { systemClock } from "../src/clock.ts";
-import { Scheduler } from "../src/scheduler/scheduler.ts";
-import { openStore } from "../src/store/client.ts";
+import { createNode } from "../src/node.ts";
 import { BENCH, createJobs, lastJson, log, main, pct, round, sleep, sortedNumbers, spawnChild, startSink, tempDir } from "./lib.ts";
 import { seedOneShots } from "./seed.ts";
 
@@ -145,7 +139,6 @@ function instrumentLibsql() {
 
 async function startInProcess(dbUrl: string, env: Record<string, string>) {
   const cfg = parseConfig(null, env, { db: dbUrl });
-  const store = await openStore({ url: dbUrl });
   const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
   const http = createHttpExecutor({ userAgent: cfg.executors.http.userAgent, maxResponseBytes: cfg.executors.http.maxResponseBytes, egress });
   const fetchStats = { calls: 0, wallMs: 0, maxInFlight: 0, inFlight: 0, calledAt: [] as number[], answeredAt: [] as number[] };
@@ -169,27 +162,23 @@ async function startInProcess(dbUrl: string, env: Record<string, string>) {
     },
     tcp: createTcpExecutor({ connectTimeoutMs: cfg.executors.tcp.connectTimeout, maxResponseBytes: cfg.executors.tcp.maxResponseBytes, egress }),
   };
-  const secrets = await SecretBox.create([cfg.secrets.key]);
-  const scheduler = new Scheduler({ store, clock: systemClock, log: silentLogger, executors, config: { ...cfg.scheduler, nodeId: "profile" }, version: "profile", secrets });
+  const node = await createNode({ config: { ...cfg, scheduler: { ...cfg.scheduler, nodeId: "profile" } }, log: silentLogger, version: "profile", executors });
+  const scheduler = node.deps.scheduler;
   let ticks = 0;
   let claimed = 0;
   scheduler.events.on("tick", (e) => {
     ticks++;
     claimed += e.claimed;
   });
-  const keys = new KeyRing({ store, clock: systemClock, log: silentLogger }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
-  const deps: Deps = { store, clock: systemClock, log: silentLogger, config: cfg, executors, scheduler, keys, secrets, version: "profile" };
-  const app = createApp(deps);
-  await scheduler.start();
-  const server = await serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, app.fetch);
+  await node.start();
+  const server = await serve({ port: 0, hostname: "127.0.0.1", maxBody: cfg.server.maxBody }, node.app.fetch);
   return {
     url: `http://127.0.0.1:${server.port}`,
     fetchStats,
     cycles: () => ({ ticks, claimed }),
     async stop() {
       await server.stop();
-      await scheduler.stop();
-      store.close();
+      await node.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-// createApp(deps) -> Hono, with no side effects (STYLE rule 5): listening and signals live in main.ts.
+// createApp(deps) -> Hono, with no side effects: listening and signals live in main.ts.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
@@ -10,9 +10,9 @@ import { type Bindings, corsFor, hostCheck, inFlightCap, originCheck } from "./a
 import { runRoutes } from "./api/runs.ts";
 import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
-import type { Deps } from "./deps.ts";
+import type { RouteDeps } from "./api/deps.ts";
 
-export function createApp(deps: Deps): Hono<{ Bindings: Bindings }> {
+export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   const app = new Hono<{ Bindings: Bindings }>();
   const server = deps.config.server;
   app.use(requestId({ headerName: "x-request-id" }));

@@ -1,29 +1,18 @@
 // The CLI: serve | migrate | check-config | version. The only module with side effects at import.
 import { readFileSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createApp } from "./app.ts";
 import { exposure } from "./api/auth.ts";
 import { defaultHostNames } from "./api/requests.ts";
 import { KEYS_USAGE, keysCommand } from "./cli/keys.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import type { Deps } from "./deps.ts";
 import { DomainError } from "./domain/errors.ts";
-import { KeyRing } from "./domain/keys.ts";
-import { SecretBox } from "./domain/secrets.ts";
 import { isSecretsKey } from "./config/security.ts";
-import { createExecutors } from "./executors/index.ts";
 import { createLogger, type Logger, maskSecrets } from "./log.ts";
 import { isLoopbackHost } from "./net/address.ts";
-import { Egress, egressPolicy } from "./net/egress.ts";
-import { cachedResolver, systemResolver } from "./net/resolve.ts";
 import { loadTls } from "./config/tls.ts";
 import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
-import { systemClock } from "./clock.ts";
-import { Pruner } from "./scheduler/pruner.ts";
-import { compatHooks } from "./compat/index.ts";
-import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
+import { createNode, databaseOf } from "./node.ts";
 import { openStore } from "./store/client.ts";
 import { VERSION } from "./version.ts";
 
@@ -44,10 +33,6 @@ function config(values: { config?: string; port?: string; db?: string }): Config
   return loadConfig({ file: values.config, env: process.env, flags: { port, db: values.db } });
 }
 
-function database(cfg: Config) {
-  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
-}
-
 /** The TLS files read and checked, and refused if this runtime cannot serve them: before a database is opened. */
 function transport(cfg: Config) {
   const tls = loadTls(cfg.server.tls);
@@ -58,30 +43,25 @@ function transport(cfg: Config) {
 async function serveCommand(cfg: Config, log: Logger) {
   const tls = transport(cfg);
   const secretKeyList = secretKeys(cfg); // key files are read before anything opens, like the TLS files
-  const store = await openStore(database(cfg), { connectTimeoutMs: 15_000, warn: log.warn });
-  const keys = new KeyRing({ store, clock: systemClock, log }, { rate: cfg.limits.rate, burst: cfg.limits.burst });
-  await keys.refresh();
-  const problems = exposure(cfg, keys.usable());
+  const node = await createNode({ config: cfg, log, secretKeys: secretKeyList, connectTimeoutMs: 15_000 });
+  await node.deps.keys.refresh();
+  const problems = exposure(cfg, node.deps.keys.usable());
   if (problems.refuse) {
-    store.close();
+    await node.stop();
     throw new Error(problems.refuse);
   }
   for (const w of problems.warnings) log.warn(w);
-  const secrets = await SecretBox.create(secretKeyList);
-  if (!secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
-  // One resolver cache and policy for the executors and the scheduler's per-host keys.
-  const egress = new Egress(egressPolicy(cfg.egress), cachedResolver(systemResolver));
-  const executors = createExecutors(cfg, { egress });
-  const scheduler = new Scheduler({ store, clock: systemClock, log, executors, egress, config: cfg.scheduler, version: VERSION, secrets, limits: cfg.limits, ...processOptions(cfg) });
-  const pruner = new Pruner({ store, clock: systemClock, log, config: cfg.history });
-  const deps: Deps = { store, clock: systemClock, log, config: cfg, executors, scheduler, keys, secrets, version: VERSION };
-  const app = createApp(deps);
+  if (!node.deps.secrets.sealing) log.info("[secrets] key is not set: secret header and variable values are stored in the database as given (never shown by the API)");
   // Listen first: a second process on the same host and port (so the same default node id) fails here,
   // before its scheduler could take the first one's runs for its own.
-  const server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody, tls, socket: cfg.server.socket }, app.fetch);
-  const unhook = compatHooks(deps);
-  await scheduler.start();
-  pruner.start();
+  let server;
+  try {
+    server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody, tls, socket: cfg.server.socket }, node.app.fetch);
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  await node.start();
   if (cfg.executors.process.enabled) log.warn("process, script and container jobs are enabled: anyone who can reach the API can run commands as this user");
   const socket = server.socket ? { socket: server.socket } : {};
   // The logger masks the database URL's token and password.
@@ -98,11 +78,7 @@ async function serveCommand(cfg: Config, log: Logger) {
     log.info("stopping", { signal, graceMs: cfg.scheduler.shutdownGrace });
     stopping = (async () => {
       await server.stop().catch(() => {});
-      await pruner.stop();
-      await scheduler.stop();
-      await keys.flush();
-      unhook();
-      store.close();
+      await node.stop();
       log.info("stopped");
       process.exit(0);
     })();
@@ -136,9 +112,6 @@ async function main(argv: string[]) {
   if (!["serve", "migrate", "check-config", "keys"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
-  // The default node id is the host name; two processes on one host must not share an id (each would take
-  // the other's runs for its own), so it becomes host:port (host:pid for a port picked at random).
-  if (cfg.scheduler.nodeId === hostname()) cfg.scheduler.nodeId = `${hostname()}:${cfg.server.port || process.pid}`;
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   switch (command) {
     case "check-config":
@@ -147,7 +120,7 @@ async function main(argv: string[]) {
       process.stdout.write("configuration is valid\n");
       return;
     case "migrate": {
-      const store = await openStore(database(cfg), { warn: log.warn });
+      const store = await openStore(databaseOf(cfg), { warn: log.warn });
       store.close();
       process.stdout.write("migrations applied\n");
       return;

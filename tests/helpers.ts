@@ -5,19 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app.ts";
-import { compatHooks } from "../src/compat/index.ts";
 import { type Config, parseConfig } from "../src/config.ts";
-import type { Deps } from "../src/deps.ts";
+import { createNode, type Deps, type TockNode } from "../src/node.ts";
 import { type Access, FULL_ACCESS } from "../src/domain/access.ts";
-import { KeyRing } from "../src/domain/keys.ts";
-import { SecretBox } from "../src/domain/secrets.ts";
-import { createExecutors } from "../src/executors/index.ts";
 import { type Logger, silentLogger } from "../src/log.ts";
 import { type Clock, systemClock } from "../src/clock.ts";
-import { processOptions, Scheduler } from "../src/scheduler/scheduler.ts";
-import { Egress, egressPolicy } from "../src/net/egress.ts";
-import { cachedResolver, type Resolver, systemResolver } from "../src/net/resolve.ts";
+import type { Resolver } from "../src/net/resolve.ts";
 import { openStore } from "../src/store/client.ts";
 
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
@@ -48,7 +41,7 @@ export function withProcesses(over: Partial<Config["executors"]["process"]> = {}
 export interface TestEnv {
   /** The app's deps, with full access for tests that call domain verbs directly. */
   deps: Deps & { access: Access };
-  app: ReturnType<typeof createApp>;
+  app: TockNode["app"];
   dbUrl: string;
   dir: string;
   /** Calls the app in-process (app.request) with a JSON body. */
@@ -81,16 +74,10 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
       },
     });
   }
-  const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
-  const executors = createExecutors(config, { egress });
-  const log = opts.log ?? silentLogger;
-  const secrets = await SecretBox.create([config.secrets.key, config.secrets.previousKey]);
-  const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version: "test", secrets, limits: config.limits, ...processOptions(config) });
-  const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
-  const app = createApp({ store, clock, log, config, executors, scheduler, keys, secrets, version: "test" } satisfies Deps);
-  const deps: TestEnv["deps"] = { store, clock, log, config, executors, scheduler, keys, secrets, version: "test", access: FULL_ACCESS };
-  const unhook = compatHooks(deps);
-  if (opts.start) await scheduler.start();
+  const node = await createNode({ config, log: opts.log ?? silentLogger, clock, version: "test", store, resolver: opts.resolver });
+  const app = node.app;
+  const deps: TestEnv["deps"] = { ...node.deps, access: FULL_ACCESS };
+  if (opts.start) await deps.scheduler.start();
   let closing: Promise<void> | undefined;
   return {
     deps,
@@ -116,9 +103,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
     close() {
       // Idempotent: a test may close early (to reopen the file) and the file's cleanup closes again.
       closing ??= (async () => {
-        await scheduler.stop();
-        unhook();
-        store.close();
+        await node.stop();
         own?.cleanup();
       })();
       return closing;

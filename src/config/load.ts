@@ -1,6 +1,7 @@
 // Reads tock.toml, overlays environment variables and command-line flags, validates once and either returns
 // the Config or throws a ConfigError listing every problem with where it came from.
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import process from "node:process";
 import { parse, TomlError } from "smol-toml";
 import * as v from "valibot";
@@ -130,7 +131,7 @@ function unknownKeys(table: Table, path: string[], issues: ConfigIssue[]): void 
 
 /**
  * Builds the Config from the text of a TOML file (null: no file), environment variables and flags, in that
- * order of precedence over the defaults. Pure apart from os.hostname() for the default node id.
+ * order of precedence over the defaults. Pure apart from the host name and process id of the default node id.
  */
 export function parseConfig(
   tomlText: string | null,
@@ -173,7 +174,17 @@ export function parseConfig(
     issues.push({ path: sources.get(dotted) ?? dotted, message: issue.message });
   }
   if (!result.success || issues.length > 0) throw new ConfigError(issues, fileName);
-  return result.output;
+  return withDefaultNodeId(result.output);
+}
+
+/**
+ * The default node id is the host name and port: two processes on one host must not share an id (each
+ * would take the other's runs for its own), and a port is the host's to one process (a port picked at
+ * random, 0, gives way to the process id).
+ */
+function withDefaultNodeId(cfg: Config): Config {
+  if (cfg.scheduler.nodeId !== "") return cfg;
+  return { ...cfg, scheduler: { ...cfg.scheduler, nodeId: `${hostname()}:${cfg.server.port || process.pid}` } };
 }
 
 export interface LoadOptions {

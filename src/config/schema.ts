@@ -1,7 +1,6 @@
 // The valibot schema of tock.toml. Input keys are the file's snake_case keys; the output is camelCase, with
 // durations in milliseconds and sizes in bytes. Defaults are written in the file's own form ("30s", "1MiB")
 // and pass through the same parsing as user values, so tock.example.toml can show them verbatim.
-import { hostname } from "node:os";
 import * as v from "valibot";
 import { parseIp, parseNameRule } from "../net/address.ts";
 import { bool, describe, duration, GiB, got, int, fraction, oneOf, optionalText, section, size, strings, text } from "./fields.ts";
@@ -94,7 +93,7 @@ const Scheduler = section({
   node_id: v.optional(
     v.pipe(
       v.string((i) => `must be a string${got(i)}`),
-      v.transform((s) => s.trim() || hostname()),
+      v.transform((s) => s.trim()),
     ),
     "",
   ),

@@ -7,7 +7,7 @@ import { javaMediumDate } from "../../src/compat/common.ts";
 import { juiceHooks } from "../../src/compat/juice.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { getJobById } from "../../src/domain/jobs.ts";
-import { silentLogger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import type { RunEvent } from "../../src/domain/ports.ts";
 import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
 
@@ -37,7 +37,7 @@ afterEach(async () => {
 
 /** A started env with processes on and a stand-in docker CLI that records its argv and prints a line. */
 async function env(
-  opts: { start?: boolean; process?: boolean; cli?: boolean; failWrite?: (sql: string) => boolean; dir?: string; scheduler?: Partial<Config["scheduler"]> } = {},
+  opts: { start?: boolean; process?: boolean; cli?: boolean; failWrite?: (sql: string) => boolean; dir?: string; log?: Logger; scheduler?: Partial<Config["scheduler"]> } = {},
 ): Promise<Env> {
   let dir = opts.dir;
   if (!dir) {
@@ -52,6 +52,7 @@ async function env(
     dir,
     start: opts.start ?? true,
     failWrite: opts.failWrite,
+    log: opts.log,
     config: {
       executors: {
         ...DEFAULTS.executors,
@@ -323,9 +324,8 @@ describe("what a task may carry", () => {
   });
 
   test("a callback that cannot be delivered is logged, and the task still ends; the hook's unsubscribe stops callbacks", async () => {
-    const e = await env();
     const warnings: string[] = [];
-    e.deps.log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
+    const e = await env({ log: { ...silentLogger, warn: (msg: string) => void warnings.push(msg) } });
     const id = await run(e, { commands: "true", callbackUrl: "http://127.0.0.1:9/closed" });
     await waitUntil(() => warnings.includes("juice callback failed"), "the warning", 5000);
     expect((await itemOf(e, id)).taskStatus).toBe(2);

@@ -37,7 +37,7 @@ const DEFAULTS: Config = {
   server: { host: "127.0.0.1", port: 8080, maxBody: 1024 * 1024, ...SERVER_EXTRAS },
   database: { url: "file:tock.db", authToken: undefined, syncUrl: undefined, syncInterval: 5000 },
   scheduler: {
-    nodeId: hostname(),
+    nodeId: `${hostname()}:8080`,
     lookahead: 5000,
     pollInterval: 1000,
     batchSize: 500,
@@ -283,7 +283,7 @@ format = "text"
     const config = parseConfig('[database]\nauth_token = ""\nsync_url = ""\n[scheduler]\nnode_id = ""\n', {});
     expect(config.database.authToken).toBeUndefined();
     expect(config.database.syncUrl).toBeUndefined();
-    expect(config.scheduler.nodeId).toBe(hostname());
+    expect(config.scheduler.nodeId).toBe(`${hostname()}:8080`);
   });
 });
 

@@ -133,7 +133,9 @@ describe("through the scheduler", () => {
 
   test("Juice callbacks go only where the tenant's egress rules allow", async () => {
     const port = new URL(sink.url).port;
+    const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
     const env = await testEnv({
+      log: { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields: fields ?? {} }) },
       resolver: mapResolver({ "hooks.test": ["127.0.0.1"] }),
       config: { executors: withProcesses(), egress: { ...defaults.egress, namespaces: { locked: { preset: "public-only" } } } },
       start: true,
@@ -144,8 +146,6 @@ describe("through the scheduler", () => {
       expect(literal.status).toBe(400);
       expect(literal.body.message).toBe("callbackUrl: egress: 127.0.0.1 is loopback, refused by the public-only preset of [egress.namespaces.locked]");
       // A name is refused when the callback is sent: logged, and nothing reaches the address.
-      const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
-      env.deps.log = { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields: fields ?? {} }) };
       const n = sink.requests.length;
       const named = await env.call("POST", "/v1/tasks", { taskName: "t", commands: "true", callbackUrl: `http://hooks.test:${port}/cb` }, { "X-Tenant-Id": "locked" });
       expect(named.body.status).toBe(0);

@@ -1,0 +1,96 @@
+// One tock node, wired: the database, the key ring, the secret box, the egress policy, the executors, the
+// scheduler, the history pruner and the app over them. main.ts, the tests and the benches build a node
+// here, so they run the same wiring. Nothing listens or starts until `start`.
+import type { RouteDeps } from "./api/deps.ts";
+import { createApp } from "./app.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { compatHooks } from "./compat/index.ts";
+import type { Config } from "./config.ts";
+import { KeyRing } from "./domain/keys.ts";
+import { SecretBox } from "./domain/secrets.ts";
+import { createExecutors } from "./executors/index.ts";
+import type { Executors } from "./executors/types.ts";
+import type { Logger } from "./log.ts";
+import { Egress, egressPolicy } from "./net/egress.ts";
+import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts";
+import { Pruner } from "./scheduler/pruner.ts";
+import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
+import { openStore, type Store } from "./store/client.ts";
+import { VERSION } from "./version.ts";
+
+/** Everything a node's parts are given: the routes' deps, and the scheduler and executors themselves. */
+export interface Deps extends RouteDeps {
+  scheduler: Scheduler;
+  executors: Executors;
+}
+
+export interface NodeOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  version?: string;
+  /** A database already open (a test's, wrapped to inject faults); else opened from `[database]`. */
+  store?: Store;
+  /** How long opening the database (and a replica's first sync) may take. */
+  connectTimeoutMs?: number;
+  /** The [secrets] keys, sealing one first (main reads key files); else `key` and `previous_key` as given. */
+  secretKeys?: (string | undefined)[];
+  /** How host names resolve; the system's, cached, by default. */
+  resolver?: Resolver;
+  /** Executors to run with instead of the configured ones (a bench's, measuring its calls). */
+  executors?: Executors;
+}
+
+export interface TockNode {
+  deps: Deps;
+  app: ReturnType<typeof createApp>;
+  /** Starts the scheduler and the pruner. */
+  start(): Promise<void>;
+  /** Stops them, flushes what waits to be written and closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function createNode(opts: NodeOptions): Promise<TockNode> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const version = opts.version ?? VERSION;
+  const store = opts.store ?? (await openStore(databaseOf(config), { connectTimeoutMs: opts.connectTimeoutMs, warn: log.warn }));
+  try {
+    const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
+    const secrets = await SecretBox.create(opts.secretKeys ?? [config.secrets.key, config.secrets.previousKey]);
+    // One resolver cache and policy for the executors and the scheduler's per-host keys.
+    const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
+    const executors = opts.executors ?? createExecutors(config, { egress });
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, ...processOptions(config) });
+    const pruner = new Pruner({ store, clock, log, config: config.history });
+    const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
+    const app = createApp(deps);
+    const unhook = compatHooks(deps);
+    let stopping: Promise<void> | null = null;
+    return {
+      deps,
+      app,
+      async start() {
+        await scheduler.start();
+        pruner.start();
+      },
+      stop() {
+        stopping ??= (async () => {
+          await pruner.stop();
+          await scheduler.stop();
+          await keys.flush();
+          unhook();
+          store.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+export function databaseOf(cfg: Config) {
+  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
+}
