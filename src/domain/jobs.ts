@@ -71,7 +71,7 @@ export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input
   return { input, plan: compiled.plan };
 }
 
-function jobFields(ns: string, name: string, input: JobInput, plan: Plan, now: number, compat: Compat | null, target: unknown, secrets: string | null): JobFields {
+function jobFields(ns: string, name: string, input: JobInput, plan: Plan, now: number, opts: PutOptions, target: unknown, secrets: string | null): JobFields {
   const { kind } = targetOf(input.target);
   return {
     namespace: ns,
@@ -98,7 +98,8 @@ function jobFields(ns: string, name: string, input: JobInput, plan: Plan, now: n
     payload: input.payload === undefined ? null : input.payload,
     memo: input.memo ?? null,
     labels: input.labels ?? null,
-    compat,
+    compat: opts.compat ?? null,
+    onEnd: opts.onEnd?.length ? opts.onEnd : null,
     secrets,
     createdAt: now,
     updatedAt: now,
@@ -115,6 +116,8 @@ export interface PutOptions {
   compat?: Compat;
   /** A facade's own secret values (keys "compat.…"), sealed with the target's. */
   secrets?: SecretValues;
+  /** Deliveries to make, durably, when a run of the job ends (a facade's completion callback). */
+  onEnd?: string[];
 }
 
 /** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */
@@ -134,7 +137,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   const secrets = { ...split.secrets, ...opts.secrets };
   const sealed = Object.keys(secrets).length > 0 ? deps.secrets.seal(secrets) : null;
   const now = deps.clock.now();
-  const fields = jobFields(ns, name, input, plan, now, opts.compat ?? null, split.target, sealed);
+  const fields = jobFields(ns, name, input, plan, now, opts, split.target, sealed);
   const saved = await writeJob(deps, fields, opts);
   const job = jobView(savedRow(fields, saved));
   const created = saved.version === 1;

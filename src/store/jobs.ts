@@ -22,9 +22,11 @@ export interface Saved {
 const FIELDS = [
   "namespace", "name", "schedule", "scheduleKind", "timezone", "dueTime", "ttl", "dueAt", "anchorAt", "startAt",
   "endAt", "repeats", "firedCount", "enabled", "targetKind", "target", "timeoutMs", "retry", "overlap",
-  "maxConcurrency", "misfire", "payload", "memo", "labels", "compat", "secrets", "createdAt", "updatedAt", "nextFireAt",
+  "maxConcurrency", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt",
 ] as const satisfies readonly (keyof JobFields)[];
-const JSON_FIELDS: ReadonlySet<string> = new Set(["target", "retry", "payload", "labels", "compat"]);
+// A field added to the table but not to FIELDS fails to compile here.
+const _everyField: Exclude<keyof JobFields, (typeof FIELDS)[number]> extends never ? true : never = true;
+const JSON_FIELDS: ReadonlySet<string> = new Set(["target", "retry", "payload", "labels", "compat", "onEnd"]);
 const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /** The columns of FIELDS, then version (1 for a new row). */
 export const JOB_COLUMNS: readonly string[] = [...FIELDS.map(column), "version"];
@@ -74,6 +76,7 @@ export function jobRowOf(r: Row): JobRow {
     memo: str(r.memo),
     labels: json(r.labels),
     compat: json(r.compat),
+    onEnd: json(r.on_end),
     secrets: str(r.secrets),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),

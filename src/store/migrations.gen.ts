@@ -93,4 +93,15 @@ export const migrations: EmbeddedMigration[] = [
       "\nINSERT INTO `namespace_counts` (`namespace`, `jobs`) SELECT `namespace`, count(*) FROM `jobs` GROUP BY `namespace`;\n",
     ],
   },
+  {
+    tag: "0008_deliveries",
+    when: 1796173494097,
+    hash: "3a587ee8bce8f9be2ff1dae8dc9bdffdd46c4b7fcd58ac85498a4e544886df1e",
+    statements: [
+      "CREATE TABLE `deliveries` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`run_id` integer NOT NULL,\n\t`kind` text NOT NULL,\n\t`namespace` text NOT NULL,\n\t`status` text NOT NULL,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`due_at` integer NOT NULL,\n\t`node_id` text,\n\t`lease_until` integer,\n\t`created_at` integer NOT NULL,\n\t`ended_at` integer,\n\t`last_error` text\n);\n",
+      "\nCREATE UNIQUE INDEX `deliveries_run_kind` ON `deliveries` (`run_id`,`kind`);",
+      "\nCREATE INDEX `deliveries_pending` ON `deliveries` (`due_at`) WHERE status = 'pending';",
+      "\nALTER TABLE `jobs` ADD `on_end` text;",
+    ],
+  },
 ];

@@ -37,6 +37,9 @@ export const jobs = sqliteTable(
     // What a compat facade (src/compat) keeps of a job made through it that has no native field:
     // { api: "alauda" | "juice" | …, …the vendor's fields }. A native replace clears it.
     compat: text("compat", { mode: "json" }),
+    // Deliveries to make when a run of this job ends (a JSON list of kinds, e.g. ["juice.callback"]): the
+    // end record and its deliveries are written in one transaction (table deliveries).
+    onEnd: text("on_end", { mode: "json" }),
     // The target's secret values (credential headers, secret variables), sealed with [secrets] key
     // (src/domain/secrets.ts); the target itself holds a placeholder where each one goes.
     secrets: text("secrets"),
@@ -143,5 +146,25 @@ export const namespaceCounts = sqliteTable("namespace_counts", {
   jobs: integer("jobs").notNull(),
 });
 
-export type JobRow = typeof jobs.$inferSelect;
-export type RunRow = typeof runs.$inferSelect;
+// Side effects of run ends that must survive a crash (a facade's completion callback): an outbox. A row is
+// written with the end of its run, in the same transaction, and sent by whichever node takes its lease,
+// retried until it is delivered or its attempts run out.
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull(),
+    kind: text("kind").notNull(),
+    namespace: text("namespace").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    // When the next attempt may start; a node holds the row until lease_until while it sends.
+    dueAt: integer("due_at").notNull(),
+    nodeId: text("node_id"),
+    leaseUntil: integer("lease_until"),
+    createdAt: integer("created_at").notNull(),
+    endedAt: integer("ended_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [uniqueIndex("deliveries_run_kind").on(t.runId, t.kind), index("deliveries_pending").on(t.dueAt).where(sql`status = 'pending'`)],
+);

@@ -1,4 +1,4 @@
-// What the nasty-input suite (nasty.test.ts) found, each pinned by the request that showed it.
+// Inputs at the edges of what the APIs accept (a NUL, a prototype key, a number past a double), each refused by every API.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config.ts";
 import { read } from "../../src/store/sql.ts";

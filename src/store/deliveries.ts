@@ -1,0 +1,111 @@
+// The outbox (table deliveries): what must be sent when a run ends, such as a facade's completion
+// callback. A row is written in the transaction that records the run's end, so an end is never recorded
+// without its deliveries; a node takes due rows with a lease, sends them, and records the outcome.
+import type { Row } from "@libsql/client";
+import type { Store } from "./client.ts";
+import { read, type Stmt, write } from "./sql.ts";
+
+export interface DeliveryRow {
+  id: number;
+  runId: number;
+  kind: string;
+  namespace: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  dueAt: number;
+  createdAt: number;
+  lastError: string | null;
+}
+
+const rowOf = (r: Row): DeliveryRow => ({
+  id: Number(r.id),
+  runId: Number(r.run_id),
+  kind: String(r.kind),
+  namespace: String(r.namespace),
+  status: r.status as DeliveryRow["status"],
+  attempts: Number(r.attempts),
+  dueAt: Number(r.due_at),
+  createdAt: Number(r.created_at),
+  lastError: r.last_error == null ? null : String(r.last_error),
+});
+
+/**
+ * The deliveries of runs whose end the same batch records: one row per (run, kind), only where the run's
+ * fence still is `fence` (a node that lost the run records neither its end nor its deliveries).
+ */
+export function deliveriesOfEnds(ends: { runId: number; fence: number; namespace: string; kinds: readonly string[] }[], now: number): Stmt {
+  const rows = ends.flatMap((e) => e.kinds.map((k) => [e.runId, e.fence, k, e.namespace]));
+  return {
+    sql: `INSERT INTO deliveries (run_id, kind, namespace, status, attempts, due_at, created_at)
+          SELECT d.value->>0, d.value->>2, d.value->>3, 'pending', 0, ?, ? FROM json_each(?) AS d, runs
+          WHERE runs.id = d.value->>0 AND runs.fence = d.value->>1
+          ON CONFLICT DO NOTHING`,
+    args: [now, now, JSON.stringify(rows)],
+  };
+}
+
+/** The deliveries of one run that has just ended (outside a node's runner), from its job's `on_end`. */
+export function deliveriesOfRun(runId: number, now: number): Stmt {
+  return {
+    sql: `INSERT INTO deliveries (run_id, kind, namespace, status, attempts, due_at, created_at)
+          SELECT runs.id, k.value, runs.namespace, 'pending', 0, ?, ? FROM runs, jobs, json_each(jobs.on_end) AS k
+          WHERE runs.id = ? AND jobs.id = runs.job_id AND jobs.on_end IS NOT NULL
+          ON CONFLICT DO NOTHING`,
+    args: [now, now, runId],
+  };
+}
+
+/**
+ * Takes up to `limit` due deliveries for `nodeId` until `leaseUntil`: those no node holds, or whose holder's
+ * lease lapsed (it died while sending), or that this node held before it restarted.
+ */
+export async function takeDeliveries(store: Store, nodeId: string, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
+  const [rs] = await write(store, [
+    {
+      sql: `UPDATE deliveries SET node_id = ?, lease_until = ? WHERE id IN (
+              SELECT id FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND due_at <= ?
+                AND (lease_until IS NULL OR lease_until < ? OR node_id = ?) ORDER BY due_at LIMIT ?)
+            RETURNING *`,
+      args: [nodeId, leaseUntil, now, now, nodeId, limit],
+    },
+  ]);
+  return rs.rows.map(rowOf);
+}
+
+/** The earliest due time of a pending delivery, or null when none waits. */
+export async function nextDeliveryAt(store: Store): Promise<number | null> {
+  const [r] = await read(store, "SELECT min(due_at) AS at FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'");
+  return r?.at == null ? null : Number(r.at);
+}
+
+/**
+ * Records an attempt of a delivery this node holds: delivered, failed for good (`retryAt` null) or to be
+ * retried at `retryAt`. False when the node no longer holds it.
+ */
+export async function recordAttempt(
+  store: Store,
+  id: number,
+  nodeId: string,
+  outcome: { delivered: true; at: number } | { delivered: false; at: number; error: string; retryAt: number | null },
+): Promise<boolean> {
+  const [rs] = await write(store, [
+    outcome.delivered
+      ? {
+          sql: `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, ended_at = ?, node_id = NULL, lease_until = NULL, last_error = NULL
+                WHERE id = ? AND node_id = ? AND status = 'pending' RETURNING id`,
+          args: [outcome.at, id, nodeId],
+        }
+      : {
+          sql: `UPDATE deliveries SET status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END, attempts = attempts + 1,
+                  due_at = COALESCE(?, due_at), ended_at = CASE WHEN ? IS NULL THEN ? END, node_id = NULL, lease_until = NULL, last_error = ?
+                WHERE id = ? AND node_id = ? AND status = 'pending' RETURNING id`,
+          args: [outcome.retryAt, outcome.retryAt, outcome.retryAt, outcome.at, outcome.error, id, nodeId],
+        },
+  ]);
+  return rs.rows.length > 0;
+}
+
+/** The deliveries of a run (tests and the API read them). */
+export async function deliveriesOf(store: Store, runId: number): Promise<DeliveryRow[]> {
+  return (await read(store, { sql: "SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", args: [runId] })).map(rowOf);
+}
