@@ -12,7 +12,7 @@ import { DomainError, invalid } from "../domain/errors.ts";
 import { loadExec, renderExec, renderExecDetail, unixSeconds } from "./alauda/execs.ts";
 import { errorBody, errorResponse, paged, pageQuery } from "./alauda/http.ts";
 import { createJob, loadJob, renderJob, renderListItem, updateJob } from "./alauda/jobs.ts";
-import { readJson } from "./common.ts";
+import { readJson } from "./common/request.ts";
 
 /** The most log lines one logs request returns (the run's stored lines are capped by max_log_bytes anyway). */
 const MAX_LOG_LINES = 10_000;

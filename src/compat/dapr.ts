@@ -8,7 +8,8 @@ import { guard, scoped } from "../api/auth.ts";
 import { statusOf } from "../api/http.ts";
 import { DomainError } from "../domain/errors.ts";
 import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
-import { logFailure, readJson } from "./common.ts";
+import { logFailure } from "./common/errors.ts";
+import { readJson } from "./common/request.ts";
 import { DaprError, daprView, malformed, nativeJob, readScheduleRequest } from "./dapr/job.ts";
 
 /** Each method's Dapr error code and message, as daprd names a failed scheduler call. */

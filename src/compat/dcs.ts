@@ -16,7 +16,9 @@ import type { JobView, RunView } from "../domain/views.ts";
 import { parseCron } from "../schedule/cron.ts";
 import { normalizeTimeZone, parseDuration } from "../schedule/index.ts";
 import { inFlightCap } from "../api/requests.ts";
-import { isObject, logFailure, readJson, renameField, rfc3339 } from "./common.ts";
+import { logFailure, renameField } from "./common/errors.ts";
+import { isObject, readJson } from "./common/request.ts";
+import { rfc3339 } from "./common/time.ts";
 
 /** An answer in DCS's own terms: the status and the `msg` of its `{"msg": …}` body. */
 class DcsError extends Error {

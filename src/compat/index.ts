@@ -1,6 +1,6 @@
-// The foreign scheduler APIs (DESIGN "API surfaces"), each mounted at its vendor's documented paths unless
-// the config turns it off. Each facade translates its vendor's requests into the native domain verbs and
-// their results back into the vendor's shapes.
+// The foreign scheduler APIs, each mounted at its vendor's documented paths unless the config turns it off.
+// Each facade, in its own folder, translates its vendor's requests into the native domain verbs and their
+// results back into the vendor's shapes; common/ holds what several of them share.
 import { Hono } from "hono";
 import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda.ts";

@@ -17,7 +17,10 @@ import { HttpTarget, Name, UNKEPT_KEYS } from "../domain/schemas.ts";
 import { type JobView, type RunView } from "../domain/views.ts";
 import { egressPolicy } from "../net/egress.ts";
 import type { RunEvent } from "../domain/ports.ts";
-import { generatedName, isObject, javaMediumDate, logFailure, parseId, readJson, renameField } from "./common.ts";
+import { logFailure, renameField } from "./common/errors.ts";
+import { generatedName, parseId } from "./common/ids.ts";
+import { isObject, readJson } from "./common/request.ts";
+import { javaMediumDate } from "./common/time.ts";
 
 // Juice's own codes (juice-common ErrorCode and CommonStatusCode, Java ints).
 const NOT_NULL = -2127552257; // OBJECT_NOT_NULL_ERROR: a required value is missing

@@ -13,7 +13,7 @@ import { DomainError } from "../domain/errors.ts";
 import * as ops from "./schedulerx/ops.ts";
 import { Params } from "./schedulerx/params.ts";
 import { answer } from "./schedulerx/views.ts";
-import { logFailure } from "./common.ts";
+import { logFailure } from "./common/errors.ts";
 
 type Op = (deps: RequestDeps, p: Params) => Promise<unknown>;
 

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { javaMediumDate } from "../../src/compat/common.ts";
+import { javaMediumDate } from "../../src/compat/common/time.ts";
 import { juiceHooks } from "../../src/compat/juice.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { getJobById } from "../../src/domain/jobs.ts";

@@ -4,7 +4,8 @@ import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
 import { DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getRun } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
-import { isoMicros, MAX_ID } from "../common.ts";
+import { MAX_ID } from "../common/ids.ts";
+import { isoMicros } from "../common/time.ts";
 import { renderJob } from "./jobs.ts";
 
 /**

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../../log.ts";
-import { logFailure } from "../common.ts";
+import { logFailure } from "../common/errors.ts";
 import { DomainError, type ErrorCode, invalid, notFound } from "../../domain/errors.ts";
 
 /** Alauda's error code (and HTTP status) for each domain error: an exhaustive switch, no default. */

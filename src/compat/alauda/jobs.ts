@@ -9,7 +9,8 @@ import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts
 import { keepingKeys, parseInput } from "../../domain/schemas.ts";
 import { type JobView } from "../../domain/views.ts";
 import { REPEAT_PREFIX } from "../../schedule/iso8601.ts";
-import { generatedName, isoMicros, parseId, rfc3339 } from "../common.ts";
+import { generatedName, parseId } from "../common/ids.ts";
+import { isoMicros, rfc3339 } from "../common/time.ts";
 import { joinCommand, splitCommand } from "./command.ts";
 
 /**

@@ -1,7 +1,7 @@
 // Dapr jobs <-> native jobs. Reads a schedule request the way daprd's HTTP API does (protojson: camelCase
 // or proto field names, unknown fields ignored), checks what Dapr's scheduler checks, and builds the native
 // JobInput; renders a native job back as Dapr's Job message. No scheduling here: the native verbs do that.
-import { rfc3339 } from "../common.ts";
+import { rfc3339 } from "../common/time.ts";
 import { formatDuration, isValidTimeZone, parseDuration, parseRfc3339 } from "../../schedule/index.ts";
 import { parseWhen } from "../../schedule/spec.ts";
 import type { Compat } from "../../domain/jobs.ts";

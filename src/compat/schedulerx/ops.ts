@@ -6,7 +6,7 @@ import { getJobById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "
 import { killRun } from "../../domain/kill.ts";
 import { getRun, recentRuns } from "../../domain/runs.ts";
 import { type JobView, type RunView } from "../../domain/views.ts";
-import { generatedName } from "../common.ts";
+import { generatedName } from "../common/ids.ts";
 import { bodyOf, compatOf, nativeBody, vendorError } from "./native.ts";
 import type { Params } from "./params.ts";
 import { checkSpec, createSpec, INSTANCE_PARAMETERS_ENV, merge, readGiven, specOf } from "./spec.ts";

@@ -3,7 +3,8 @@
 import type { Context } from "hono";
 import { MAX_JSON_DEPTH, nestsWithin } from "../../api/http.ts";
 import { invalid } from "../../domain/errors.ts";
-import { parseId, readParams } from "../common.ts";
+import { parseId } from "../common/ids.ts";
+import { readParams } from "../common/request.ts";
 
 /** An alert contact (ContactInfo). */
 export interface Contact {

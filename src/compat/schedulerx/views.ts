@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { JobView, RunView } from "../../domain/views.ts";
-import { plainDateTime } from "../common.ts";
+import { plainDateTime } from "../common/time.ts";
 import type { Spec } from "./spec.ts";
 
 /** The envelope; `code` repeats the HTTP status (200 on success), and `data` is left out where the document has none. */
