@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda.ts";
-import { daprRoutes } from "./dapr.ts";
+import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
 import { type CallbackDeps, juiceHooks, juiceRoutes } from "./juice.ts";
 import { schedulerxRoutes } from "./schedulerx.ts";

@@ -1,34 +1,14 @@
 // The Dapr Jobs API (docs.dapr.io, "Jobs API reference") at /v1.0-alpha1/jobs/{name} and /v1.0/jobs/{name}.
 // Jobs live in the configured native namespace under their Dapr name; each is an HTTP job that POSTs its
 // `data` to <dapr_app_url>/job/<name>, as the Dapr sidecar delivers a triggered job to its app.
-import { type Context, Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { RouteDeps } from "../api/deps.ts";
-import { guard, scoped } from "../api/auth.ts";
-import { statusOf } from "../api/http.ts";
-import { DomainError } from "../domain/errors.ts";
-import { checkName, compileJob, getJob, putJob, removeJob } from "../domain/jobs.ts";
-import { logFailure } from "./common/errors.ts";
-import { readJson } from "./common/request.ts";
-import { DaprError, daprView, malformed, nativeJob, readScheduleRequest } from "./dapr/job.ts";
-
-/** Each method's Dapr error code and message, as daprd names a failed scheduler call. */
-const OPS: Record<string, [code: string, what: string]> = {
-  POST: ["DAPR_SCHEDULER_SCHEDULE_JOB", "failed to schedule job"],
-  GET: ["DAPR_SCHEDULER_GET_JOB", "failed to get job"],
-  DELETE: ["DAPR_SCHEDULER_DELETE_JOB", "failed to delete job"],
-};
-
-/** The request body as JSON; what does not parse is daprd's ERR_MALFORMED_REQUEST. */
-async function body(c: Context): Promise<unknown> {
-  try {
-    return await readJson(c);
-  } catch (e) {
-    throw e instanceof DomainError ? malformed(e.message) : e;
-  }
-}
-
-const nameEmpty = () => new DaprError(400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty");
+import { Hono } from "hono";
+import { guard, scoped } from "../../api/auth.ts";
+import type { RouteDeps } from "../../api/deps.ts";
+import { DomainError } from "../../domain/errors.ts";
+import { checkName, compileJob, getJob, putJob, removeJob } from "../../domain/jobs.ts";
+import { DaprError, errorResponse, nameEmpty, OPS } from "./errors.ts";
+import { nativeJob, readBody, readScheduleRequest } from "./request.ts";
+import { daprView } from "./view.ts";
 
 export function daprRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
@@ -44,7 +24,7 @@ export function daprRoutes(deps: RouteDeps): Hono {
     });
 
     app.post(`${prefix}/jobs/:name`, async (c) => {
-      const { job, overwrite } = readScheduleRequest(await body(c));
+      const { job, overwrite } = readScheduleRequest(await readBody(c));
       const name = c.req.param("name").trim(); // daprd trims the name it schedules
       if (name === "" || name.includes("|")) throw nameEmpty();
       checkName(name, "name");
@@ -95,21 +75,6 @@ export function daprRoutes(deps: RouteDeps): Hono {
     });
   }
 
-  app.onError((err, c) => {
-    const reply = (status: ContentfulStatusCode, errorCode: string, message: string, rich = true) =>
-      c.json(
-        rich
-          ? { errorCode, message, details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: errorCode, domain: "dapr.io", metadata: { namespace: ns() } }] }
-          : { errorCode, message },
-        status,
-      );
-    if (err instanceof DaprError) return reply(err.status, err.errorCode, err.message, err.rich);
-    const [code, what] = OPS[c.req.method] ?? OPS.POST;
-    // Native statuses: a 409 for overwrite false on an existing job; a 404 for a GET of an unknown one, where
-    // daprd answers 500 with the same code (a 500 from tock means tock failed, never that a job is absent).
-    if (err instanceof DomainError) return reply(statusOf(err.code), code, `${what} due to: ${err.message}`);
-    logFailure(deps.log, "dapr", err, c.req.path);
-    return reply(500, code, `${what} due to: internal error; the request may not have been applied`);
-  });
+  app.onError((err, c) => errorResponse(c, err, deps.log, ns()));
   return app;
 }

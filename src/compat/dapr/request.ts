@@ -1,30 +1,24 @@
-// Dapr jobs <-> native jobs. Reads a schedule request the way daprd's HTTP API does (protojson: camelCase
-// or proto field names, unknown fields ignored), checks what Dapr's scheduler checks, and builds the native
-// JobInput; renders a native job back as Dapr's Job message. No scheduling here: the native verbs do that.
-import { rfc3339 } from "../common/time.ts";
-import { formatDuration, isValidTimeZone, parseDuration, parseRfc3339 } from "../../schedule/index.ts";
-import { parseWhen } from "../../schedule/spec.ts";
+// A Dapr schedule request into the native job: read the way daprd's HTTP API reads it (protojson: camelCase
+// or proto field names, unknown fields ignored), checked as Dapr's scheduler checks it, then built into the
+// native JobInput and the compat fields that keep Dapr's spelling.
+import type { Context } from "hono";
+import { DomainError } from "../../domain/errors.ts";
 import type { Compat } from "../../domain/jobs.ts";
-import type { JobView } from "../../domain/views.ts";
+import { formatDuration, isValidTimeZone, parseRfc3339 } from "../../schedule/index.ts";
+import { parseWhen } from "../../schedule/spec.ts";
+import { isObject, readJson } from "../common/request.ts";
+import { rfc3339 } from "../common/time.ts";
+import { goDuration, protoDuration } from "./durations.ts";
+import { DaprError, malformed, refused } from "./errors.ts";
 
-/** An error answered in Dapr's shape: `{errorCode, message}`, plus `details` for the richer (kit) errors. */
-export class DaprError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409 | 500 | 503,
-    readonly errorCode: string,
-    message: string,
-    /** Dapr's newer errors carry an ErrorInfo detail; its legacy ones (ERR_*) do not. */
-    readonly rich = true,
-  ) {
-    super(message);
+/** The request body as JSON; what does not parse is daprd's ERR_MALFORMED_REQUEST. */
+export async function readBody(c: Context): Promise<unknown> {
+  try {
+    return await readJson(c);
+  } catch (e) {
+    throw e instanceof DomainError ? malformed(e.message) : e;
   }
 }
-
-/** A body daprd could not deserialize: wrong JSON, wrong types (messages.ErrMalformedRequest). */
-export const malformed = (why: string) => new DaprError(400, "ERR_MALFORMED_REQUEST", `failed deserializing HTTP body: ${why}`, false);
-
-/** A request daprd accepts but its Scheduler refuses (SchedulerScheduleJob), answered 400 here: see README. */
-const refused = (why: string) => new DaprError(400, "DAPR_SCHEDULER_SCHEDULE_JOB", `failed to schedule job due to: ${why}`);
 
 export type FailurePolicy = { drop: Record<string, never> } | { constant: { interval?: string; maxRetries?: number } };
 
@@ -41,7 +35,6 @@ export interface DaprJob {
 const JOB_FIELDS = ["name", "schedule", "repeats", "dueTime", "due_time", "ttl", "data", "failurePolicy", "failure_policy"];
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A field under its JSON name or its proto name (protojson reads both); null means unset, as protojson has it. */
 function field(o: Obj, json: string, proto: string, at: string): unknown {
@@ -69,11 +62,11 @@ function uint32(v: unknown, name: string): number | undefined {
  */
 export function readScheduleRequest(body: unknown): { job: DaprJob; overwrite: boolean } {
   if (body === undefined) return { job: {}, overwrite: false }; // daprd skips an empty body
-  if (!isObj(body)) throw malformed("the body must be a JSON object");
+  if (!isObject(body)) throw malformed("the body must be a JSON object");
   let src = body;
   let at = "";
   if (body.job != null) {
-    if (!isObj(body.job)) throw malformed("job: must be an object");
+    if (!isObject(body.job)) throw malformed("job: must be an object");
     const flat = JOB_FIELDS.find((f) => f !== "name" && body[f] !== undefined);
     if (flat) throw malformed(`${flat}: give the job's fields either inside "job" or at the top level, not both`);
     src = body.job;
@@ -97,16 +90,16 @@ export function readScheduleRequest(body: unknown): { job: DaprJob; overwrite: b
 
 function readFailurePolicy(v: unknown, at: string): FailurePolicy | undefined {
   if (v === undefined) return undefined;
-  if (!isObj(v)) throw malformed(`${at}: must be an object`);
+  if (!isObject(v)) throw malformed(`${at}: must be an object`);
   const drop = v.drop ?? undefined;
   const constant = v.constant ?? undefined;
   if (drop !== undefined && constant !== undefined) throw malformed(`${at}: give one of constant or drop, not both`);
   if (drop !== undefined) {
-    if (!isObj(drop)) throw malformed(`${at}.drop: must be an object ({})`);
+    if (!isObject(drop)) throw malformed(`${at}.drop: must be an object ({})`);
     return { drop: {} };
   }
   if (constant === undefined) return undefined; // {}: no policy, as in Dapr
-  if (!isObj(constant)) throw malformed(`${at}.constant: must be an object`);
+  if (!isObject(constant)) throw malformed(`${at}.constant: must be an object`);
   const interval = str(constant.interval ?? undefined, `${at}.constant.interval`);
   const maxRetries = uint32(field(constant, "maxRetries", "max_retries", `${at}.constant.`), `${at}.constant.maxRetries`);
   if (interval !== undefined && goDuration(interval) === null) throw malformed(`${at}.constant.interval: must be a duration such as 500ms, 10s or 1m`);
@@ -114,25 +107,6 @@ function readFailurePolicy(v: unknown, at: string): FailurePolicy | undefined {
   if (interval !== undefined) out.interval = protoDuration(goDuration(interval)!);
   if (maxRetries !== undefined) out.maxRetries = maxRetries;
   return { constant: out };
-}
-
-const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration ("1h30m", "1.5s", "300ms"), not negative, in ms; null when it is not one. */
-export function goDuration(text: string): number | null {
-  if (text === "0") return 0;
-  // Unambiguous number patterns and a length cap keep these regexes linear.
-  if (text.length > 64 || !/^\+?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(text)) return null;
-  let ms = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(m[1]) * GO_UNITS[m[2]];
-  return Number.isFinite(ms) && ms <= 100 * 365 * 86_400_000 ? Math.round(ms) : null;
-}
-
-/** A duration as protojson writes google.protobuf.Duration: "10s", "0.200s", "120s". */
-export function protoDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const frac = ms % 1000;
-  return frac === 0 ? `${s}s` : `${s}.${String(frac).padStart(3, "0")}s`;
 }
 
 const DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
@@ -216,35 +190,4 @@ export function nativeJob(job: DaprJob, url: string, now: number): { input: Reco
   if (job.data !== undefined && job.data !== null) input.payload = job.data;
   const { data: _, ...spelled } = job;
   return { input, compat: { api: "dapr", ...spelled } };
-}
-
-/**
- * A native job as Dapr's Job message (protojson field order, unset fields left out): from the Dapr
- * spelling kept when this facade made it, else from the native fields.
- */
-export function daprView(job: JobView): Record<string, unknown> {
-  const own = job.compat?.api === "dapr" ? (job.compat as DaprJob) : null;
-  const out: Record<string, unknown> = { name: job.name };
-  const put = (k: string, v: unknown) => {
-    if (v !== undefined && v !== null) out[k] = v;
-  };
-  if (own) {
-    put("schedule", own.schedule);
-    put("repeats", own.repeats);
-    put("dueTime", own.dueTime);
-    put("ttl", own.ttl);
-  } else {
-    const zoned = job.scheduleKind === "cron" && job.timezone !== "UTC";
-    put("schedule", zoned ? `CRON_TZ=${job.timezone} ${job.schedule}` : job.schedule);
-    put("repeats", job.repeats);
-    put("dueTime", job.dueTime);
-    put("ttl", job.ttl ?? job.endAt);
-  }
-  put("data", job.payload);
-  if (own) put("failurePolicy", own.failurePolicy);
-  else if (job.retry) {
-    const ms = parseDuration(job.retry.interval) ?? 1000;
-    put("failurePolicy", job.retry.times === 0 ? { drop: {} } : { constant: { interval: protoDuration(ms), maxRetries: job.retry.times } });
-  }
-  return out;
 }
