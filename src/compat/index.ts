@@ -3,7 +3,7 @@
 // results back into the vendor's shapes; common/ holds what several of them share.
 import { Hono } from "hono";
 import type { RouteDeps } from "../api/deps.ts";
-import { alaudaRoutes } from "./alauda.ts";
+import { alaudaRoutes } from "./alauda/routes.ts";
 import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
 import { type CallbackDeps, juiceHooks, juiceRoutes } from "./juice.ts";

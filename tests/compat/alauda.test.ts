@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execId, runIdOf } from "../../src/compat/alauda/execs.ts";
-import { joinCommand, splitCommand } from "../../src/compat/alauda/command.ts";
+import { joinCommand, splitCommand } from "../../src/compat/alauda/container.ts";
 import { TestClock } from "../../src/clock.ts";
 import { type TestEnv, tempDir, testEnv, withProcesses } from "../helpers.ts";
 

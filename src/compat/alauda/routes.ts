@@ -1,21 +1,55 @@
 // The Alauda jobs API (Alauda's 2015 public API reference, "jobs") at /v1/jobs: container jobs on an ISO 8601
 // repeating schedule, their executions ("execs") and their logs, over the native job and run verbs.
-// Translation lives in alauda/jobs.ts (jobs) and alauda/execs.ts (runs); these handlers stay thin.
 import { Hono } from "hono";
-import { guard, scoped } from "../api/auth.ts";
-import type { RouteDeps } from "../api/deps.ts";
-import { checkName, findJobs, removeJob, triggerJob } from "../domain/jobs.ts";
-import { killRun } from "../domain/kill.ts";
-import { listLogs } from "../domain/logs.ts";
-import { deleteRun, findRuns } from "../domain/runs.ts";
-import { DomainError, invalid } from "../domain/errors.ts";
-import { loadExec, renderExec, renderExecDetail, unixSeconds } from "./alauda/execs.ts";
-import { errorBody, errorResponse, paged, pageQuery } from "./alauda/http.ts";
-import { createJob, loadJob, renderJob, renderListItem, updateJob } from "./alauda/jobs.ts";
-import { readJson } from "./common/request.ts";
+import { guard, scoped } from "../../api/auth.ts";
+import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
+import { DomainError, invalid, notFound } from "../../domain/errors.ts";
+import { checkName, findJobs, getJobById, putJob, removeJob, triggerJob } from "../../domain/jobs.ts";
+import { killRun } from "../../domain/kill.ts";
+import { listLogs } from "../../domain/logs.ts";
+import { deleteRun, findRuns, getRun } from "../../domain/runs.ts";
+import type { JobView, RunView } from "../../domain/views.ts";
+import { generatedName, parseId } from "../common/ids.ts";
+import { readJson } from "../common/request.ts";
+import { containerOf } from "./container.ts";
+import { errorBody, errorResponse, restated } from "./errors.ts";
+import { runIdOf } from "./execs.ts";
+import { paged, pageQuery } from "./pages.ts";
+import { createInput, unixSeconds, updateInput } from "./request.ts";
+import { renderExec, renderExecDetail, renderJob, renderListItem } from "./view.ts";
 
 /** The most log lines one logs request returns (the run's stored lines are capped by max_log_bytes anyway). */
 const MAX_LOG_LINES = 10_000;
+
+/** The job an Alauda path names: a container job by its numeric id; anything else is not an Alauda job (404). */
+export async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> {
+  const id = parseId(raw);
+  if (id === null) throw notFound(`job ${raw} not found`);
+  const job = await getJobById(deps, id);
+  if (!containerOf(job)) throw notFound(`job ${raw} not found`);
+  return job;
+}
+
+/** The run an exec id names, if it is a run of `job` (an exec of another job is not found). */
+export async function loadExec(deps: RequestDeps, job: JobView, raw: string): Promise<RunView> {
+  const id = runIdOf(raw);
+  const missing = () => notFound(`exec ${raw} of job ${job.id} not found`);
+  if (id === null) throw missing();
+  let run: RunView;
+  try {
+    run = await getRun(deps, id);
+  } catch (e) {
+    throw e instanceof DomainError && e.code === "not_found" ? missing() : e;
+  }
+  if (run.namespace !== job.namespace || run.jobName !== job.name) throw missing();
+  return run;
+}
+
+/** putJob, its refusals naming the Alauda fields. */
+const put = (...args: Parameters<typeof putJob>) =>
+  putJob(...args).catch((e) => {
+    throw restated(e);
+  });
 
 export function alaudaRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
@@ -25,7 +59,9 @@ export function alaudaRoutes(deps: RouteDeps): Hono {
 
   app.post("/v1/jobs", async (c) => {
     const d = scoped(c, deps);
-    return c.json(renderJob(d, await createJob(d, await readJson(c))), 201);
+    const { namespace, body, compat } = createInput(d, await readJson(c));
+    const { job } = await put(d, namespace, generatedName("alauda"), body, { createOnly: true, compat });
+    return c.json(renderJob(d, job), 201);
   });
 
   // Native container jobs of the namespace are listed too (oldest first), whichever API made them.
@@ -46,7 +82,9 @@ export function alaudaRoutes(deps: RouteDeps): Hono {
   app.put("/v1/jobs/:id", async (c) => {
     const d = scoped(c, deps);
     const job = await loadJob(d, c.req.param("id"));
-    return c.json(renderJob(d, await updateJob(d, job, await readJson(c))));
+    const { body, compat } = updateInput(d, job, await readJson(c));
+    const { job: updated } = await put(d, job.namespace, job.name, body, { ifVersion: job.version, compat });
+    return c.json(renderJob(d, updated));
   });
 
   app.delete("/v1/jobs/:id", async (c) => {

@@ -1,27 +1,24 @@
-// Alauda jobs <-> native container jobs. An Alauda job is a container (`docker_image_repo`:`docker_image_tag`
-// run with `command` and `runtime_vars`) on an ISO 8601 repeating `schedule_mode`, or manual when that is
-// null. Its free-text `name` and the fields with no native home live in the job's compat fields; the
-// native name is generated. Any native container job renders too, from its native fields alone.
+// An Alauda job body into the native container job. An Alauda job is a container (`docker_image_repo`:
+// `docker_image_tag` run with `command` and `runtime_vars`) on an ISO 8601 repeating `schedule_mode`, or
+// manual when that is null. Its free-text `name` and the fields with no native home live in the job's
+// compat fields; the native name is generated.
 import * as v from "valibot";
-import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
-import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
-import { checkName, type Compat, getJobById, putJob } from "../../domain/jobs.ts";
+import type { RouteDeps } from "../../api/deps.ts";
+import { conflict, invalid } from "../../domain/errors.ts";
+import { checkName, type Compat } from "../../domain/jobs.ts";
 import { keepingKeys, parseInput } from "../../domain/schemas.ts";
 import { type JobView } from "../../domain/views.ts";
 import { REPEAT_PREFIX } from "../../schedule/iso8601.ts";
-import { generatedName, parseId } from "../common/ids.ts";
-import { isoMicros, rfc3339 } from "../common/time.ts";
-import { joinCommand, splitCommand } from "./command.ts";
+import { type Container, containerOf, type Size, SIZES, splitCommand } from "./container.ts";
+import { renderJob } from "./view.ts";
 
-/**
- * Alauda's container sizes (XXS and XS are the two its jobs offered) as engine limits: the CPU share and
- * memory of its service sizes, doubling from XXS (0.125 CPU, 128 MiB).
- */
-export const SIZES = {
-  XXS: { cpus: 0.125, memory: "128m" },
-  XS: { cpus: 0.25, memory: "256m" },
-} as const;
-export type Size = keyof typeof SIZES;
+type Deps = Pick<RouteDeps, "config">;
+
+/** A native job to put: its body and the Alauda fields it keeps. */
+export interface NativeJob {
+  body: Record<string, unknown>;
+  compat: Compat;
+}
 
 const text = (what = "must be a string") => v.string(what);
 const noNul = v.check((s: string) => !s.includes("\0"), "must not contain NUL");
@@ -47,92 +44,13 @@ const Fields = v.object({
 });
 type Fields = v.InferOutput<typeof Fields>;
 
-/** An Alauda job as its API shows it (the detail and create/update shape, in the document's key order). */
-export interface AlaudaJob {
-  id: number;
-  created_by: string;
-  command: string;
-  docker_image_repo: string;
-  docker_image_tag: string;
-  name: string;
-  region_name: string;
-  namespace: string;
-  created_at: string;
-  updated_at: string;
-  resource_size: Size | null;
-  schedule_mode: string | null;
-  is_schedule_active: boolean;
-  runtime_vars: Record<string, string>;
-}
-
-type Container = {
-  image: string;
-  tag?: string;
-  command?: string[];
-  args?: string[];
-  env?: Record<string, string>;
-  resources?: { cpus?: number; memory?: string };
-};
-
-const containerOf = (job: JobView) => (job.target as { container?: Container }).container;
-
-/** The Alauda fields of a native job kept in its compat column (absent when another API or a native PUT wrote it last). */
-function alaudaCompat(job: JobView): Record<string, unknown> | null {
-  return job.compat?.api === "alauda" ? job.compat : null;
-}
-
-const str = (x: unknown, fallback: string): string => (typeof x === "string" ? x : fallback);
-
-function sizeOf(resources: Container["resources"]): Size | null {
-  for (const size of Object.keys(SIZES) as Size[]) {
-    if (resources?.cpus === SIZES[size].cpus && resources?.memory === SIZES[size].memory) return size;
-  }
-  return null;
-}
-
-/** Renders a native container job as an Alauda job. */
-export function renderJob(deps: RouteDeps, job: JobView): AlaudaJob {
-  const t = containerOf(job)!;
-  const c = alaudaCompat(job);
-  const size = c?.resource_size;
-  return {
-    id: job.id,
-    created_by: str(c?.created_by, job.namespace),
-    command: str(c?.command, joinCommand([...(t.command ?? []), ...(t.args ?? [])])),
-    docker_image_repo: t.image,
-    docker_image_tag: t.tag ?? "latest",
-    name: str(c?.name, job.name),
-    region_name: str(c?.region_name, deps.config.compat.alaudaRegion),
-    namespace: job.namespace,
-    created_at: isoMicros(Date.parse(job.createdAt!)),
-    updated_at: isoMicros(Date.parse(job.updatedAt!)),
-    resource_size: size === "XXS" || size === "XS" ? size : sizeOf(t.resources),
-    schedule_mode: job.schedule,
-    is_schedule_active: job.enabled,
-    runtime_vars: t.env ?? {},
-  };
-}
-
-/** A list item: the document's list example writes times with milliseconds and `Z` (a quirk kept on purpose). */
-export function renderListItem(deps: RouteDeps, job: JobView): AlaudaJob {
-  return { ...renderJob(deps, job), created_at: rfc3339(Date.parse(job.createdAt!)), updated_at: rfc3339(Date.parse(job.updatedAt!)) };
-}
-
-/** The job an Alauda path names: a container job by its numeric id; anything else is not an Alauda job (404). */
-export async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> {
-  const id = parseId(raw);
-  if (id === null) throw notFound(`job ${raw} not found`);
-  const job = await getJobById(deps, id);
-  if (!containerOf(job)) throw notFound(`job ${raw} not found`);
-  return job;
-}
-
 function parseFields(body: unknown): Fields {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalid("body must be a JSON object", "body");
   return parseInput(Fields, body);
 }
 
-export async function createJob(deps: RequestDeps, body: unknown): Promise<JobView> {
+/** A create's native job and the namespace it goes to. */
+export function createInput(deps: Deps, body: unknown): NativeJob & { namespace: string } {
   const f = parseFields(body);
   for (const field of ["name", "namespace", "docker_image_repo"] as const) {
     if (f[field] === undefined) throw invalid(`${field} is required`, field);
@@ -150,12 +68,11 @@ export async function createJob(deps: RequestDeps, body: unknown): Promise<JobVi
     vars: f.runtime_vars ?? {},
     createdBy: ns,
   };
-  const native = nativeBody(null, f, want);
-  return (await put(deps, ns, generatedName("alauda"), native, { createOnly: true, compat: compatOf(want) })).job;
+  return { namespace: ns, body: nativeBody(null, f, want), compat: compatOf(want) };
 }
 
-/** Updates the fields the request carries and keeps the rest (the document's example sends a subset). */
-export async function updateJob(deps: RequestDeps, job: JobView, body: unknown): Promise<JobView> {
+/** An update's native job: the fields the request carries change, the rest stay (the document's example sends a subset). */
+export function updateInput(deps: Deps, job: JobView, body: unknown): NativeJob {
   const f = parseFields(body);
   if (f.namespace !== undefined && f.namespace !== job.namespace) throw invalid("namespace cannot be changed; create the job in the other namespace instead", "namespace");
   if (job.dueTime !== null || job.ttl !== null) {
@@ -174,8 +91,7 @@ export async function updateJob(deps: RequestDeps, job: JobView, body: unknown):
     vars: f.runtime_vars === undefined ? now.runtime_vars : (f.runtime_vars ?? {}),
     createdBy: now.created_by,
   };
-  const native = nativeBody(job, f, want);
-  return (await put(deps, job.namespace, job.name, native, { ifVersion: job.version, compat: compatOf(want) })).job;
+  return { body: nativeBody(job, f, want), compat: compatOf(want) };
 }
 
 interface Wanted {
@@ -195,7 +111,7 @@ function compatOf(w: Wanted): Compat {
   return { api: "alauda", name: w.name, command: w.command, resource_size: w.size, region_name: w.region, created_by: w.createdBy };
 }
 
-function checkRegion(deps: RouteDeps, region: string | null | undefined): string {
+function checkRegion(deps: Deps, region: string | null | undefined): string {
   const served = deps.config.compat.alaudaRegion;
   if (region == null || region === "") return served;
   if (region !== served) throw invalid(`region_name: only ${served} is served here`, "region_name");
@@ -247,31 +163,9 @@ function nativeBody(job: JobView | null, f: Fields, w: Wanted): Record<string, u
   return body;
 }
 
-/** Native field paths of the body nativeBody builds, as the Alauda fields they came from. */
-const FIELDS: [RegExp, string][] = [
-  [/^target\.container\.image$/, "docker_image_repo"],
-  [/^target\.container\.tag$/, "docker_image_tag"],
-  [/^target\.container\.(?:args|command)(?:\.\d+)?$/, "command"],
-  [/^target\.container\.env/, "runtime_vars"], // keeps the variable's name: runtime_vars.PATH
-  [/^target\.container\.resources.*$/, "resource_size"],
-  [/^(?:schedule|dueTime|repeats|ttl|startAt|endAt|timezone)$/, "schedule_mode"],
-  [/^enabled$/, "is_schedule_active"],
-];
-
-function alaudaField(field: string | undefined): string | undefined {
-  if (field === undefined) return undefined;
-  for (const [re, name] of FIELDS) if (re.test(field)) return field.replace(re, name);
-  return field.startsWith("target") ? undefined : field; // target.container: the server's config, no request field
-}
-
-/** putJob, with its errors naming the Alauda fields. */
-async function put(deps: RequestDeps, ns: string, name: string, body: unknown, opts: Parameters<typeof putJob>[4]) {
-  try {
-    return await putJob(deps, ns, name, body, opts);
-  } catch (e) {
-    if (!(e instanceof DomainError) || e.code !== "invalid") throw e;
-    const field = alaudaField(e.field);
-    const message = e.field && field !== e.field ? e.message.replace(e.field, field ?? "the container target") : e.message;
-    throw new DomainError("invalid", message, field);
-  }
+/** A log time bound: Unix seconds (UTC), as the document's example; empty means no bound. */
+export function unixSeconds(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,11}$/.test(raw)) throw invalid(`${field} must be a Unix time in seconds, such as 1451350945`, field);
+  return Number(raw);
 }
