@@ -6,7 +6,8 @@ import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda/routes.ts";
 import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
-import { type CallbackDeps, juiceHooks, juiceRoutes } from "./juice.ts";
+import { type CallbackDeps, juiceHooks } from "./juice/callbacks.ts";
+import { juiceRoutes } from "./juice/routes.ts";
 import { schedulerxRoutes } from "./schedulerx.ts";
 
 export function compatRoutes(deps: RouteDeps): Hono {

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { javaMediumDate } from "../../src/compat/common/time.ts";
-import { juiceHooks } from "../../src/compat/juice.ts";
+import { juiceHooks } from "../../src/compat/juice/callbacks.ts";
+import { javaMediumDate } from "../../src/compat/juice/view.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { getJobById } from "../../src/domain/jobs.ts";
 import { silentLogger } from "../../src/log.ts";

@@ -22,7 +22,7 @@ import { renderExec, renderExecDetail, renderJob, renderListItem } from "./view.
 const MAX_LOG_LINES = 10_000;
 
 /** The job an Alauda path names: a container job by its numeric id; anything else is not an Alauda job (404). */
-export async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> {
+async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> {
   const id = parseId(raw);
   if (id === null) throw notFound(`job ${raw} not found`);
   const job = await getJobById(deps, id);
@@ -31,7 +31,7 @@ export async function loadJob(deps: RequestDeps, raw: string): Promise<JobView> 
 }
 
 /** The run an exec id names, if it is a run of `job` (an exec of another job is not found). */
-export async function loadExec(deps: RequestDeps, job: JobView, raw: string): Promise<RunView> {
+async function loadExec(deps: RequestDeps, job: JobView, raw: string): Promise<RunView> {
   const id = runIdOf(raw);
   const missing = () => notFound(`exec ${raw} of job ${job.id} not found`);
   if (id === null) throw missing();
