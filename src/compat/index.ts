@@ -8,7 +8,7 @@ import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
 import { type CallbackDeps, juiceHooks } from "./juice/callbacks.ts";
 import { juiceRoutes } from "./juice/routes.ts";
-import { schedulerxRoutes } from "./schedulerx.ts";
+import { schedulerxRoutes } from "./schedulerx/routes.ts";
 
 export function compatRoutes(deps: RouteDeps): Hono {
   const app = new Hono();

@@ -3,8 +3,12 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { JobView, RunView } from "../../domain/views.ts";
-import { plainDateTime } from "../common/time.ts";
 import type { Spec } from "./spec.ts";
+
+/** "yyyy-MM-dd HH:mm:ss" in UTC (SchedulerX's date strings). */
+function plainDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
 
 /** The envelope; `code` repeats the HTTP status (200 on success), and `data` is left out where the document has none. */
 export function answer(c: Context, status: ContentfulStatusCode, message: string, data?: unknown): Response {

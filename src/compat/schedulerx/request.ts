@@ -1,16 +1,15 @@
 // SchedulerX request parameters: from the query string, a form body or a JSON body (readParams), where
-// query and form values are strings. Each reader coerces strictly and throws `invalid` naming the parameter.
+// query and form values are strings. Each reader coerces strictly and throws `invalid` naming the parameter;
+// readGiven reads a job's fields.
 import type { Context } from "hono";
 import { MAX_JSON_DEPTH, nestsWithin } from "../../api/http.ts";
 import { invalid } from "../../domain/errors.ts";
 import { parseId } from "../common/ids.ts";
 import { readParams } from "../common/request.ts";
+import { type Contact, type Given, MAX_TIMER_S } from "./spec.ts";
 
-/** An alert contact (ContactInfo). */
-export interface Contact {
-  userPhone: string | null;
-  userName: string | null;
-}
+const INT32 = 2_147_483_647;
+const CENTURY_S = 100 * 365 * 86_400;
 
 /** Reads typed parameters out of a request's raw parameters. */
 export class Params {
@@ -136,4 +135,40 @@ export function nativeNamespace(namespace: string, groupId: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(groupId)) throw invalid("parameter groupId must be letters, digits, '.', '_' or '-'", "groupId");
   if (namespace.length + groupId.length > 199) throw invalid("parameters namespace and groupId together must be at most 198 characters", "groupId");
   return `${namespace}:${groupId}`;
+}
+
+/** Every job field the request carries, coerced and range-checked (no cross-field checks yet). */
+export function readGiven(p: Params): Given {
+  const g: Given = {
+    jobType: p.str("jobType", { max: 32 }),
+    className: p.str("className", { max: 1024 }),
+    jarUrl: p.str("jarUrl", { max: 4096 }),
+    content: p.str("content", { max: 1 << 20 }),
+    name: p.str("name", { max: 200 }),
+    description: p.str("description", { max: 4096 }),
+    executeMode: p.str("executeMode", { max: 32 }),
+    parameters: p.str("parameters", { max: 32_768 }) || undefined, // an empty form value is no parameters
+    maxConcurrency: p.int("maxConcurrency", 1, 10_000),
+    maxAttempt: p.int("maxAttempt", 0, 1000),
+    attemptInterval: p.int("attemptInterval", 1, MAX_TIMER_S),
+    timeType: p.int("timeType", 0, INT32),
+    timeExpression: p.str("timeExpression", { max: 200 }),
+    calendar: p.str("calendar", { max: 256 }),
+    dataOffset: p.int("dataOffset", -CENTURY_S, CENTURY_S),
+    pageSize: p.int("pageSize", 0, INT32),
+    consumerSize: p.int("consumerSize", 0, INT32),
+    queueSize: p.int("queueSize", 0, INT32),
+    dispatcherSize: p.int("dispatcherSize", 0, INT32),
+    taskMaxAttempt: p.int("taskMaxAttempt", 0, INT32),
+    taskAttemptInterval: p.int("taskAttemptInterval", 0, INT32),
+    timeoutEnable: p.bool("timeoutEnable"),
+    timeout: p.int("timeout", 1, CENTURY_S),
+    timeoutKillEnable: p.bool("timeoutKillEnable"),
+    failEnable: p.bool("failEnable"),
+    sendChannel: p.str("sendChannel", { max: 64 }),
+    contactInfo: p.contacts(),
+    namespaceSource: p.str("namespaceSource", { max: 64 }),
+  };
+  for (const k of Object.keys(g) as (keyof Given)[]) if (g[k] === undefined) delete g[k];
+  return g;
 }
