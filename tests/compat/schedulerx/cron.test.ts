@@ -1,7 +1,7 @@
 // SchedulerX (Quartz) cron expressions into croner patterns: the translation, and the instants it fires at.
 import { describe, expect, test } from "bun:test";
-import { quartzToCroner } from "../../src/compat/schedulerx/cron.ts";
-import { cronNext } from "../../src/schedule/cron.ts";
+import { quartzToCroner } from "../../../src/compat/schedulerx/cron.ts";
+import { cronNext } from "../../../src/schedule/cron.ts";
 
 const ok = (expr: string) => {
   const r = quartzToCroner(expr);

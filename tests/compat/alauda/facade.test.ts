@@ -3,10 +3,10 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execId, runIdOf } from "../../src/compat/alauda/execs.ts";
-import { joinCommand, splitCommand } from "../../src/compat/alauda/container.ts";
-import { TestClock } from "../../src/clock.ts";
-import { type TestEnv, tempDir, testEnv, withProcesses } from "../helpers.ts";
+import { splitCommand } from "../../../src/compat/alauda/container.ts";
+import { execId, runIdOf } from "../../../src/compat/alauda/execs.ts";
+import { TestClock } from "../../../src/clock.ts";
+import { type TestEnv, tempDir, testEnv, withProcesses } from "../../helpers.ts";
 
 
 // The stand-in `docker`: records its argv (one per line) and DB_HOST, as the container would see them, to
@@ -537,16 +537,5 @@ describe("errors", () => {
     expect(r.body.errors[0].message).toContain("no container engine");
     expect(r.body.errors[0].fields).toBeUndefined();
     expect((await e.call("GET", "/v1/jobs?namespace=chennanfei")).body.count).toBe(0);
-  });
-});
-
-describe("command strings", () => {
-  test("split like a POSIX shell's words, and joined back to the same argv", () => {
-    expect(splitCommand("bash")).toEqual(["bash"]);
-    expect(splitCommand("/bin bash")).toEqual(["/bin", "bash"]);
-    expect(splitCommand("  sh  -c 'echo \"a b\"; exit 3'  ")).toEqual(["sh", "-c", 'echo "a b"; exit 3']);
-    expect(splitCommand(`echo "x \\"y\\" \\$HOME \\n" a\\ b ''`)).toEqual(["echo", 'x "y" $HOME \\n', "a b", ""]);
-    expect(splitCommand("")).toEqual([]);
-    for (const argv of [["a b", "it's", "", "$HOME", "tab\there"], ["plain", "--flag=1", "/p/a.t-h"]]) expect(splitCommand(joinCommand(argv))).toEqual(argv);
   });
 });

@@ -1,8 +1,8 @@
 // SchedulerX's OpenAPI refusals: every bad parameter is a 4xx in the vendor's envelope naming the
 // parameter, and changes nothing; workflows are not served yet.
 import { describe, expect, test } from "bun:test";
-import { findJobs } from "../../src/domain/jobs.ts";
-import { closeEnvs, create, env, expectError, expectOk, FULL, getInfo, NS, sx } from "./schedulerx-helpers.ts";
+import { findJobs } from "../../../src/domain/jobs.ts";
+import { closeEnvs, create, env, expectError, expectOk, FULL, getInfo, NS, sx } from "./helpers.ts";
 
 closeEnvs();
 
@@ -135,5 +135,14 @@ describe("bad requests", () => {
     expectError(await e.call("PUT", "/openapi/v1/job/create", {}), 405, "PUT is not allowed");
     expectError(await e.call("DELETE", "/openapi/v1/workflow/delete"), 405, "DELETE is not allowed");
     expectError(await e.call("GET", "/openapi/v1/job/list"), 404, "no SchedulerX endpoint");
+  });
+
+  test("HEAD on a mutating endpoint is refused (405) and changes nothing", async () => {
+    const e = await env();
+    const jobId = await create(e, { jobType: "shell", name: "j", content: "true", timeType: 100 });
+    const qs = new URLSearchParams({ ...NS, jobId: String(jobId) });
+    const h = await e.app.request(`/openapi/v1/job/delete?${qs}`, { method: "HEAD" });
+    expect(h.status).toBe(405);
+    expect((await sx(e, "/openapi/job/v1/get", { ...NS, jobId }, "get")).status).toBe(200);
   });
 });

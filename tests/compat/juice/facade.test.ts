@@ -1,19 +1,12 @@
 // Juice facade: the document's own payloads through real parts (a stand-in docker CLI, real shell commands, an
 // HTTP sink receiving the callbacks), the batch status integers, kills, tenants, and every refusal.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { juiceHooks } from "../../src/compat/juice/callbacks.ts";
-import { javaMediumDate } from "../../src/compat/juice/view.ts";
-import { type Config, parseConfig } from "../../src/config.ts";
-import { getJobById } from "../../src/domain/jobs.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { RunEvent } from "../../src/domain/ports.ts";
-import { startSink, type TestEnv, tempDir, testEnv, waitUntil } from "../helpers.ts";
+import { javaMediumDate } from "../../../src/compat/juice/view.ts";
+import { startSink, testEnv, waitUntil, withProcesses } from "../../helpers.ts";
+import { afterTest, cleanUpAfterEach, env, H, itemOf, jobOf, kill, query, run, submit, TENANT } from "./helpers.ts";
 
-const DEFAULTS = parseConfig(null, {});
-const TENANT = "10002";
-const H = { "X-Tenant-Id": TENANT };
 const JAVA_DATE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} (AM|PM)$/;
 // Juice's codes
 const NOT_NULL = -2127552257;
@@ -22,72 +15,7 @@ const INIT = -2127552007;
 const DATA_FORMAT = -2127552019;
 const NO_RECORD = -2127560608;
 
-interface Env extends TestEnv {
-  /** Runs finished so far, by job id (= taskId). */
-  finished: Map<number, RunEvent>;
-  /** The stand-in docker CLI's record of its last `run`: argv lines, then the `environment` variable. */
-  record: string;
-}
-
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-/** A started env with processes on and a stand-in docker CLI that records its argv and prints a line. */
-async function env(
-  opts: { start?: boolean; process?: boolean; cli?: boolean; failWrite?: (sql: string) => boolean; dir?: string; scheduler?: Partial<Config["scheduler"]> } = {},
-): Promise<Env> {
-  let dir = opts.dir;
-  if (!dir) {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    dir = t.dir;
-  }
-  const record = join(dir, "docker-argv.log");
-  const cli = join(dir, "docker");
-  writeFileSync(cli, `#!/bin/sh\n[ "$1" = run ] || exit 0\nfor a in "$@"; do echo "$a"; done > ${record}\necho "environment=$environment" >> ${record}\necho "hello from the container"\n`, { mode: 0o755 });
-  const e = await testEnv({
-    dir,
-    start: opts.start ?? true,
-    failWrite: opts.failWrite,
-    config: {
-      executors: {
-        ...DEFAULTS.executors,
-        process: { ...DEFAULTS.executors.process, enabled: opts.process ?? true, killGrace: 300 },
-        container: { cli: opts.cli === false ? undefined : cli, runArgs: [] },
-      },
-      scheduler: { pollInterval: 200, ...opts.scheduler },
-    },
-  });
-  cleanups.push(() => e.close());
-  const finished = new Map<number, RunEvent>();
-  e.deps.scheduler.events.on("run:finished", (ev) => void finished.set(ev.jobId, ev));
-  return Object.assign(e, { finished, record });
-}
-
-const submit = (e: TestEnv, body: unknown, headers: Record<string, string> = H) => e.call("POST", "/v1/tasks", body, headers);
-const query = (e: TestEnv, ids: string, headers: Record<string, string> = H) => e.call("GET", `/v1/tasks?taskIds=${ids}`, undefined, headers);
-const kill = (e: TestEnv, id: string | number, headers: Record<string, string> = H) => e.call("POST", `/v1/tasks/kill?taskId=${id}`, undefined, headers);
-
-/** Submits a task and returns its id once its run has ended. */
-async function run(e: Env, body: Record<string, unknown>): Promise<number> {
-  const r = await submit(e, { taskName: "t", ...body });
-  expect(r.status).toBe(200);
-  const id = r.body.data.taskId;
-  await waitUntil(() => e.finished.has(id), `task ${id} to end`, 10_000);
-  return id;
-}
-
-const jobOf = async (e: TestEnv, id: number) => getJobById(e.deps, id);
-
-async function itemOf(e: TestEnv, id: number) {
-  const r = await query(e, String(id));
-  expect(r.status).toBe(200);
-  expect(r.body.data).toHaveLength(1);
-  return r.body.data[0];
-}
+cleanUpAfterEach();
 
 describe("the document's examples", () => {
   test("run container: the image runs through the container CLI with args and env; taskId, callback and status as documented", async () => {
@@ -321,29 +249,6 @@ describe("what a task may carry", () => {
     const item = await itemOf(e, http.body.id);
     expect("commands" in item || "dockerImage" in item).toBe(false);
   });
-
-  test("a callback that cannot be delivered is logged, and the task still ends; the hook's unsubscribe stops callbacks", async () => {
-    const e = await env();
-    const warnings: string[] = [];
-    e.deps.log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
-    const id = await run(e, { commands: "true", callbackUrl: "http://127.0.0.1:9/closed" });
-    await waitUntil(() => warnings.includes("juice callback failed"), "the warning", 5000);
-    expect((await itemOf(e, id)).taskStatus).toBe(2);
-
-    const sink = startSink();
-    try {
-      const off = juiceHooks(e.deps); // a second subscription: two callbacks per run while both are on
-      await run(e, { commands: "true", callbackUrl: sink.url });
-      await sink.waitFor(2);
-      off();
-      await run(e, { commands: "true", callbackUrl: sink.url });
-      await sink.waitFor(3);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(sink.requests).toHaveLength(3);
-    } finally {
-      sink.stop();
-    }
-  }, 15_000);
 });
 
 describe("tenants", () => {
@@ -472,5 +377,26 @@ describe("refusals", () => {
     const r = await submit(e, valid);
     expect(r.status).toBe(500);
     expect(r.body).toEqual({ status: 500, message: expect.any(String) });
+  });
+
+  test("other methods and paths under /v1/tasks answer in Juice's shape, not the native one", async () => {
+    const e = await testEnv();
+    afterTest(() => e.close());
+    const H = { "X-Tenant-Id": "t" };
+    for (const [method, path, status] of [["GET", "/v1/tasks/kill?taskId=1", 405], ["PUT", "/v1/tasks", 405], ["DELETE", "/v1/tasks", 405], ["GET", "/v1/tasks/abc", 404]] as const) {
+      const r = await e.call(method, path, undefined, H);
+      expect({ path, method, status: r.status, keys: Object.keys(r.body) }).toEqual({ path, method, status, keys: ["status", "message"] });
+    }
+  });
+
+  test("a submission whose run cannot be queued leaves no task behind", async () => {
+    const e = await testEnv({
+      config: { executors: withProcesses() },
+      failWrite: (sql) => sql.includes("INSERT INTO runs"),
+    });
+    afterTest(() => e.close());
+    const r = await e.call("POST", "/v1/tasks", { taskName: "x", commands: "true" }, { "X-Tenant-Id": "t" });
+    expect(r.status).toBe(500);
+    expect((await e.call("GET", "/api/v1/namespaces/t/jobs")).body.items).toEqual([]);
   });
 });

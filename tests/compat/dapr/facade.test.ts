@@ -2,9 +2,9 @@
 // DELETE, every refusal in Dapr's error shape, and jobs really delivered to an HTTP sink acting as the app
 // (POST /job/<name>) while a TestClock moves time.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { TestClock } from "../../src/clock.ts";
-import { read } from "../../src/store/sql.ts";
-import { startSink, type TestEnv, testEnv } from "../helpers.ts";
+import { TestClock } from "../../../src/clock.ts";
+import { read } from "../../../src/store/sql.ts";
+import { startSink, type TestEnv, testEnv } from "../../helpers.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0); // a whole minute
 const A = "/v1.0-alpha1/jobs";

@@ -1,8 +1,8 @@
 // Shared by the SchedulerX tests: a started test env with process executors, a client that sends the
 // vendor's parameters as a form body, a query string or JSON, and the answers' envelope checks.
 import { afterEach, expect } from "bun:test";
-import { parseConfig } from "../../src/config.ts";
-import { type TestEnv, testEnv, withProcesses } from "../helpers.ts";
+import { parseConfig } from "../../../src/config.ts";
+import { type TestEnv, testEnv, withProcesses } from "../../helpers.ts";
 
 export const DEFAULTS = parseConfig(null, {});
 export const executors = (interpreters: Record<string, string[]> = {}) =>

@@ -1,9 +1,9 @@
 // SchedulerX's OpenAPI: jobs made and read through the vendor's endpoints with parameters as a form body, a
 // query string or JSON; the native job they become; real scripts fired by execute and by the schedule.
 import { describe, expect, test } from "bun:test";
-import { findJobs } from "../../src/domain/jobs.ts";
-import { TestClock } from "../../src/clock.ts";
-import { closeEnvs, create, DEFAULTS, env, execute, executors, expectError, expectOk, FULL, FULL_INFO, getInfo, NATIVE_NS, NS, sx } from "./schedulerx-helpers.ts";
+import { findJobs } from "../../../src/domain/jobs.ts";
+import { TestClock } from "../../../src/clock.ts";
+import { closeEnvs, create, DEFAULTS, env, execute, executors, expectError, expectOk, FULL, FULL_INFO, getInfo, NATIVE_NS, NS, sx } from "./helpers.ts";
 
 closeEnvs();
 
@@ -227,6 +227,13 @@ describe("instances", () => {
     expect(await execute(e, jobId, "{\"k\": 1}")).toMatchObject({ status: 4, result: '{"k": 1} {"k": 1}' });
   });
 
+  test("empty parameters and instanceParameters form values count as absent", async () => {
+    const e = await env();
+    const jobId = await create(e, { jobType: "shell", name: "p", content: 'echo "argc=$# var=${SCHEDULERX_INSTANCE_PARAMETERS-unset}"', timeType: 100, parameters: "" });
+    expect((await sx(e, "/openapi/job/v1/get", { ...NS, jobId }, "get")).body.data.parameters).toBeNull();
+    expect((await execute(e, jobId, "")).result).toContain("argc=0 var=unset");
+  });
+
   test("a running instance is listed, shown running, and killed", async () => {
     const e = await env();
     const jobId = await create(e, { jobType: "shell", name: "sleeper", timeType: 100, content: "sleep 30" });
@@ -270,6 +277,19 @@ describe("instances", () => {
     const last10 = await sx(e, "/openapi/v1/instance/getList", { jobId });
     expect(last10.body.data.map((d: any) => d.instanceId)).toEqual(ids.slice(2).reverse());
   }, 20_000);
+
+  test("instance/getList with only jobId answers SchedulerX's own jobs only, not another API's or a native job's runs", async () => {
+    const e = await env();
+    const put = await e.call("PUT", "/api/v1/namespaces/tenantB/jobs/secret", { target: { process: { command: ["sh", "-c", "echo TOP-SECRET"] } } });
+    const done = e.deps.scheduler.events.next("run:finished", () => true, 15_000);
+    await e.call("POST", "/api/v1/namespaces/tenantB/jobs/secret/trigger");
+    await done;
+    const r = await sx(e, "/openapi/v1/instance/getList", { jobId: put.body.id }, "get");
+    expect(r.status).toBe(404);
+    expect(JSON.stringify(r.body)).not.toContain("TOP-SECRET");
+    const own = await create(e, { jobType: "shell", name: "mine", content: "true", timeType: 100 });
+    expect((await sx(e, "/openapi/v1/instance/getList", { jobId: own }, "get")).status).toBe(200);
+  });
 
   test("timeoutKillEnable stops an instance at its timeout", async () => {
     const e = await env();
