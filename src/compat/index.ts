@@ -1,13 +1,14 @@
-// The foreign scheduler APIs (DESIGN "API surfaces"), each mounted at its vendor's documented paths unless
-// the config turns it off. Each facade translates its vendor's requests into the native domain verbs and
-// their results back into the vendor's shapes.
+// The foreign scheduler APIs, each mounted at its vendor's documented paths unless the config turns it off.
+// Each facade, in its own folder, translates its vendor's requests into the native domain verbs and their
+// results back into the vendor's shapes; common/ holds what several of them share.
 import { Hono } from "hono";
 import type { RouteDeps } from "../api/deps.ts";
-import { alaudaRoutes } from "./alauda.ts";
-import { daprRoutes } from "./dapr.ts";
-import { dcsRoutes } from "./dcs.ts";
-import { type CallbackDeps, juiceHooks, juiceRoutes } from "./juice.ts";
-import { schedulerxRoutes } from "./schedulerx.ts";
+import { alaudaRoutes } from "./alauda/routes.ts";
+import { daprRoutes } from "./dapr/routes.ts";
+import { dcsRoutes } from "./dcs/routes.ts";
+import { type CallbackDeps, juiceHooks } from "./juice/callbacks.ts";
+import { juiceRoutes } from "./juice/routes.ts";
+import { schedulerxRoutes } from "./schedulerx/routes.ts";
 
 export function compatRoutes(deps: RouteDeps): Hono {
   const app = new Hono();

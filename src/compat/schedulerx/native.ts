@@ -1,7 +1,7 @@
 // A SchedulerX job spec into the native job body (JobInput) and compat fields: what each vendor field
 // becomes natively. An update changes only the native fields of the vendor fields it gives.
 import type { Config } from "../../config.ts";
-import { DomainError, invalid } from "../../domain/errors.ts";
+import { invalid } from "../../domain/errors.ts";
 import type { Compat } from "../../domain/jobs.ts";
 import type { JobView } from "../../domain/views.ts";
 import { quartzToCroner } from "./cron.ts";
@@ -135,27 +135,4 @@ export function bodyOf(job: JobView): Body {
   if (job.payload !== null) body.payload = job.payload;
   if (Object.keys(job.labels).length) body.labels = job.labels;
   return body;
-}
-
-/** Native field names of the job body to the SchedulerX parameter that set them. */
-const FIELDS: [RegExp, string][] = [
-  [/^(schedule|dueTime)$/, "timeExpression"],
-  [/^timeout$/, "timeout"],
-  [/^retry\.times$/, "maxAttempt"],
-  [/^retry/, "attemptInterval"],
-  [/^maxConcurrency$/, "maxConcurrency"],
-  [/^memo$/, "description"],
-  [/^target\.script\.content$/, "content"],
-  [/^target\.\w+\.env/, "parameters"],
-  [/^target\.process\.command/, "className"],
-  [/^target/, "jobType"],
-];
-
-/** A native validation error restated for the SchedulerX parameter it came from. */
-export function vendorError(e: unknown): unknown {
-  if (!(e instanceof DomainError) || e.code !== "invalid" || !e.field) return e;
-  const field = FIELDS.find(([re]) => re.test(e.field!))?.[1];
-  if (!field) return e;
-  const message = e.message.startsWith(e.field) ? e.message.slice(e.field.length).replace(/^:?\s*/, "") : e.message;
-  return invalid(`parameter ${field}: ${message}`, field);
 }

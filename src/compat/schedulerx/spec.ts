@@ -1,11 +1,10 @@
-// A SchedulerX job as the vendor describes it (CreateJobRequest / JobConfigInfo), read from request
-// parameters, checked, and recovered from a native job (its compat fields when SchedulerX made it, else
-// its native fields).
+// A SchedulerX job as the vendor describes it (CreateJobRequest / JobConfigInfo): its defaults, the given
+// fields over them, the checks across fields, and the spec of a native job (its compat fields when
+// SchedulerX made it, else its native fields).
 import type { Config } from "../../config.ts";
 import { invalid } from "../../domain/errors.ts";
 import type { JobView } from "../../domain/views.ts";
 import { parseDuration } from "../../schedule/duration.ts";
-import type { Contact, Params } from "./params.ts";
 
 export const API = "schedulerx";
 
@@ -15,6 +14,12 @@ export const INSTANCE_PARAMETERS_ENV = "SCHEDULERX_INSTANCE_PARAMETERS";
 
 export const TIME_TYPE = { cron: 1, fixRate: 3, secondDelay: 4, oneTime: 5, api: 100 } as const;
 export const SCRIPT_TYPES = ["shell", "python", "go"] as const;
+
+/** An alert contact (ContactInfo). */
+export interface Contact {
+  userPhone: string | null;
+  userName: string | null;
+}
 
 export interface MapTaskXAttrs {
   pageSize: number;
@@ -58,8 +63,6 @@ export interface Spec {
 /** The parameters a request gave: a spec's fields, nested ones flattened as the request names them. */
 export type Given = Partial<Omit<Spec, "mapTaskXAttrs" | "monitorConfig">> & Partial<MapTaskXAttrs> & Partial<MonitorConfig>;
 
-const INT32 = 2_147_483_647;
-const CENTURY_S = 100 * 365 * 86_400;
 export const MAX_TIMER_S = 24 * 86_400; // the longest native timeout and retry interval
 
 /** The documented defaults of CreateJobRequest for what a create leaves out. */
@@ -80,42 +83,6 @@ export const DEFAULTS = {
   contactInfo: [],
   namespaceSource: null,
 } satisfies Partial<Spec>;
-
-/** Every job field the request carries, coerced and range-checked (no cross-field checks yet). */
-export function readGiven(p: Params): Given {
-  const g: Given = {
-    jobType: p.str("jobType", { max: 32 }),
-    className: p.str("className", { max: 1024 }),
-    jarUrl: p.str("jarUrl", { max: 4096 }),
-    content: p.str("content", { max: 1 << 20 }),
-    name: p.str("name", { max: 200 }),
-    description: p.str("description", { max: 4096 }),
-    executeMode: p.str("executeMode", { max: 32 }),
-    parameters: p.str("parameters", { max: 32_768 }) || undefined, // an empty form value is no parameters
-    maxConcurrency: p.int("maxConcurrency", 1, 10_000),
-    maxAttempt: p.int("maxAttempt", 0, 1000),
-    attemptInterval: p.int("attemptInterval", 1, MAX_TIMER_S),
-    timeType: p.int("timeType", 0, INT32),
-    timeExpression: p.str("timeExpression", { max: 200 }),
-    calendar: p.str("calendar", { max: 256 }),
-    dataOffset: p.int("dataOffset", -CENTURY_S, CENTURY_S),
-    pageSize: p.int("pageSize", 0, INT32),
-    consumerSize: p.int("consumerSize", 0, INT32),
-    queueSize: p.int("queueSize", 0, INT32),
-    dispatcherSize: p.int("dispatcherSize", 0, INT32),
-    taskMaxAttempt: p.int("taskMaxAttempt", 0, INT32),
-    taskAttemptInterval: p.int("taskAttemptInterval", 0, INT32),
-    timeoutEnable: p.bool("timeoutEnable"),
-    timeout: p.int("timeout", 1, CENTURY_S),
-    timeoutKillEnable: p.bool("timeoutKillEnable"),
-    failEnable: p.bool("failEnable"),
-    sendChannel: p.str("sendChannel", { max: 64 }),
-    contactInfo: p.contacts(),
-    namespaceSource: p.str("namespaceSource", { max: 64 }),
-  };
-  for (const k of Object.keys(g) as (keyof Given)[]) if (g[k] === undefined) delete g[k];
-  return g;
-}
 
 /** `base` with the given fields over it. */
 export function merge(base: Spec, g: Given): Spec {
