@@ -1,5 +1,5 @@
 // The config sections that decide who may call tock and where tock may call: [auth], [server.tls],
-// [egress], [callbacks], [secrets] and [limits] (README "Security", docs/security.md).
+// [egress], [callbacks], [secrets] and [limits] (docs/security.md).
 import * as v from "valibot";
 import { parseRule } from "../net/address.ts";
 import { got, int, oneOf, optionalText, section, strings } from "./fields.ts";

@@ -23,7 +23,7 @@ export class DaprError extends Error {
 /** A body daprd could not deserialize: wrong JSON, wrong types (messages.ErrMalformedRequest). */
 export const malformed = (why: string) => new DaprError(400, "ERR_MALFORMED_REQUEST", `failed deserializing HTTP body: ${why}`, false);
 
-/** A request daprd accepts but its Scheduler refuses (SchedulerScheduleJob), answered 400 here: see README. */
+/** A request daprd accepts but its Scheduler refuses (SchedulerScheduleJob), answered 400 here: see docs/compat/dapr.md. */
 export const refused = (why: string) => new DaprError(400, "DAPR_SCHEDULER_SCHEDULE_JOB", `failed to schedule job due to: ${why}`);
 
 export const nameEmpty = () => new DaprError(400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty");

@@ -1,6 +1,6 @@
 // The DCS RESTful API (DCS's "RESTful API" documentation): PUT/GET/DELETE /jobs/{ns}/{name} and
 // GET /jobs/{ns}/{name}/his. DCS's ns/name are the native namespace/name. 400 means the body is not a DCS
-// job; 422 means it is one, but tock cannot take it (README "DCS").
+// job; 422 means it is one, but tock cannot take it (docs/compat/dcs.md).
 import { type Context, Hono } from "hono";
 import { guard, scoped } from "../../api/auth.ts";
 import type { RouteDeps } from "../../api/deps.ts";
