@@ -11,7 +11,7 @@ import { silentLogger } from "../src/log.ts";
 import { systemClock } from "../src/clock.ts";
 import { noScheduler } from "../src/domain/ports.ts";
 import { openStore, type Store } from "../src/store/client.ts";
-import { JOB_COLUMNS as WRITTEN_COLUMNS } from "../src/store/jobs.ts";
+import { JOB_COLUMNS as WRITTEN_COLUMNS } from "../src/store/job-writes.ts";
 
 /** The columns putJob writes (all but id). */
 export const JOB_COLUMNS: readonly string[] = WRITTEN_COLUMNS;

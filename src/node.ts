@@ -1,10 +1,10 @@
 // One tock node, wired: the database, the key ring, the secret box, the egress policy, the executors, the
-// scheduler, the history pruner and the app over them. main.ts, the tests and the benches build a node
-// here, so they run the same wiring. Nothing listens or starts until `start`.
+// scheduler, the history pruner, the outbox's deliverer and the app over them. main.ts, the tests and the
+// benches build a node here, so they run the same wiring. Nothing listens or starts until `start`.
 import type { RouteDeps } from "./api/deps.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { compatHooks } from "./compat/index.ts";
+import { deliveryRenderers } from "./compat/index.ts";
 import type { Config } from "./config.ts";
 import { KeyRing } from "./domain/keys.ts";
 import { SecretBox } from "./domain/secrets.ts";
@@ -13,6 +13,7 @@ import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
 import { Egress, egressPolicy } from "./net/egress.ts";
 import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts";
+import { Deliverer } from "./scheduler/deliveries.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
 import { openStore, type Store } from "./store/client.ts";
@@ -44,7 +45,7 @@ export interface NodeOptions {
 export interface TockNode {
   deps: Deps;
   app: ReturnType<typeof createApp>;
-  /** Starts the scheduler and the pruner. */
+  /** Starts the scheduler, the pruner and the deliverer. */
   start(): Promise<void>;
   /** Stops them, flushes what waits to be written and closes the database. Idempotent. */
   stop(): Promise<void>;
@@ -65,7 +66,8 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
     const app = createApp(deps);
-    const unhook = compatHooks(deps);
+    // The facades' stored deliveries (Juice's completion callbacks), sent by any node.
+    const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers: deliveryRenderers(deps), pollMs: config.scheduler.pollInterval });
     let stopping: Promise<void> | null = null;
     return {
       deps,
@@ -73,13 +75,14 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
       async start() {
         await scheduler.start();
         pruner.start();
+        deliverer.start();
       },
       stop() {
         stopping ??= (async () => {
           await pruner.stop();
           await scheduler.stop();
+          await deliverer.stop();
           await keys.flush();
-          unhook();
           store.close();
         })();
         return stopping;

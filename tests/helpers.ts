@@ -77,7 +77,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const node = await createNode({ config, log: opts.log ?? silentLogger, clock, version: "test", store, resolver: opts.resolver });
   const app = node.app;
   const deps: TestEnv["deps"] = { ...node.deps, access: FULL_ACCESS };
-  if (opts.start) await deps.scheduler.start();
+  if (opts.start) await node.start();
   let closing: Promise<void> | undefined;
   return {
     deps,

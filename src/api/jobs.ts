@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
-import { checkName, getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
+import { getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
+import { checkName } from "../domain/job-input.ts";
 import { listRuns } from "../domain/runs.ts";
 import { intParam, jsonBody, parseJsonText } from "./http.ts";
 

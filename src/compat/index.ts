@@ -6,7 +6,8 @@ import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda/routes.ts";
 import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
-import { type CallbackDeps, juiceHooks } from "./juice/callbacks.ts";
+import type { RenderDelivery } from "../domain/ports.ts";
+import { JUICE_CALLBACK, juiceCallbacks } from "./juice/callbacks.ts";
 import { juiceRoutes } from "./juice/routes.ts";
 import { schedulerxRoutes } from "./schedulerx/routes.ts";
 
@@ -21,11 +22,7 @@ export function compatRoutes(deps: RouteDeps): Hono {
   return app;
 }
 
-/**
- * What the facades do when runs end (Juice's completion callbacks), wired to this node's scheduler events.
- * Returns a function that unhooks them.
- */
-export function compatHooks(deps: CallbackDeps): () => void {
-  const offs = deps.config.compat.juice ? [juiceHooks(deps)] : [];
-  return () => offs.forEach((off) => off());
+/** How the facades' stored deliveries (Juice's completion callbacks) are rendered, by kind. */
+export function deliveryRenderers(deps: RouteDeps): Record<string, RenderDelivery> {
+  return deps.config.compat.juice ? { [JUICE_CALLBACK]: juiceCallbacks(deps) } : {};
 }

@@ -3,6 +3,7 @@
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
+import { deliveriesOfRun } from "./deliveries.ts";
 import { json, num, read, readOne, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -110,12 +111,14 @@ export async function insertTriggered(
  * longer mark it running); a running one is marked for its node to abort. Null when it was neither.
  */
 export async function requestKill(store: Store, id: number, now: number): Promise<{ ended: RunRow } | { running: RunRow } | null> {
-  const [queued, running] = await write(store, [
+  const [queued, , running] = await write(store, [
     {
       sql: `UPDATE runs SET status = 'killed', ended_at = ?, error = 'killed by request before it started', lease_until = NULL,
               fence = fence + 1, kill_requested_at = ? WHERE id = ? AND status = 'queued' RETURNING *`,
       args: [now, now, id],
     },
+    // A run that ended here has its deliveries written with its end.
+    deliveriesOfRun(id, now),
     { sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *", args: [now, id] },
   ]);
   if (queued.rows.length) return { ended: runRowOf(queued.rows[0]) };

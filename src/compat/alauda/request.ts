@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import type { RouteDeps } from "../../api/deps.ts";
 import { conflict, invalid } from "../../domain/errors.ts";
-import { checkName, type Compat } from "../../domain/jobs.ts";
+import { checkName, type Compat } from "../../domain/job-input.ts";
 import { keepingKeys, parseInput } from "../../domain/schemas.ts";
 import { type JobView } from "../../domain/views.ts";
 import { REPEAT_PREFIX } from "../../schedule/iso8601.ts";

@@ -3,7 +3,7 @@
 // native JobInput and the compat fields that keep Dapr's spelling.
 import type { Context } from "hono";
 import { DomainError } from "../../domain/errors.ts";
-import type { Compat } from "../../domain/jobs.ts";
+import type { Compat } from "../../domain/job-input.ts";
 import { formatDuration, isValidTimeZone, parseRfc3339 } from "../../schedule/index.ts";
 import { parseWhen } from "../../schedule/spec.ts";
 import { isObject, readJson } from "../common/request.ts";

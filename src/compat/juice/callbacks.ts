@@ -1,12 +1,12 @@
 // Juice's completion callbacks: when a Juice task's run ends, its result is POSTed to the task's
-// callbackUrl. Sent by the node that finished the run, once, through the HTTP executor; not stored, so a
-// failed or interrupted delivery is lost.
-import type { Executors } from "../../executors/types.ts";
+// callbackUrl. A task with a callbackUrl asks for a delivery at each run's end (jobs.on_end): it is stored
+// with the end, in the same transaction, and sent by the scheduler's outbox with retries, so neither a
+// receiver that is down nor a node that dies loses it.
 import type { RouteDeps } from "../../api/deps.ts";
 import { FULL_ACCESS } from "../../domain/access.ts";
 import { DomainError } from "../../domain/errors.ts";
-import { getJobById, jobSecrets } from "../../domain/jobs.ts";
-import type { RunEvent } from "../../domain/ports.ts";
+import { getJob, jobSecrets } from "../../domain/jobs.ts";
+import type { RenderDelivery } from "../../domain/ports.ts";
 import { getRun } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
 import { CALLBACK_SECRET } from "./request.ts";
@@ -14,8 +14,6 @@ import { juiceFields, messageOf, statusOf } from "./view.ts";
 
 /** Juice's own HTTP client gives a callback 20 s (connect, read and write each). */
 const CALLBACK_TIMEOUT_MS = 20_000;
-
-export type CallbackDeps = RouteDeps & { executors: Pick<Executors, "http"> };
 
 /** A callback as an HTTP request. */
 export interface CallbackRequest {
@@ -38,34 +36,36 @@ export function callbackRequest(job: JobView, run: RunView): CallbackRequest | n
   return { url: callbackUrl, method: "POST", headers: { "X-Tenant-ID": job.namespace, "content-type": "application/json; charset=utf-8" }, body };
 }
 
-/**
- * POSTs each finished Juice task's result to its callbackUrl, as Juice does: body `{taskId, result, message}`
- * (TaskResult, `result` by name), header X-Tenant-ID. Sent by the node that finished the run, once, by the
- * HTTP executor; a failure is logged, not retried. Returns the unsubscribe function.
- */
-export function juiceHooks(deps: CallbackDeps): () => void {
-  return deps.scheduler.events.on("run:finished", (ev) => {
-    if (!ev.jobName.startsWith("juice-")) return; // every Juice task's native name; most runs stop here
-    void sendCallback(deps, ev).catch((e) => deps.log.warn("juice callback failed", { run: ev.runId, error: e instanceof Error ? e.message : String(e) }));
-  });
-}
+/** The kind of delivery (jobs.on_end, table deliveries) that is a Juice task's completion callback. */
+export const JUICE_CALLBACK = "juice.callback";
 
-async function sendCallback(app: CallbackDeps, ev: RunEvent): Promise<void> {
+/**
+ * Renders a stored Juice callback delivery when it is sent: the run and its task as they are now, the sealed
+ * callbackUrl put in. Null (nothing to send) when the task was removed or no longer has a callbackUrl.
+ */
+export function juiceCallbacks(app: Pick<RouteDeps, "store" | "clock" | "log" | "config" | "scheduler" | "secrets">): RenderDelivery {
   const deps = { ...app, access: FULL_ACCESS }; // tock's own work, not a request's
-  let job: JobView;
-  try {
-    job = await getJobById(deps, ev.jobId);
-  } catch (e) {
-    if (e instanceof DomainError && e.code === "not_found") return; // removed meanwhile
-    throw e;
-  }
-  const { callbackUrl: shown } = juiceFields(job);
-  if (!shown) return;
-  const callbackUrl = (await jobSecrets(deps, job.id))[CALLBACK_SECRET] ?? shown;
-  // The event's status is the run's end even if recording it failed.
-  const run = { ...(await getRun(deps, ev.runId)), status: ev.status };
-  const target = { ...callbackRequest(job, run)!, url: callbackUrl };
-  const request = { runId: run.id, key: run.webhookId, namespace: job.namespace, jobName: job.name, scheduledAt: ev.scheduledAt, attempt: ev.attempt, target, payload: null };
-  const outcome = await deps.executors.http.execute(request, AbortSignal.timeout(CALLBACK_TIMEOUT_MS));
-  if (outcome.status === "failed") deps.log.warn("juice callback failed", { run: run.id, taskId: job.id, url: shown, error: outcome.error });
+  return async (delivery) => {
+    let job: JobView;
+    let run: RunView;
+    try {
+      run = await getRun(deps, delivery.runId);
+      job = await getJob(deps, run.namespace, run.jobName);
+    } catch (e) {
+      if (e instanceof DomainError && e.code === "not_found") return null; // removed meanwhile
+      throw e;
+    }
+    const request = callbackRequest(job, run);
+    if (!request) return null;
+    const url = (await jobSecrets(deps, job.id))[CALLBACK_SECRET] ?? request.url;
+    return {
+      url,
+      headers: request.headers,
+      body: request.body,
+      label: "juice callback",
+      shownUrl: request.url,
+      run: { id: run.id, webhookId: run.webhookId, jobName: job.name, scheduledAt: Date.parse(run.scheduledAt!), attempt: run.attempt },
+      timeoutMs: CALLBACK_TIMEOUT_MS,
+    };
+  };
 }

@@ -7,6 +7,7 @@ import { guard, scoped } from "../../api/auth.ts";
 import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { getJobById, putJob, removeJob, triggerJob } from "../../domain/jobs.ts";
+import { JUICE_CALLBACK } from "./callbacks.ts";
 import { killRun } from "../../domain/kill.ts";
 import { getRun, recentRuns } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
@@ -31,7 +32,7 @@ export function juiceRoutes(deps: RouteDeps): Hono {
     const refused = callbackUrl === undefined ? null : egressPolicy(deps.config.egress).check(tenant, new URL(callbackUrl).hostname);
     if (refused) throw new JuiceError(INIT, `callbackUrl: ${refused}`);
     const name = generatedName("juice");
-    const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat, secrets: task.secrets });
+    const { job } = await putJob(d, tenant, name, task.job, { createOnly: true, compat: task.compat, secrets: task.secrets, onEnd: callbackUrl === undefined ? undefined : [JUICE_CALLBACK] });
     try {
       await triggerJob(d, tenant, name, "api");
     } catch (e) {

@@ -2,7 +2,7 @@
 // becomes natively. An update changes only the native fields of the vendor fields it gives.
 import type { Config } from "../../config.ts";
 import { invalid } from "../../domain/errors.ts";
-import type { Compat } from "../../domain/jobs.ts";
+import type { Compat } from "../../domain/job-input.ts";
 import type { JobView } from "../../domain/views.ts";
 import { quartzToCroner } from "./cron.ts";
 import { API, type Given, JOB_PARAMETERS_ENV, MAX_TIMER_S, SCRIPT_TYPES, type Spec, TIME_TYPE } from "./spec.ts";

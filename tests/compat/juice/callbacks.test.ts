@@ -1,35 +1,42 @@
 // Juice's completion callbacks: when a task's run ends, however it ends, its result is POSTed to the task's
-// callbackUrl; a delivery that fails is logged and changes nothing else.
+// callbackUrl; a delivery is stored with the run's end and retried until it is taken (a node killed before
+// it is sent: tests/e2e/outbox.test.ts).
 import { describe, expect, test } from "bun:test";
-import { juiceHooks } from "../../../src/compat/juice/callbacks.ts";
 import { silentLogger } from "../../../src/log.ts";
+import { deliveriesOf } from "../../../src/store/deliveries.ts";
 import { startSink, testEnv, waitUntil, withProcesses } from "../../helpers.ts";
-import { afterTest, cleanUpAfterEach, env, itemOf, run } from "./helpers.ts";
+import { afterTest, cleanUpAfterEach, env, itemOf, jobOf, run, TENANT } from "./helpers.ts";
 
 cleanUpAfterEach();
 
 describe("completion callbacks", () => {
-  test("a callback that cannot be delivered is logged, and the task still ends; the hook's unsubscribe stops callbacks", async () => {
-    const warnings: string[] = [];
-    const e = await env({ log: { ...silentLogger, warn: (msg: string) => void warnings.push(msg) } });
-    const id = await run(e, { commands: "true", callbackUrl: "http://127.0.0.1:9/closed" });
-    await waitUntil(() => warnings.includes("juice callback failed"), "the warning", 5000);
+  test("a callback its receiver refuses is logged and retried until it is taken; the task ends meanwhile", async () => {
+    const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
+    const e = await env({ log: { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields: fields ?? {} }) } });
+    let refuse = 2;
+    const sink = startSink(() => (refuse-- > 0 ? new Response("down", { status: 503 }) : new Response("ok")));
+    afterTest(() => sink.stop());
+    const id = await run(e, { commands: "true", callbackUrl: `${sink.url}/cb` });
     expect((await itemOf(e, id)).taskStatus).toBe(2);
+    await sink.waitFor(3, 15_000); // two refusals, backed off 1 s then 2 s, then taken
+    const [first, , last] = sink.requests;
+    expect(last.body).toBe(first.body); // the same callback each time
+    expect(last.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
+    expect(JSON.parse(last.body)).toMatchObject({ taskId: id, result: "FINISHED" });
+    expect(warnings.filter((w) => w.msg === "juice callback failed").map((w) => w.fields.attempt)).toEqual([1, 2]);
+    const run0 = (await e.call("GET", `/api/v1/namespaces/${TENANT}/jobs/${(await jobOf(e, id)).name}/runs`)).body.items[0];
+    await waitUntil(async () => (await deliveriesOf(e.deps.store, run0.id))[0]?.status === "delivered", "the delivery recorded", 5000);
+    expect((await deliveriesOf(e.deps.store, run0.id)).map((d) => [d.kind, d.status, d.attempts])).toEqual([["juice.callback", "delivered", 3]]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.requests).toHaveLength(3); // nothing after it was taken
+  }, 20_000);
 
-    const sink = startSink();
-    try {
-      const off = juiceHooks(e.deps); // a second subscription: two callbacks per run while both are on
-      await run(e, { commands: "true", callbackUrl: sink.url });
-      await sink.waitFor(2);
-      off();
-      await run(e, { commands: "true", callbackUrl: sink.url });
-      await sink.waitFor(3);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(sink.requests).toHaveLength(3);
-    } finally {
-      sink.stop();
-    }
-  }, 15_000);
+  test("a task without a callbackUrl stores no delivery", async () => {
+    const e = await env();
+    const id = await run(e, { commands: "true" });
+    const run0 = (await e.call("GET", `/api/v1/namespaces/${TENANT}/jobs/${(await jobOf(e, id)).name}/runs`)).body.items[0];
+    expect(await deliveriesOf(e.deps.store, run0.id)).toEqual([]);
+  });
 
   test("a task killed while still queued gets its callback, like one killed while running", async () => {
     const e = await testEnv({

@@ -1,0 +1,103 @@
+// What a job body becomes: the checks of its names, its validation and compiled schedule, and the fields
+// of its row. Pure: no database, no clock but the `now` it is given.
+import * as v from "valibot";
+import { formatDuration, parseDuration } from "../schedule/duration.ts";
+import { compilePlan, firstFire, type Plan } from "../schedule/index.ts";
+import { egressPolicy } from "../net/egress.ts";
+import type { JobFields, JobRow } from "../store/jobs.ts";
+import type { DomainDeps } from "./deps.ts";
+import { invalid } from "./errors.ts";
+import { JobInput, Name, parseInput } from "./schemas.ts";
+import type { SecretValues } from "./secrets.ts";
+import { checkTarget, targetOf } from "./targets.ts";
+
+export function checkName(value: string, field: "namespace" | "name"): string {
+  const r = v.safeParse(Name, value);
+  if (!r.success) throw invalid(`${field} ${r.issues[0].message}`, field);
+  return value;
+}
+
+/** Validates a job body of namespace `ns` and compiles its schedule; throws `invalid` naming the field. */
+export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input: JobInput; plan: Plan } {
+  const input = parseInput(JobInput, body);
+  checkTarget(deps.config.executors, input.target, egressPolicy(deps.config.egress), ns);
+  const compiled = compilePlan(
+    {
+      schedule: input.schedule,
+      dueTime: input.dueTime,
+      timezone: input.timezone,
+      repeats: input.repeats,
+      ttl: input.ttl,
+      startAt: input.startAt,
+      endAt: input.endAt,
+    },
+    deps.clock.now(),
+    { minEveryMs: deps.config.scheduler.minEvery },
+  );
+  if (!compiled.ok) throw invalid(`${compiled.error.field}: ${compiled.error.message}`, compiled.error.field);
+  // A retry may not come sooner than a schedule may fire: no job makes tock retry in a tight loop.
+  const min = deps.config.scheduler.minEvery;
+  for (const field of ["interval", "maxInterval"] as const) {
+    const text = input.retry && input.retry.times > 0 ? input.retry[field] : undefined;
+    if (text !== undefined && parseDuration(text)! < min) throw invalid(`retry.${field}: must be at least ${formatDuration(min)} (scheduler.min_every), got ${text}`, `retry.${field}`);
+  }
+  return { input, plan: compiled.plan };
+}
+
+export interface PutOptions {
+  /** Only create: 409 if the job exists (HTTP If-None-Match: *). */
+  createOnly?: boolean;
+  /** Only replace this version: 409 if the stored version differs (HTTP If-Match). */
+  ifVersion?: number;
+  /** Kept with the job for the compat facade that made it (src/compat); a native put clears it. */
+  compat?: Compat;
+  /** A facade's own secret values (keys "compat.…"), sealed with the target's. */
+  secrets?: SecretValues;
+  /** Deliveries to make, durably, when a run of the job ends (a facade's completion callback). */
+  onEnd?: string[];
+}
+
+/** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */
+export type Compat = { api: string } & Record<string, unknown>;
+
+export function jobFields(ns: string, name: string, input: JobInput, plan: Plan, now: number, opts: PutOptions, target: unknown, secrets: string | null): JobFields {
+  const { kind } = targetOf(input.target);
+  return {
+    namespace: ns,
+    name,
+    schedule: plan.schedule,
+    scheduleKind: plan.kind,
+    timezone: plan.timezone,
+    dueTime: input.dueTime ?? null,
+    ttl: input.ttl ?? null,
+    dueAt: plan.dueAt,
+    anchorAt: plan.anchorAt,
+    startAt: plan.startAt,
+    endAt: plan.endAt,
+    repeats: plan.repeats,
+    firedCount: 0,
+    enabled: input.enabled,
+    targetKind: kind,
+    target,
+    timeoutMs: input.timeout ? parseDuration(input.timeout) : null,
+    retry: input.retry ?? null,
+    overlap: input.overlap,
+    maxConcurrency: input.maxConcurrency ?? null,
+    misfire: input.misfire,
+    payload: input.payload === undefined ? null : input.payload,
+    memo: input.memo ?? null,
+    labels: input.labels ?? null,
+    compat: opts.compat ?? null,
+    onEnd: opts.onEnd?.length ? opts.onEnd : null,
+    secrets,
+    createdAt: now,
+    updatedAt: now,
+    nextFireAt: input.enabled ? firstFire(plan, now) : null,
+  };
+}
+
+/** The plan a job row was compiled to. */
+export function planOf(r: Pick<JobRow, "scheduleKind" | "schedule" | "timezone" | "dueAt" | "anchorAt" | "startAt" | "endAt" | "repeats">): Plan {
+  return { kind: r.scheduleKind, schedule: r.schedule, timezone: r.timezone, dueAt: r.dueAt, anchorAt: r.anchorAt, startAt: r.startAt, endAt: r.endAt, repeats: r.repeats };
+}
+
