@@ -1,7 +1,6 @@
 // Claiming: which slots of due jobs to run (misfire policy), and the claimed runs as this node holds them,
 // their jobs' secret values opened. The writes themselves, and what makes two nodes never claim one slot,
 // are in store/claims.ts.
-import type { RetryPolicy } from "../domain/schemas.ts";
 import { joinSecrets, openParams, type SecretBox } from "../domain/secrets.ts";
 import { hostOfIp, normalName, parseIp, splitHostPort } from "../net/address.ts";
 import type { Plan } from "../schedule/index.ts";
@@ -45,7 +44,7 @@ function jobExec(box: SecretBox, j: ClaimJob): JobExec {
     targetKind: j.targetKind,
     target: j.target,
     timeoutMs: j.timeoutMs,
-    retry: j.retry satisfies RetryPolicy | null,
+    retry: j.retry,
     overlap: j.overlap,
     maxConcurrency: j.maxConcurrency,
     payload: j.payload,
