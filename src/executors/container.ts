@@ -3,9 +3,8 @@
 // command line. Stopping also asks the engine to kill the named container, since signals to the CLI may
 // not reach a container it is not attached to.
 import process from "node:process";
-import type { ContainerTarget } from "../domain/schemas.ts";
 import { jobEnv, payloadBytes, pickEnv, type ProcessExecutorOptions, runCommand, runVars } from "./process.ts";
-import type { ExecRequest, Executor, Outcome } from "./types.ts";
+import type { ExecRequest, Executor, Outcome, ContainerTarget } from "./types.ts";
 
 /** The process options (environment allowlist, grace) plus the `[executors.container]` keys. */
 export interface ContainerExecutorOptions extends ProcessExecutorOptions {

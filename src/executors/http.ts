@@ -4,12 +4,11 @@
 // resolved and judged by the egress policy at each attempt, and the request goes to an address that was
 // judged (runtime/fetch.ts), never to the name again. The answer is read within max_response_bytes, decoded
 // if it is compressed (body.ts).
-import type { HttpTarget } from "../domain/schemas.ts";
 import type { Egress, Pinned } from "../net/egress.ts";
 import { connectionRefused, createPinnedFetch, type PinnedFetch } from "../runtime/fetch.ts";
 import { readBody } from "./body.ts";
 import type { Signer } from "./signing.ts";
-import { errorText, type ExecRequest, type Executor, type Outcome } from "./types.ts";
+import { errorText, type ExecRequest, type Executor, type Outcome, type HttpTarget } from "./types.ts";
 
 export interface HttpExecutorOptions {
   userAgent: string;

@@ -7,11 +7,9 @@ import { createProcessExecutor, type Env } from "./process.ts";
 import { createScriptExecutor } from "./script.ts";
 import { createSigner } from "./signing.ts";
 import { createTcpExecutor } from "./tcp.ts";
-import type { Target } from "../domain/schemas.ts";
-import { checkTarget } from "../domain/targets.ts";
-import type { Egress, EgressPolicy } from "../net/egress.ts";
+import type { Egress } from "../net/egress.ts";
 import type { PinnedFetch } from "../runtime/fetch.ts";
-import { errorText, type Executor, type Executors } from "./types.ts";
+import type { Executors } from "./types.ts";
 
 export interface ExecutorDeps {
   /** Where HTTP and TCP targets may go, and how names are resolved (shared with the scheduler). */
@@ -32,26 +30,9 @@ export function createExecutors(config: Pick<Config, "executors" | "callbacks">,
   };
   if (!cfg.process.enabled) return executors;
   const base = { ...cfg.process, env };
-  const policy = deps.egress.policy;
-  executors.process = guarded(cfg, policy, "process", createProcessExecutor(base));
-  executors.script = guarded(cfg, policy, "script", createScriptExecutor({ ...base, interpreters: cfg.script.interpreters, tempDir: cfg.script.tempDir }));
-  if (cfg.container.cli) executors.container = guarded(cfg, policy, "container", createContainerExecutor({ ...base, cli: cfg.container.cli, runArgs: cfg.container.runArgs }));
+  // Whether a stored target may still run under this config is checked by the scheduler before each run.
+  executors.process = createProcessExecutor(base);
+  executors.script = createScriptExecutor({ ...base, interpreters: cfg.script.interpreters, tempDir: cfg.script.tempDir });
+  if (cfg.container.cli) executors.container = createContainerExecutor({ ...base, cli: cfg.container.cli, runArgs: cfg.container.runArgs });
   return executors;
-}
-
-/**
- * Checks a job's target against this node's config again when it fires: a job created before the config
- * was tightened (an allowlist added, inheritEnv turned off) fails with the reason instead of running.
- */
-function guarded(cfg: Config["executors"], policy: EgressPolicy, kind: "process" | "script" | "container", executor: Executor): Executor {
-  return {
-    execute(req, signal) {
-      try {
-        checkTarget(cfg, { [kind]: req.target } as Target, policy, req.namespace);
-      } catch (e) {
-        return Promise.resolve({ status: "failed", error: `refused by this node's config: ${errorText(e)}` });
-      }
-      return executor.execute(req, signal);
-    },
-  };
 }

@@ -3,9 +3,8 @@
 // jobs share. Stopping is by process group (SIGTERM, then SIGKILL after the grace), so nothing the job
 // started outlives it.
 import process from "node:process";
-import type { ProcessTarget } from "../domain/schemas.ts";
 import { type Child, type Exit, spawn } from "../runtime/spawn.ts";
-import { errorText, type ExecRequest, type Executor, type LogStream, type Outcome, type RunOutput } from "./types.ts";
+import { errorText, type ExecRequest, type Executor, type LogStream, type Outcome, type RunOutput, type ProcessTarget } from "./types.ts";
 
 /** An environment as the runtime gives it (process.env); undefined values are left out. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -191,12 +190,12 @@ export function createProcessExecutor(opts: ProcessExecutorOptions): Executor {
   const passed = pickEnv(env, opts.passEnv);
   return {
     execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
-      const target = req.target as ProcessTarget & { args?: string[] };
+      const target = req.target as ProcessTarget;
       // A run's extra arguments (RunParams) follow a shell string as its positional parameters $1, $2, …
       const extra = target.args?.length ? ["tock", ...target.args] : [];
       const argv = target.command ?? (target.shell !== undefined ? [...opts.shell, target.shell, ...extra] : undefined);
       if (!argv) return Promise.resolve({ status: "failed", error: "the process target has neither command nor shell" });
-      // inheritEnv is checked against allow_inherit_env at creation and again at fire time (executors/index.ts).
+      // inheritEnv is checked against allow_inherit_env at creation and again by the scheduler before each run.
       const base = target.inheritEnv ? env : passed;
       return runCommand(
         argv,

@@ -5,10 +5,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import type { ScriptTarget } from "../domain/schemas.ts";
 import { selfRunner } from "../runtime/spawn.ts";
 import { jobEnv, payloadBytes, pickEnv, type ProcessExecutorOptions, runCommand } from "./process.ts";
-import { errorText, type ExecRequest, type Executor, type Outcome } from "./types.ts";
+import { errorText, type ExecRequest, type Executor, type Outcome, type ScriptTarget } from "./types.ts";
 
 /** The process options plus the `[executors.script]` keys. */
 export interface ScriptExecutorOptions extends ProcessExecutorOptions {

@@ -3,10 +3,9 @@
 // host is resolved and judged by the egress policy at each attempt, and the socket connects to an address
 // that was judged, never to the name.
 import { connect, type Socket } from "node:net";
-import type { TcpTarget } from "../domain/schemas.ts";
 import { type Ip, ipText, splitHostPort } from "../net/address.ts";
 import type { Egress } from "../net/egress.ts";
-import type { ExecRequest, Executor, Outcome } from "./types.ts";
+import type { ExecRequest, Executor, Outcome, TcpTarget } from "./types.ts";
 
 export interface TcpExecutorOptions {
   connectTimeoutMs: number;

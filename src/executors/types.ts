@@ -9,10 +9,62 @@ export interface ExecRequest {
   jobName: string;
   scheduledAt: number;
   attempt: number;
+  /** The body of the job's target for this executor's kind (HttpTarget for http, …). */
   target: unknown;
   payload: unknown;
   /** Where the run's output goes as it comes (process, script and container runs). */
   output?: RunOutput;
+}
+
+/** What an HTTP run sends: `method` defaults to POST, `body` to the job's payload as JSON. */
+export interface HttpTarget {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** What a TCP run sends (`body`, base64) and the answer it waits for (`ack`, base64), if any. */
+export interface TcpTarget {
+  addr: string;
+  body: string;
+  ack?: string;
+}
+
+/** A local command: an argv, or a shell string (a run's extra `args` follow it as $1, $2, …). */
+export interface ProcessTarget {
+  command?: string[];
+  shell?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  inheritEnv?: boolean;
+}
+
+export interface ScriptTarget {
+  language: string;
+  content: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ContainerTarget {
+  image: string;
+  tag?: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  resources?: { cpus?: number; memory?: string };
+}
+
+/** A target by kind: exactly one is set. */
+export interface Target {
+  http?: HttpTarget;
+  tcp?: TcpTarget;
+  process?: ProcessTarget;
+  script?: ScriptTarget;
+  container?: ContainerTarget;
 }
 
 export type LogStream = "stdout" | "stderr";

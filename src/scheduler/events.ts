@@ -1,7 +1,22 @@
 // Typed scheduler events: tests and the CLI observe the scheduler by events, not sleeps.
 import type { RunEvent } from "../domain/ports.ts";
+import type { Claimed } from "./types.ts";
 
 export type { RunEvent };
+
+/** The event of a run's change of state. */
+export function runEvent(run: Claimed, status: string): RunEvent {
+  return {
+    runId: run.id,
+    jobId: run.jobId,
+    namespace: run.namespace,
+    jobName: run.jobName,
+    scheduledAt: run.scheduledAt,
+    attempt: run.attempt,
+    trigger: run.trigger,
+    status,
+  };
+}
 
 export interface SchedulerEvents {
   /** Marked running, waiting for its due time or capacity. */

@@ -1,6 +1,6 @@
 // The runs this node has claimed and holds until they are handed to the runner: a min-heap by due time,
 // indexed by id (lease renewal, one copy per run) and by job (a changed job's runs are dropped).
-import type { Claimed } from "./claim.ts";
+import type { Claimed } from "./types.ts";
 import { MinHeap } from "./heap.ts";
 
 export class HeldRuns {

@@ -2,7 +2,7 @@
 // own Egress (the same cache and policy), so every spelling of one host shares one limit.
 import type { Egress } from "../net/egress.ts";
 import { hostOfIp } from "../net/address.ts";
-import type { Claimed } from "./claim.ts";
+import type { Claimed } from "./types.ts";
 
 /**
  * The address each host name of these runs resolves to (the first one the egress policy allows, where the

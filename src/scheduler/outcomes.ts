@@ -1,11 +1,5 @@
 // Why a run was aborted, and how it then ends.
-import type { Claimed } from "./claim.ts";
-import type { Final } from "./finisher.ts";
-
-/** The most runs of the job that may run at once across all nodes, checked when marking; null: no check. */
-export function clusterLimit(run: Claimed): number | null {
-  return run.job.overlap === "forbid" && !run.catchUp ? (run.job.maxConcurrency ?? 1) : null;
-}
+import type { Final } from "./types.ts";
 
 /** How an aborted run ends, by the reason it was aborted for. */
 export function aborted(reason: unknown): { status: Final; error: string } {

@@ -5,8 +5,9 @@ import type { LogStream, RunOutput } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import { errorText } from "../executors/types.ts";
 import type { Clock } from "../clock.ts";
+import type { GroupWriter } from "../store/group-writer.ts";
+import { insertLines, type LogLine } from "../store/run-output.ts";
 import type { Emitter } from "./events.ts";
-import type { GroupWriter } from "./writer.ts";
 
 export interface OutputOptions {
   /** Bytes of lines stored per run; past it, lines are dropped (and the cap noted), the process goes on. */
@@ -33,10 +34,8 @@ export const LINE_OVERHEAD = 64;
  */
 const MAX_UNWRITTEN_BYTES = 8 * 1024 * 1024;
 
-type Row = [runId: number, seq: number, at: number, stream: string, line: string];
-
 export class RunLogs {
-  #rows: Row[] = [];
+  #rows: LogLine[] = [];
   #rowBytes = 0;
   /** Bytes of lines pending or being written. */
   #unwritten = 0;
@@ -55,7 +54,7 @@ export class RunLogs {
     return new RunSink(runId, this.opts, this.deps.clock, (row) => this.#push(row), () => this.#backpressure());
   }
 
-  #push(row: Row) {
+  #push(row: LogLine) {
     this.#rows.push(row);
     const bytes = row[4].length + LINE_OVERHEAD;
     this.#rowBytes += bytes;
@@ -101,15 +100,9 @@ export class RunLogs {
     return this.#chain;
   }
 
-  async #write(rows: Row[], bytes: number): Promise<void> {
+  async #write(rows: LogLine[], bytes: number): Promise<void> {
     try {
-      await this.deps.writer.submit([
-        {
-          sql: `INSERT INTO run_logs (run_id, seq, at, stream, line)
-                SELECT l.value->>0, l.value->>1, l.value->>2, l.value->>3, l.value->>4 FROM json_each(?) AS l`,
-          args: [JSON.stringify(rows)],
-        },
-      ]);
+      await this.deps.writer.submit(insertLines(rows));
     } catch (e) {
       // Lost lines are not worth failing the run for; the run's own end is recorded separately.
       this.deps.log.error("could not store run output", { error: errorText(e), lines: rows.length });
@@ -139,7 +132,7 @@ export class RunSink implements RunOutput {
     readonly runId: number,
     private readonly opts: OutputOptions,
     private readonly clock: Clock,
-    private readonly push: (row: Row) => void,
+    private readonly push: (row: LogLine) => void,
     private readonly backpressure: () => Promise<void> | undefined = () => undefined,
   ) {}
 

@@ -2,11 +2,10 @@
 // `keep_per_job` of their job, in the background. Each write deletes at most `prune_batch` runs and the pass
 // yields to the event loop between writes, so claiming and finishing runs never wait long behind it.
 // Several nodes may prune one database at once: every delete re-checks its rule in SQL and is idempotent.
-import { FINISHED as FINISHED_SQL } from "../store/runs.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { read, readOne, write } from "../store/sql.ts";
+import * as pruning from "../store/pruning.ts";
 import type { Clock, TimerHandle } from "../clock.ts";
 
 export interface PrunerDeps {
@@ -21,9 +20,9 @@ export interface Pruned {
   logs: number;
 }
 
-/** Reads between yields stay under this (ms): local libSQL calls run on the event loop's thread. */
 /** Log lines deleted per write: a batch of runs can hold millions of lines. */
 const LOG_CHUNK = 5000;
+/** Reads between yields stay under this (ms): local libSQL calls run on the event loop's thread. */
 const SLICE_MS = 10;
 
 // A real timer, not the Clock: this gives way to other work now, it does not wait for scheduler time.
@@ -108,24 +107,17 @@ export class Pruner {
     const { store, config } = this.deps;
     let after = 0;
     while (!this.#stopping) {
-      const rows = await read(store, {
-        sql: "SELECT id, status, trigger, due_at, coalesce(ended_at, due_at) AS ended FROM runs WHERE id > ? ORDER BY id LIMIT ?",
-        args: [after, config.pruneBatch],
-      });
+      const runs = await pruning.runsAfter(store, after, config.pruneBatch);
       const ids: number[] = [];
-      let reached = rows.length < config.pruneBatch;
-      for (const r of rows) {
-        if (r.status !== "queued" && r.status !== "running" && Number(r.ended) < cutoff) ids.push(Number(r.id));
-        if (r.trigger !== "retry" && Number(r.due_at) >= cutoff) reached = true;
+      let reached = runs.length < config.pruneBatch;
+      for (const r of runs) {
+        if (pruning.isFinished(r.status) && r.endedAt < cutoff) ids.push(r.id);
+        if (r.trigger !== "retry" && r.dueAt >= cutoff) reached = true;
       }
-      if (ids.length) {
-        // A run without ended_at (none should be finished so) ages from its due time rather than never.
-        await this.#delete(ids, { sql: `coalesce(ended_at, due_at) < ?`, args: [cutoff] }, total);
-      } else {
-        await this.#breathe();
-      }
+      if (ids.length) await this.#delete(ids, cutoff, total);
+      else await this.#breathe();
       if (reached) return;
-      after = Number(rows[rows.length - 1].id);
+      after = runs[runs.length - 1].id;
     }
   }
 
@@ -144,65 +136,43 @@ export class Pruner {
     };
     let afterJob = 0;
     while (!this.#stopping) {
-      const jobs = await read(store, { sql: "SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT ?", args: [afterJob, batch] });
-      for (const job of jobs) {
+      const jobs = await pruning.jobIdsAfter(store, afterJob, batch);
+      for (const jobId of jobs) {
         if (this.#stopping) return;
-        const jobId = Number(job.id);
-        const edge = await readOne(store, {
-          sql: "SELECT scheduled_at, attempt FROM runs WHERE job_id = ? ORDER BY scheduled_at DESC, attempt DESC LIMIT 1 OFFSET ?",
-          args: [jobId, keep],
-        });
+        const edge = await pruning.firstNotKept(store, jobId, keep);
         await this.#breathe();
         if (!edge) continue;
         // (slot, attempt) of the last victim read, so unfinished runs below the edge are not re-read.
-        let from: [number, number] = [Number.MIN_SAFE_INTEGER, 0];
+        let from: pruning.SlotPosition = [Number.MIN_SAFE_INTEGER, 0];
         while (!this.#stopping) {
           const room = batch - pending.length;
-          const victims = await read(store, {
-            sql: `SELECT id, scheduled_at, attempt FROM runs
-                  WHERE job_id = ? AND (scheduled_at, attempt) > (?, ?) AND (scheduled_at, attempt) <= (?, ?) AND ${FINISHED_SQL}
-                  ORDER BY scheduled_at, attempt LIMIT ?`,
-            args: [jobId, from[0], from[1], edge.scheduled_at, edge.attempt, room],
-          });
-          for (const v of victims) pending.push(Number(v.id));
+          const victims = await pruning.finishedBetween(store, jobId, from, edge, room);
+          for (const v of victims) pending.push(v.id);
           if (pending.length >= batch) await flush();
           else await this.#breathe();
           if (victims.length < room) break;
-          const last = victims[victims.length - 1];
-          from = [Number(last.scheduled_at), Number(last.attempt)];
+          from = victims[victims.length - 1].at;
         }
       }
       if (jobs.length < batch) break;
-      afterJob = Number(jobs[jobs.length - 1].id);
+      afterJob = jobs[jobs.length - 1];
     }
     if (!this.#stopping) await flush();
   }
 
   /**
-   * The runs among `ids` still finished (and still matching `rule`): first their log lines, a bounded
-   * chunk per write (a run may have many thousands), then the runs in one write. Lines go first so that a
-   * crash in between leaves no lines without a run; the runs' turn comes at the next pass.
+   * The runs among `ids` still finished (and, with `endedBefore`, ended before it): first their log lines, a
+   * bounded chunk per write (a run may have many thousands), then the runs in one write. Lines go first so
+   * that a crash in between leaves no lines without a run; the runs' turn comes at the next pass.
    */
-  async #delete(ids: number[], rule: { sql: string; args: number[] } | null, total: Pruned) {
-    const list = JSON.stringify(ids);
-    const guard = `${FINISHED_SQL}${rule ? ` AND ${rule.sql}` : ""}`;
+  async #delete(ids: number[], endedBefore: number | null, total: Pruned) {
     for (;;) {
-      const [logs] = await write(this.deps.store, [
-        {
-          sql: `DELETE FROM run_logs WHERE rowid IN (
-                  SELECT l.rowid FROM json_each(?) AS j JOIN runs ON runs.id = j.value JOIN run_logs AS l ON l.run_id = runs.id
-                  WHERE ${guard} LIMIT ?)`,
-          args: [list, ...(rule?.args ?? []), LOG_CHUNK],
-        },
-      ]);
-      total.logs += logs.rowsAffected;
+      const lines = await pruning.deleteLogLines(this.deps.store, ids, endedBefore, LOG_CHUNK);
+      total.logs += lines;
       await this.#breathe(true);
-      if (logs.rowsAffected < LOG_CHUNK || this.#stopping) break;
+      if (lines < LOG_CHUNK || this.#stopping) break;
     }
-    const [runs] = await write(this.deps.store, [
-      { sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard}`, args: [list, ...(rule?.args ?? [])] },
-    ]);
-    total.runs += runs.rowsAffected;
+    total.runs += await pruning.deleteRuns(this.deps.store, ids, endedBefore);
     await this.#breathe(true);
   }
 

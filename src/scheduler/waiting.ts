@@ -1,19 +1,15 @@
-// Overlap "queue" (and "allow" past maxConcurrency): runs waiting for their job's earlier run, in order,
-// at most MAX_WAITING per job.
-import type { Claimed } from "./claim.ts";
-
-export const MAX_WAITING = 100;
+// Runs waiting for their job's earlier run (overlap queue, allow past maxConcurrency, catch-up runs), in
+// order; how many may wait is the overlap policy's decision (overlap.ts).
+import type { Claimed } from "./types.ts";
 
 export class JobQueues {
   #queues = new Map<number, Claimed[]>();
 
-  /** Queues a run behind its job's earlier ones; false when MAX_WAITING already wait (unless `always`). */
-  push(run: Claimed, always = false): boolean {
+  /** Queues a run behind its job's earlier ones. */
+  push(run: Claimed): void {
     const q = this.#queues.get(run.jobId);
-    if (!q) this.#queues.set(run.jobId, [run]);
-    else if (q.length >= MAX_WAITING && !always) return false;
-    else q.push(run);
-    return true;
+    if (q) q.push(run);
+    else this.#queues.set(run.jobId, [run]);
   }
 
   /** The job's next waiting run, if any. */

@@ -1,5 +1,5 @@
-// What the review found: runs must never be stranded by a failed write, retries must follow the job, and a
-// changed job or a stopping node must not start runs it should not.
+// Faults: runs are never stranded by a failed write, retries follow the job, and a
+// changed job or a stopping node does not start runs it should not.
 import { afterAll, expect, test } from "bun:test";
 import { pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../src/domain/jobs.ts";
 import { read } from "../../src/store/sql.ts";

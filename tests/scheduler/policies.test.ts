@@ -84,11 +84,26 @@ describe("timeouts and overlap", () => {
   });
   afterAll(() => slow.stop());
 
-  test("an attempt past its timeout ends timed_out", async () => {
-    await putJob(env.deps, "ns", "slow", { dueTime: "1s", timeout: "100ms", target: { http: { url: slow.url } } });
-    await moveTo(T0 + 1_000);
-    const [run] = await runsOf("slow");
-    expect(run).toMatchObject({ status: "timed_out", error: "timed out after 100 ms" });
+  test("an attempt ends timed_out once its timeout has passed on the clock, not before", async () => {
+    let answer!: () => void;
+    const held = startSink(() => new Promise((resolve) => (answer = () => resolve(new Response("late")))));
+    await putJob(env.deps, "ns", "held", { dueTime: "1s", timeout: "10s", target: { http: { url: held.url } } });
+    const started = env.deps.scheduler.events.next("run:started", (e) => e.jobName === "held");
+    clock.set(T0 + 1_000);
+    await env.deps.scheduler.tick();
+    await started;
+    await held.waitFor(1);
+    let finished = false;
+    const ended = env.deps.scheduler.events.next("run:finished", (e) => e.jobName === "held").then(() => (finished = true));
+    clock.advance(9_999);
+    await new Promise((r) => setTimeout(r, 20)); // time for an abort, had there been one, to be recorded
+    expect(finished).toBe(false);
+    clock.advance(1);
+    await ended;
+    const [run] = await runsOf("held");
+    expect(run).toMatchObject({ status: "timed_out", error: "timed out after 10000 ms" });
+    answer();
+    held.stop();
   });
 
   test("overlap forbid skips a run while the previous one is in flight; allow runs both", async () => {

@@ -1,18 +1,25 @@
-// Stopping is idempotent and bounded (STYLE rule 10): runs in flight get the grace period, the rest are
-// released for the next start or another node.
+// Stopping is idempotent and bounded: runs in flight get the shutdown grace (time on the scheduler's clock,
+// moved here by a TestClock), the rest are released for the next start or another node.
 import { afterAll, expect, test } from "bun:test";
+import { TestClock } from "../../src/clock.ts";
 import { putJob, triggerJob } from "../../src/domain/jobs.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, testEnv } from "../helpers.ts";
 
-const sink = startSink(async (req) => {
-  await new Promise((r) => setTimeout(r, req.path === "/quick" ? 100 : 2_000));
-  return new Response("ok");
+/** Requests are answered only when the test releases their path. */
+const answers = new Map<string, () => void>();
+const sink = startSink((req) => new Promise((resolve) => answers.set(req.path, () => resolve(new Response("ok")))));
+afterAll(() => {
+  for (const answer of answers.values()) answer();
+  sink.stop();
 });
-afterAll(() => sink.stop());
+
+/** A few turns of the event loop: time for anything already set off to happen. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
 
 test("stop lets runs finish within the grace, releases the rest as lost with a recovery queued, and is idempotent", async () => {
-  const env = await testEnv({ config: { scheduler: { shutdownGrace: 400, pollInterval: 50 } }, start: true });
+  const clock = new TestClock();
+  const env = await testEnv({ clock, config: { scheduler: { shutdownGrace: 5_000 } }, start: true });
   await putJob(env.deps, "ns", "quick", { target: { http: { url: `${sink.url}/quick` } } });
   await putJob(env.deps, "ns", "slow", { target: { http: { url: `${sink.url}/slow` } } });
   await putJob(env.deps, "ns", "later", { dueTime: "1h", target: { http: { url: `${sink.url}/later` } } });
@@ -23,16 +30,24 @@ test("stop lets runs finish within the grace, releases the rest as lost with a r
   await triggerJob(env.deps, "ns", "quick");
   await triggerJob(env.deps, "ns", "slow");
   await started;
+  await sink.waitFor(2);
 
-  const t0 = Date.now();
   const a = env.deps.scheduler.stop();
   const b = env.deps.scheduler.stop();
   expect(a).toBe(b);
-  await a;
-  const took = Date.now() - t0;
-  expect(took).toBeGreaterThanOrEqual(350); // waited for the grace…
-  expect(took).toBeLessThan(1_900); // …not for the slow run
+  let stopped = false;
+  void a.then(() => (stopped = true));
   expect(env.deps.scheduler.running).toBe(false);
+
+  // A run that ends within the grace is recorded as it ended.
+  const quickEnded = env.deps.scheduler.events.next("run:finished", (e) => e.jobName === "quick");
+  answers.get("/quick")!();
+  await quickEnded;
+  clock.advance(4_999);
+  await settle();
+  expect(stopped).toBe(false); // the slow run still has its grace…
+  clock.advance(1);
+  await a; // …and not a moment more
 
   const runs = await read(env.deps.store, "SELECT job_name, status, trigger, attempt, node_id FROM runs ORDER BY id");
   expect(runs.map((r) => [r.job_name, r.status, r.trigger, r.attempt])).toEqual([
@@ -43,5 +58,13 @@ test("stop lets runs finish within the grace, releases the rest as lost with a r
   expect(runs[2].node_id).toBeNull(); // released: any node may take it
   const [node] = await read(env.deps.store, "SELECT count(*) AS n FROM nodes");
   expect(node.n).toBe(0);
+  await env.close();
+});
+
+test("stop returns at once when nothing is in flight, whatever the grace", async () => {
+  const clock = new TestClock();
+  const env = await testEnv({ clock, config: { scheduler: { shutdownGrace: 30_000 } }, start: true });
+  await env.deps.scheduler.stop(); // the clock never moves: only an empty runner lets this return
+  expect(env.deps.scheduler.running).toBe(false);
   await env.close();
 });

@@ -179,7 +179,13 @@ describe("callback policies", () => {
 
   test("a callback past its timeout is abandoned, and /his says so", async () => {
     await env.call("PUT", "/jobs/team/slow", { expr: "* * * * *", callback: { http: { url: slow.url }, timeout: "100ms" } });
-    await moveTo(T0 + MIN);
+    // The timeout runs on the scheduler's clock: moved past it while the callback is in flight.
+    const started = env.deps.scheduler.events.next("run:started", (e) => e.jobName === "slow");
+    clock.set(T0 + MIN);
+    await env.deps.scheduler.tick();
+    await started;
+    clock.advance(100);
+    await env.deps.scheduler.idle();
     const [record] = (await his("team", "slow")).records;
     expect(record.msg).toBe("timed out after 100 ms");
     expect(record.endAt).not.toBeNull();

@@ -1,41 +1,5 @@
-// Retry backoff and misfire handling: pure functions of the job's policy and the time.
-import type { RetryPolicy } from "../domain/schemas.ts";
+// Misfire handling: which of a job's missed slots run, a pure function of its plan, its policy and the time.
 import { nextFire, type Plan } from "../schedule/index.ts";
-import { parseDuration } from "../schedule/duration.ts";
-
-export interface RetryDefaults {
-  times: number;
-  interval: number;
-  backoff: "fixed" | "exponential";
-  maxInterval: number;
-  jitter: number;
-}
-
-/**
- * Delay before attempt `attempt + 1`, or null when the retry budget is spent. Never under `minMs`
- * (scheduler.min_every): a job cannot make tock retry in a tight loop, jitter and defaults included.
- */
-export function retryDelay(
-  policy: RetryPolicy | null,
-  defaults: RetryDefaults,
-  attempt: number,
-  retryAfterMs: number | undefined,
-  random: () => number = Math.random,
-  minMs = 0,
-): number | null {
-  const times = policy?.times ?? defaults.times;
-  if (attempt > times) return null;
-  const interval = policy ? (parseDuration(policy.interval) ?? defaults.interval) : defaults.interval;
-  const backoff = policy?.backoff ?? defaults.backoff;
-  const max = policy?.maxInterval ? (parseDuration(policy.maxInterval) ?? defaults.maxInterval) : defaults.maxInterval;
-  let delay = backoff === "exponential" ? interval * 2 ** Math.min(attempt - 1, 30) : interval;
-  delay = Math.min(delay, Math.max(max, interval));
-  // Jitter spreads retries of many runs that failed together (a receiver's outage) over time.
-  delay = delay * (1 - defaults.jitter * random());
-  // The callee's Retry-After wins when longer, within the same ceiling.
-  if (retryAfterMs !== undefined) delay = Math.max(delay, Math.min(retryAfterMs, Math.max(max, interval)));
-  return Math.max(minMs, Math.round(delay));
-}
 
 export type Misfire = "skip" | "once" | "all";
 

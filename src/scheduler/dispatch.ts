@@ -1,0 +1,155 @@
+// Dispatching: claimed runs wait in a timer heap (only the next lookahead window is held) and are handed
+// to the runner as they come due, a little ahead so that marking them running is off the critical path.
+import type { Clock, TimerHandle } from "../clock.ts";
+import { HeldRuns } from "./held.ts";
+import type { Runner } from "./runner.ts";
+import type { Claimed, SchedulerConfig } from "./types.ts";
+
+/**
+ * How long before its due time a run is marked running: the write is then off the critical path, and the
+ * run starts at its due time with no database round trip. (A run marked but not yet started when the node
+ * dies is recovered like any run in flight.) The lead grows with the runs held, about what marking them
+ * costs, so that a burst of thousands due at one instant is marked before that instant.
+ */
+export const MARK_LEAD_MS = 20;
+const MARK_COST_MS = 0.015;
+
+/** Runs handed to the runner per mark write. */
+const MARK_BATCH = 512;
+
+export interface DispatchDeps {
+  clock: Clock;
+  config: SchedulerConfig;
+  runner: Runner;
+  /** Whether the scheduler is running (not yet stopping). */
+  running: () => boolean;
+  /** Nodes sharing the database now: memory is shared among them. */
+  liveNodes: () => number;
+  /** Claim again now rather than at the next poll. */
+  wake: () => void;
+}
+
+export class Dispatcher {
+  readonly held = new HeldRuns();
+  #timer: TimerHandle | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #dispatching = false;
+  #again = false;
+  #capped = false;
+
+  constructor(private readonly deps: DispatchDeps) {}
+
+  get dispatching(): boolean {
+    return this.#dispatching;
+  }
+
+  /**
+   * Memory holds only what is due within the lookahead, up to max_held shared among the live nodes (so a
+   * burst is spread over a cluster, and held whole by a node alone), and never less than a few batches.
+   */
+  get #cap(): number {
+    const c = this.deps.config;
+    return Math.max(c.batchSize * 4, c.maxInFlight * 2, Math.floor(c.maxHeld / this.deps.liveNodes()));
+  }
+
+  /** A claim cycle begins: nothing is known yet to be left unclaimed. */
+  claiming(): void {
+    this.#capped = false;
+  }
+
+  /** Whether the heap is at its cap: the claim stops there (and is resumed once the heap has drained). */
+  full(): boolean {
+    if (this.held.size < this.#cap) return false;
+    this.#capped = true;
+    return true;
+  }
+
+  /** Takes claimed runs into the heap. */
+  hold(runs: Claimed[]): void {
+    if (this.held.add(runs, (id) => this.deps.runner.has(id)) > 0) this.#arm();
+  }
+
+  /** At stop: no timer is left. */
+  stop(): void {
+    if (this.#timer) this.deps.clock.clearTimer(this.#timer);
+    this.#timer = null;
+  }
+
+  get #lead(): number {
+    return MARK_LEAD_MS + this.held.size * MARK_COST_MS;
+  }
+
+  /**
+   * Whether runs already due may be marked (besides `adding` being marked now): they wait in the heap,
+   * unmarked, while a full ready queue is ahead of them or very many runs wait for their hosts.
+   */
+  #roomForDue(adding: number): boolean {
+    const max = this.deps.config.maxInFlight;
+    return this.deps.runner.readyCount + adding < max && this.deps.runner.parkedCount < 4 * max;
+  }
+
+  /**
+   * Arms the one dispatch timer: for the next held run, a little before it is due (to mark it running in
+   * time), or for the next ready run at its due time. At capacity, the next run to end dispatches instead.
+   */
+  #arm() {
+    if (!this.deps.running()) return;
+    const { clock } = this.deps;
+    let at = Number.POSITIVE_INFINITY;
+    const top = this.held.peek();
+    if (top && (top.dueAt > clock.now() || this.#roomForDue(0))) at = top.dueAt - this.#lead;
+    const start = this.deps.runner.nextStartAt;
+    if (start !== null) at = Math.min(at, start);
+    if (at === Number.POSITIVE_INFINITY) return;
+    if (this.#timer && at >= this.#timerAt) return;
+    if (this.#timer) clock.clearTimer(this.#timer);
+    this.#timerAt = at;
+    this.#timer = clock.setTimer(at - clock.now(), () => {
+      this.#timer = null;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      void this.dispatch();
+    });
+  }
+
+  /**
+   * Hands held runs due within the mark lead to the runner, which marks them running in batches, then lets
+   * it start those whose time has come (never early: the runner checks the clock, and a timer that fired
+   * early re-arms). Calls during a dispatch make it go round once more.
+   */
+  async dispatch(): Promise<void> {
+    if (!this.deps.running()) return;
+    if (this.#dispatching) {
+      this.#again = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#again = false;
+        for (;;) {
+          const now = this.deps.clock.now();
+          const lead = this.#lead;
+          const batch: Claimed[] = [];
+          while (batch.length < MARK_BATCH) {
+            const top = this.held.peek();
+            if (!top || top.dueAt > now + lead) break;
+            if (top.dueAt <= now && !this.#roomForDue(batch.length)) break;
+            const run = this.held.take();
+            if (run) batch.push(run);
+          }
+          // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
+          if (this.#capped && this.held.size < this.#cap / 2) {
+            this.#capped = false;
+            this.deps.wake();
+          }
+          if (batch.length === 0) break;
+          await this.deps.runner.prepare(batch);
+        }
+        this.deps.runner.pump();
+      } while (this.#again && this.deps.running());
+    } finally {
+      this.#dispatching = false;
+      this.#arm();
+    }
+  }
+}

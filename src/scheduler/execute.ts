@@ -1,0 +1,63 @@
+// Calling a run's executor: the request it gets, and the outcome of a run that cannot execute here (its
+// secret values could not be opened, its kind is turned off, its target is refused by this node's config).
+import type { Config } from "../config.ts";
+import type { Target, TargetKind } from "../domain/schemas.ts";
+import { checkTarget, withParams } from "../domain/targets.ts";
+import { errorText, type ExecRequest, type Executors, type Outcome, type RunOutput } from "../executors/types.ts";
+import { egressPolicy } from "../net/egress.ts";
+import type { Claimed } from "./types.ts";
+
+/** Why this node's config refuses a target now, or null. */
+export type Recheck = (kind: TargetKind, target: unknown, namespace: string) => string | null;
+
+/**
+ * Checks a process, script or container target against this node's config again when it runs: a job
+ * written before the config was tightened (an allowlist added, inheritEnv turned off) fails with the reason
+ * instead of running.
+ */
+export function targetRecheck(cfg: Pick<Config, "executors" | "egress">): Recheck {
+  const policy = egressPolicy(cfg.egress);
+  return (kind, target, ns) => {
+    try {
+      checkTarget(cfg.executors, { [kind]: target } as Target, policy, ns);
+      return null;
+    } catch (e) {
+      return `refused by this node's config: ${errorText(e)}`;
+    }
+  };
+}
+
+/** A run whose kind of executor this node does not have (process jobs turned off in its config). */
+const disabled = (kind: string): Outcome => ({ status: "failed", error: `${kind} jobs are turned off on this node ([executors.process] enabled = false)` });
+
+const failed = (error: string): Promise<Outcome> => Promise.resolve({ status: "failed", error });
+
+/** Executes a run; never rejects (an executor's error is a failed outcome). */
+export function execute(run: Claimed, executors: Executors, recheck: Recheck | undefined, output: RunOutput | null, signal: AbortSignal): Promise<Outcome> {
+  if (run.job.unopened) return failed(run.job.unopened);
+  const kind = run.job.targetKind;
+  const executor = executors[kind];
+  if (!executor) return Promise.resolve(disabled(kind));
+  const request = requestOf(run);
+  if (output) request.output = output;
+  if (recheck && kind !== "http" && kind !== "tcp") {
+    const refused = recheck(kind, request.target, run.namespace);
+    if (refused) return failed(refused);
+  }
+  return executor
+    .execute(request, signal)
+    .catch((e) => ({ status: "failed" as const, error: `executor error: ${errorText(e)}`, result: undefined, retryAfterMs: undefined }));
+}
+
+function requestOf(run: Claimed): ExecRequest {
+  return {
+    runId: run.id,
+    key: run.key,
+    namespace: run.namespace,
+    jobName: run.jobName,
+    scheduledAt: run.scheduledAt,
+    attempt: run.attempt,
+    target: withParams(run.job.targetKind, run.job.target, run.params),
+    payload: run.job.payload,
+  };
+}

@@ -1,0 +1,53 @@
+// Leases: this node renews the leases of exactly the runs it holds, with its heartbeat, a few times per
+// lease. A run it lost track of (a write that failed) is not renewed: its lease lapses and it is claimed or
+// recovered again. Runs whose holder's lease lapsed are recovered here; retry.ts decides their new attempts.
+import type { Clock } from "../clock.ts";
+import type { Store } from "../store/client.ts";
+import type { GroupWriter } from "../store/group-writer.ts";
+import { recoverLapsed, renewLeases } from "../store/leases.ts";
+import { recoveryRule } from "./retry.ts";
+import type { SchedulerConfig } from "./types.ts";
+
+export interface LeaseDeps {
+  store: Store;
+  writer: GroupWriter;
+  clock: Clock;
+  config: SchedulerConfig;
+  /** Ids of every run this node holds (in the heap or the runner). */
+  held: () => number[];
+}
+
+export class Leases {
+  #lastRenew = 0;
+  #lastRecover = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly deps: LeaseDeps) {}
+
+  /** Renews the leases of the runs held now, and the heartbeat. */
+  renew(now: number): Promise<void> {
+    this.#lastRenew = now;
+    const c = this.deps.config;
+    return this.deps.writer.submit(renewLeases(this.deps.held(), now + c.lease, c.nodeId, now));
+  }
+
+  /** Renews when a third of a lease has passed since the last renewal. */
+  async renewIfDue(now: number): Promise<void> {
+    if (now - this.#lastRenew >= this.deps.config.lease / 3) await this.renew(now);
+  }
+
+  /** Recovers runs of dead nodes: a few times per lease, not on every claim cycle. */
+  async recoverIfDue(now: number): Promise<void> {
+    const c = this.deps.config;
+    if (now - this.#lastRecover < Math.min(c.lease / 4, 5_000) && now >= this.#lastRecover) return;
+    this.#lastRecover = now;
+    await recoverLapsed(this.deps.store, now, recoveryRule(now, c));
+  }
+
+  /**
+   * Recovers this node's own runs without waiting for their leases: those left by a previous process (at
+   * start) or abandoned at stop. Returns how many runs in flight ended lost (or killed).
+   */
+  recoverOwn(now: number): Promise<number> {
+    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), this.deps.config.nodeId);
+  }
+}

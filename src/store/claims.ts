@@ -1,0 +1,196 @@
+// The SQL of claiming: advancing a job's next_fire_at and inserting its run rows happen in one write
+// transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
+// without an owner (triggers, recovery) are claimed with a lease and a fence.
+import type { Store } from "./client.ts";
+import { json, num, read, type Stmt, write } from "./sql.ts";
+
+export type StoredTargetKind = "http" | "tcp" | "process" | "script" | "container";
+export type StoredOverlap = "allow" | "forbid" | "replace" | "queue";
+export type StoredMisfire = "skip" | "once" | "all";
+export type StoredScheduleKind = "cron" | "every" | "once" | "iso8601" | "manual";
+
+export interface StoredRetry {
+  times: number;
+  interval: string;
+  backoff: "fixed" | "exponential";
+  maxInterval?: string;
+}
+
+/** What claiming reads of a job: its plan, its slot, and what its runs execute. */
+export interface ClaimJob {
+  id: number;
+  version: number;
+  namespace: string;
+  name: string;
+  scheduleKind: StoredScheduleKind;
+  schedule: string | null;
+  timezone: string;
+  dueAt: number | null;
+  anchorAt: number | null;
+  startAt: number | null;
+  endAt: number | null;
+  repeats: number | null;
+  firedCount: number;
+  misfire: StoredMisfire;
+  nextFireAt: number | null;
+  targetKind: StoredTargetKind;
+  /** The target as stored (secret values sealed apart, in `secrets`). */
+  target: unknown;
+  /** The sealed secret values of the target, if it has any. */
+  secrets: string | null;
+  timeoutMs: number | null;
+  retry: StoredRetry | null;
+  overlap: StoredOverlap;
+  maxConcurrency: number | null;
+  payload: unknown;
+  updatedAt: number;
+}
+
+const CLAIM_COLUMNS =
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
+
+const jobOf = (r: Record<string, unknown>): ClaimJob => ({
+  id: Number(r.id),
+  version: Number(r.version),
+  namespace: String(r.namespace),
+  name: String(r.name),
+  scheduleKind: r.schedule_kind as StoredScheduleKind,
+  schedule: r.schedule == null ? null : String(r.schedule),
+  timezone: String(r.timezone),
+  dueAt: num(r.due_at),
+  anchorAt: num(r.anchor_at),
+  startAt: num(r.start_at),
+  endAt: num(r.end_at),
+  repeats: num(r.repeats),
+  firedCount: Number(r.fired_count),
+  misfire: r.misfire as StoredMisfire,
+  nextFireAt: num(r.next_fire_at),
+  targetKind: r.target_kind as StoredTargetKind,
+  target: json(r.target),
+  secrets: r.secrets == null ? null : String(r.secrets),
+  timeoutMs: num(r.timeout_ms),
+  retry: json<StoredRetry>(r.retry),
+  overlap: r.overlap as StoredOverlap,
+  maxConcurrency: num(r.max_concurrency),
+  payload: json(r.payload),
+  updatedAt: Number(r.updated_at),
+});
+
+/** Up to `limit` jobs whose next slot is due by `horizon`, earliest first. */
+export async function dueJobs(store: Store, horizon: number, limit: number): Promise<ClaimJob[]> {
+  const rows = await read(store, {
+    sql: `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?`,
+    args: [horizon, limit],
+  });
+  return rows.map(jobOf);
+}
+
+/** The jobs of these ids (those that still exist). */
+export async function jobsById(store: Store, ids: number[]): Promise<ClaimJob[]> {
+  const rows = await read(store, { sql: `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(ids)] });
+  return rows.map(jobOf);
+}
+
+/** What one claim of slots writes; each entry carries the job version it was decided at. */
+export interface SlotClaim {
+  nodeId: string;
+  leaseUntil: number;
+  now: number;
+  /** Runs to insert, held by this node: job id, slot, version read. */
+  fire: [jobId: number, slot: number, version: number][];
+  /** Missed slots recorded as skipped runs: job id, slot, version read, why. */
+  skipped: [jobId: number, slot: number, version: number, error: string][];
+  /** Jobs moved on: job id, next slot (null: none), slots fired now, version read. */
+  advance: [jobId: number, next: number | null, fired: number, version: number][];
+}
+
+/** A run inserted for a slot. */
+export interface SlotRun {
+  id: number;
+  jobId: number;
+  scheduledAt: number;
+}
+
+/**
+ * Set-based: one statement inserts every run and one advances every job, whatever the batch size. The
+ * inserts come first and are guarded by the version each job was read at, then the jobs move on under the
+ * same guard; inside one write transaction both see the same versions, so a job changed meanwhile by
+ * another node or the API gets neither.
+ */
+export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]> {
+  const stmts: Stmt[] = [
+    {
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
+            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', ?, ?, 1
+            FROM json_each(?) AS s, jobs WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2
+            ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at`,
+      args: [c.nodeId, c.leaseUntil, JSON.stringify(c.fire)],
+    },
+  ];
+  if (c.skipped.length) {
+    stmts.push({
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, fence, ended_at, error)
+            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'skipped', ?, 1, ?, s.value->>3
+            FROM json_each(?) AS s, jobs WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2
+            ON CONFLICT DO NOTHING`,
+      args: [c.nodeId, c.now, JSON.stringify(c.skipped)],
+    });
+  }
+  stmts.push({
+    sql: `UPDATE jobs SET next_fire_at = a.value->>1, fired_count = fired_count + (a.value->>2), version = version + 1
+          FROM json_each(?) AS a WHERE jobs.id = a.value->>0 AND jobs.version = a.value->>3`,
+    args: [JSON.stringify(c.advance)],
+  });
+  const [inserted] = await write(store, stmts);
+  return inserted.rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), scheduledAt: Number(r.scheduled_at) }));
+}
+
+/** A queued run this node now holds. */
+export interface QueuedRun {
+  id: number;
+  jobId: number;
+  namespace: string;
+  jobName: string;
+  scheduledAt: number;
+  dueAt: number;
+  trigger: string;
+  attempt: number;
+  /** The idempotency key every attempt of the slot shares. */
+  key: string;
+  fence: number;
+  /** A trigger's extra input as stored (variables sealed), or null. */
+  params: unknown;
+}
+
+/**
+ * Takes up to `limit` queued runs no node holds, due by `horizon` (triggers, far retries, runs released by a
+ * stopped node or whose holder's lease lapsed), with a lease and a new fence.
+ */
+export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number): Promise<QueuedRun[]> {
+  const [rs] = await write(store, [
+    {
+      sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
+            WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND node_id IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?)
+            RETURNING id, job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, fence, params`,
+      args: [nodeId, leaseUntil, horizon, limit],
+    },
+  ]);
+  return rs.rows.map((r) => ({
+    id: Number(r.id),
+    jobId: Number(r.job_id),
+    namespace: String(r.namespace),
+    jobName: String(r.job_name),
+    scheduledAt: Number(r.scheduled_at),
+    dueAt: Number(r.due_at),
+    trigger: String(r.trigger),
+    attempt: Number(r.attempt),
+    key: String(r.key ?? r.id),
+    fence: Number(r.fence),
+    params: json(r.params),
+  }));
+}
+
+/** Deletes runs whose job is gone. */
+export async function deleteOrphans(store: Store, ids: number[]): Promise<void> {
+  await write(store, [{ sql: "DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(ids)] }]);
+}

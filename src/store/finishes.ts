@@ -1,0 +1,85 @@
+// The SQL of recording the ends of runs, set-based: the ends of one batch are recorded by one UPDATE (fenced:
+// a node that lost a run's lease records nothing) and their retries queued by one INSERT, which only inserts
+// where that run's update went through.
+import type { Batch } from "./group-writer.ts";
+import type { Stmt } from "./sql.ts";
+
+/** One run's end, as the statements read it. */
+export interface EndRecord {
+  run: { id: number; fence: number; jobId: number; scheduledAt: number; key: string; job: { updatedAt: number } };
+  status: string;
+  /** When the run actually started; null for one ended without starting. */
+  startedAt: number | null;
+  endedAt: number;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  outputTail?: string | null;
+  /** The retry to queue: held by this node until `leaseUntil`, or (null) by none. */
+  retry: { attempt: number; dueAt: number; leaseUntil: number | null } | null;
+}
+
+/** A retry queued and held by this node. */
+export interface HeldRetry {
+  id: number;
+  dueAt: number;
+  attempt: number;
+  key: string;
+}
+
+export interface Ends {
+  /** Whether the end of run `id` was recorded (false: the fence moved, another node owns the run now). */
+  recorded(id: number): boolean;
+  /** The retry queued for this end, when one was and this node holds it (it is due soon). */
+  heldRetry(end: EndRecord): HeldRetry | undefined;
+}
+
+const retryKey = (jobId: unknown, scheduledAt: unknown, attempt: unknown) => `${jobId}:${scheduledAt}:${attempt}`;
+
+export function recordEnds(ends: EndRecord[], nodeId: string): Batch<Ends> {
+  const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result, e.error, e.startedAt, e.outputTail ?? null]);
+  const stmts: Stmt[] = [
+    {
+      // A run that failed after a kill was requested (the request reached its node too late) ends killed.
+      sql: `UPDATE runs SET ended_at = e.value->>3, result = e.value->>4, lease_until = NULL, started_at = e.value->>6, output_tail = e.value->>7,
+              status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed' ELSE e.value->>2 END,
+              error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.value->>5 END
+            FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
+      args: [JSON.stringify(rows)],
+    },
+  ];
+  const retries: unknown[][] = [];
+  for (const e of ends) {
+    if (!e.retry) continue;
+    const r = e.run;
+    retries.push([r.id, r.fence, r.scheduledAt, e.retry.dueAt, e.retry.attempt, Number(r.key), e.retry.leaseUntil, r.job.updatedAt]);
+  }
+  if (retries.length) {
+    stmts.push({
+      // Only where the end above was recorded (the fence held), no kill was requested, and the job is still
+      // the one that ran: a job removed, paused or replaced meanwhile is not retried.
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, params)
+            SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued',
+                   CASE WHEN r.value->>6 IS NULL THEN NULL ELSE ? END, r.value->>6, 1, p.params
+            FROM json_each(?) AS r, runs AS p, jobs AS j
+            WHERE p.id = r.value->>0 AND p.fence = r.value->>1 AND p.kill_requested_at IS NULL AND j.id = p.job_id AND j.updated_at = r.value->>7
+            ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key, node_id`,
+      args: [nodeId, JSON.stringify(retries)],
+    });
+  }
+  return {
+    stmts,
+    result([updated, inserted]) {
+      const recorded = new Set(updated.rows.map((r) => Number(r.id)));
+      // Only a retry held by this node (node_id set: due soon) is of interest to the caller.
+      const held = new Map<string, HeldRetry>();
+      for (const r of inserted?.rows ?? []) {
+        if (r.node_id == null) continue;
+        held.set(retryKey(r.job_id, r.scheduled_at, r.attempt), { id: Number(r.id), dueAt: Number(r.due_at), attempt: Number(r.attempt), key: String(r.key) });
+      }
+      return {
+        recorded: (id) => recorded.has(id),
+        heldRetry: (e) => (e.retry && held.size ? held.get(retryKey(e.run.jobId, e.run.scheduledAt, e.retry.attempt)) : undefined),
+      };
+    },
+  };
+}

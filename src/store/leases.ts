@@ -1,0 +1,63 @@
+// The SQL of leases: a node renews the leases of the runs it holds (with its heartbeat), and runs whose
+// holder's lease lapsed are taken back: those in flight end lost (a recovery attempt queued), those queued
+// are released for any node.
+import type { Store } from "./client.ts";
+import { type Batch, batchOf } from "./group-writer.ts";
+import { write } from "./sql.ts";
+
+/** Extends the leases of exactly these runs, where this node still holds them, and beats its heartbeat. */
+export function renewLeases(ids: number[], leaseUntil: number, nodeId: string, now: number): Batch<void> {
+  return batchOf([
+    {
+      sql: "UPDATE runs SET lease_until = ? FROM json_each(?) AS h WHERE runs.id = h.value AND runs.node_id = ?",
+      args: [leaseUntil, JSON.stringify(ids), nodeId],
+    },
+    { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, nodeId] },
+  ]);
+}
+
+/** Which lost runs get a recovery attempt, and when. */
+export interface RecoveryRule {
+  /** When the recovery attempt is due. */
+  dueAt: number;
+  /** A job without its own retry policy may make this many attempts. */
+  defaultTimes: number;
+  /** However few its policy allows, a run lost in flight gets at least this many attempts. */
+  minTimes: number;
+}
+
+/**
+ * Runs left `running` whose lease lapsed at `now` end `lost` (or `killed`, when a kill was requested), and a
+ * `recovery` attempt of the same slot is queued while `rule` allows; queued runs whose holder's lease lapsed
+ * are released. `mine`: also this node's own runs, without waiting for their leases (at start and stop).
+ * Returns how many runs ended.
+ */
+export async function recoverLapsed(store: Store, now: number, rule: RecoveryRule, mine?: string): Promise<number> {
+  const cond = mine ? "(r.lease_until < ? OR r.node_id = ?)" : "(r.lease_until < ? AND ? IS NULL)";
+  const args = [now, mine ?? null];
+  const results = await write(store, [
+    {
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params)
+            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params
+            FROM runs r JOIN jobs j ON j.id = r.job_id
+            WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL
+              AND r.attempt <= max(?, COALESCE(json_extract(j.retry, '$.times'), ?))
+            ON CONFLICT DO NOTHING`,
+      args: [rule.dueAt, ...args, rule.minTimes, rule.defaultTimes],
+    },
+    {
+      // A run whose kill was requested is not recovered: it ends killed.
+      sql: `UPDATE runs AS r SET lease_until = NULL, fence = r.fence + 1, ended_at = ?,
+              status = CASE WHEN r.kill_requested_at IS NULL THEN 'lost' ELSE 'killed' END,
+              error = CASE WHEN r.kill_requested_at IS NULL
+                THEN 'lost: node ' || COALESCE(r.node_id, '?') || ' stopped or lost its lease while the run was in flight'
+                ELSE 'killed by request (its node stopped or lost its lease before the run ended)' END
+            WHERE r.status = 'running' AND ${cond}`,
+      args: [now, ...args],
+    },
+    mine
+      ? { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND node_id = ?", args: [mine] }
+      : { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND lease_until < ?", args: [now] },
+  ]);
+  return results[1].rowsAffected;
+}

@@ -1,0 +1,24 @@
+// The SQL of cluster membership (table nodes): a node registers at start, beats its heartbeat with its
+// leases (leases.ts), and leaves at stop; the others count who is alive.
+import type { Store } from "./client.ts";
+import { readOne, write } from "./sql.ts";
+
+/** Registers (or re-registers) a node as started now. */
+export async function joinNode(store: Store, id: string, now: number, version: string): Promise<void> {
+  await write(store, [
+    {
+      sql: "INSERT INTO nodes (id, started_at, heartbeat_at, version) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, version = excluded.version",
+      args: [id, now, now, version],
+    },
+  ]);
+}
+
+/** Nodes whose heartbeat is at or after `since`. */
+export async function liveNodeCount(store: Store, since: number): Promise<number> {
+  const row = await readOne(store, { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [since] });
+  return Number(row?.n ?? 0);
+}
+
+export async function leaveNode(store: Store, id: string): Promise<void> {
+  await write(store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [id] }]);
+}
