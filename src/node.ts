@@ -62,12 +62,16 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // One resolver cache and policy for the executors and the scheduler's per-host keys.
     const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
     const executors = opts.executors ?? createExecutors(config, { egress });
-    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, ...processOptions(config) });
+    // The deliverer's renderers read through the deps the scheduler is part of: it is made after them.
+    let deliverer: Deliverer | undefined;
+    const deliveries = { wake: () => deliverer?.wake() };
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
     const app = createApp(deps);
     // The facades' stored deliveries (Juice's completion callbacks), sent by any node.
-    const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers: deliveryRenderers(deps), pollMs: config.scheduler.pollInterval });
+    const sender = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers: deliveryRenderers(deps), pollMs: config.scheduler.pollInterval });
+    deliverer = sender;
     let stopping: Promise<void> | null = null;
     return {
       deps,
@@ -75,13 +79,13 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
       async start() {
         await scheduler.start();
         pruner.start();
-        deliverer.start();
+        sender.start();
       },
       stop() {
         stopping ??= (async () => {
           await pruner.stop();
           await scheduler.stop();
-          await deliverer.stop();
+          await sender.stop();
           await keys.flush();
           store.close();
         })();

@@ -41,6 +41,7 @@ function jobExec(box: SecretBox, j: ClaimJob): JobExec {
   const job: JobExec = {
     ...hostOf(j.targetKind, j.target as { url?: string; addr?: string } | null),
     updatedAt: j.updatedAt,
+    onEnd: j.onEnd,
     targetKind: j.targetKind,
     target: j.target,
     timeoutMs: j.timeoutMs,

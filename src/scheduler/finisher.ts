@@ -47,6 +47,8 @@ export interface FinisherDeps {
   hold: (runs: Claimed[]) => void;
   /** While this says so (due runs wait for capacity), ends wait to be recorded: starting runs comes first. */
   defer: () => boolean;
+  /** Told when recorded ends stored deliveries to send. */
+  deliveries?: { wake(): void };
 }
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
@@ -79,8 +81,10 @@ export class Finisher {
   /** Ends a run that never started (skipped or replaced by the overlap policy), while still queued; never rejects. */
   unstarted(run: Claimed, status: "skipped" | "killed", error: string): Promise<void> {
     const { events } = this.deps;
-    return this.deps.writer.submit(endUnstarted(run, status, this.deps.clock.now(), error)).then(
+    const delivers = Boolean(run.job.onEnd?.length);
+    return this.deps.writer.submit(endUnstarted(run, status, this.deps.clock.now(), error, delivers)).then(
       () => {
+        if (delivers) this.deps.deliveries?.wake();
         if (events.has("run:finished")) events.emit("run:finished", runEvent(run, status));
       },
       (e) => this.deps.log.error("could not record a run that did not start", { run: run.id, error: errorText(e) }),
@@ -108,11 +112,12 @@ export class Finisher {
   async #flush(items: Item[]) {
     let ends: Ends;
     try {
-      ends = await this.deps.writer.submit(recordEnds(items.map((i) => i.rec), this.deps.config.nodeId));
+      ends = await this.deps.writer.submit(recordEnds(items.map((i) => i.rec), this.deps.config.nodeId, this.deps.clock.now()));
     } catch (e) {
       for (const i of items) i.reject(e);
       return;
     }
+    if (items.some((i) => i.rec.run.job.onEnd?.length)) this.deps.deliveries?.wake();
     for (const { rec, resolve } of items) {
       const held = ends.heldRetry(rec);
       resolve({ recorded: ends.recorded(rec.run.id), retry: held ? heldRetryOf(rec.run, held) : null });

@@ -39,6 +39,8 @@ export interface RunnerDeps {
   egress?: Egress;
   /** Checks process, script and container targets against this node's config before they run. */
   recheck?: Recheck;
+  /** Told when run ends stored deliveries to send. */
+  deliveries?: { wake(): void };
 }
 
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */

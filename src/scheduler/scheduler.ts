@@ -66,6 +66,8 @@ export class Scheduler implements SchedulerControl {
       egress?: Egress;
       /** [limits]: max_in_flight per namespace (none: no limit per namespace). */
       limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
+      /** Told when run ends stored deliveries to send (the outbox's deliverer). */
+      deliveries?: { wake(): void };
     },
   ) {
     const { store, clock, config, limits } = deps;
@@ -85,6 +87,7 @@ export class Scheduler implements SchedulerControl {
       output: deps.output ?? { maxLogBytes: 1 << 20, tailLines: 20 },
       egress: deps.egress,
       recheck: deps.recheck,
+      deliveries: deps.deliveries,
     });
     this.#dispatch = new Dispatcher({
       clock,
@@ -155,6 +158,7 @@ export class Scheduler implements SchedulerControl {
   }
 
   ended(event: RunEvent): void {
+    this.deps.deliveries?.wake(); // its end may have stored deliveries (a killed run's callback)
     this.events.emit("run:finished", event);
   }
 
@@ -299,6 +303,7 @@ export class Scheduler implements SchedulerControl {
         // Runs marked running that never started go back to the queue; recovering this node's own runs
         // then marks what is still running lost, queues its recovery attempts and releases held runs.
         await requeueUnstarted(this.deps.store, unstarted, this.nodeId, now);
+        this.deps.deliveries?.wake();
         await this.#leases.recoverOwn(now);
         await this.#nodes.leave();
       } catch (e) {

@@ -44,10 +44,12 @@ export interface ClaimJob {
   maxConcurrency: number | null;
   payload: unknown;
   updatedAt: number;
+  /** Deliveries to store with the end of each run (jobs.on_end). */
+  onEnd: string[] | null;
 }
 
 const CLAIM_COLUMNS =
-  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at";
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end";
 
 const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   id: Number(r.id),
@@ -74,6 +76,7 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   maxConcurrency: num(r.max_concurrency),
   payload: json(r.payload),
   updatedAt: Number(r.updated_at),
+  onEnd: json<string[]>(r.on_end),
 });
 
 /** Up to `limit` jobs whose next slot is due by `horizon`, earliest first. */

@@ -44,14 +44,14 @@ export function deliveriesOfEnds(ends: { runId: number; fence: number; namespace
   };
 }
 
-/** The deliveries of one run that has ended (outside a node's runner), from its job's `on_end`; none while it has not. */
-export function deliveriesOfRun(runId: number, now: number): Stmt {
+/** The deliveries of runs that have ended (outside a node's runner), from their jobs' `on_end`; none for a run that has not. */
+export function deliveriesOfRuns(runIds: readonly number[], now: number): Stmt {
   return {
     sql: `INSERT INTO deliveries (run_id, kind, namespace, status, attempts, due_at, created_at)
-          SELECT runs.id, k.value, runs.namespace, 'pending', 0, ?, ? FROM runs, jobs, json_each(jobs.on_end) AS k
-          WHERE runs.id = ? AND runs.status NOT IN ('queued', 'running') AND jobs.id = runs.job_id AND jobs.on_end IS NOT NULL
+          SELECT runs.id, k.value, runs.namespace, 'pending', 0, ?, ? FROM json_each(?) AS r, runs, jobs, json_each(jobs.on_end) AS k
+          WHERE runs.id = r.value AND runs.status NOT IN ('queued', 'running') AND jobs.id = runs.job_id AND jobs.on_end IS NOT NULL
           ON CONFLICT DO NOTHING`,
-    args: [now, now, runId],
+    args: [now, now, JSON.stringify(runIds)],
   };
 }
 

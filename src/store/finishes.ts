@@ -1,12 +1,13 @@
 // The SQL of recording the ends of runs, set-based: the ends of one batch are recorded by one UPDATE (fenced:
 // a node that lost a run's lease records nothing) and their retries queued by one INSERT, which only inserts
 // where that run's update went through.
+import { deliveriesOfEnds } from "./deliveries.ts";
 import type { Batch } from "./group-writer.ts";
 import type { Stmt } from "./sql.ts";
 
 /** One run's end, as the statements read it. */
 export interface EndRecord {
-  run: { id: number; fence: number; jobId: number; scheduledAt: number; key: string; job: { updatedAt: number } };
+  run: { id: number; fence: number; jobId: number; namespace: string; scheduledAt: number; key: string; job: { updatedAt: number; onEnd: string[] | null } };
   status: string;
   /** When the run actually started; null for one ended without starting. */
   startedAt: number | null;
@@ -35,7 +36,7 @@ export interface Ends {
 
 const retryKey = (jobId: unknown, scheduledAt: unknown, attempt: unknown) => `${jobId}:${scheduledAt}:${attempt}`;
 
-export function recordEnds(ends: EndRecord[], nodeId: string): Batch<Ends> {
+export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batch<Ends> {
   const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result, e.error, e.startedAt, e.outputTail ?? null]);
   const stmts: Stmt[] = [
     {
@@ -66,9 +67,15 @@ export function recordEnds(ends: EndRecord[], nodeId: string): Batch<Ends> {
       args: [nodeId, JSON.stringify(retries)],
     });
   }
+  const retried = retries.length > 0 ? 1 : -1;
+  // The deliveries of the ends recorded (a facade's callbacks), in the same transaction: never an end without them.
+  const delivering = ends.filter((e) => e.run.job.onEnd?.length);
+  if (delivering.length) stmts.push(deliveriesOfEnds(delivering.map((e) => ({ runId: e.run.id, fence: e.run.fence, namespace: e.run.namespace, kinds: e.run.job.onEnd! })), now));
   return {
     stmts,
-    result([updated, inserted]) {
+    result(results) {
+      const updated = results[0];
+      const inserted = retried > 0 ? results[retried] : undefined;
       const recorded = new Set(updated.rows.map((r) => Number(r.id)));
       // Only a retry held by this node (node_id set: due soon) is of interest to the caller.
       const held = new Map<string, HeldRetry>();

@@ -2,6 +2,7 @@
 // skipped), ends one that will not start, and puts unstarted ones back in the queue at stop. Fenced: only
 // where this node's claim still holds.
 import type { Store } from "./client.ts";
+import { deliveriesOfRuns } from "./deliveries.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
 import { read, write } from "./sql.ts";
 
@@ -47,13 +48,13 @@ export function skipBlocked(runs: HeldRun[], at: number, nodeId: string): Batch<
 }
 
 /** Ends a queued run that will not start (skipped or replaced by the overlap policy). */
-export function endUnstarted(run: HeldRun, status: "skipped" | "killed", at: number, error: string): Batch<void> {
-  return batchOf([
-    {
-      sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND +status = 'queued'",
-      args: [status, at, error, run.id, run.fence],
-    },
-  ]);
+export function endUnstarted(run: HeldRun, status: "skipped" | "killed", at: number, error: string, delivers = false): Batch<void> {
+  const end = {
+    sql: "UPDATE runs SET status = ?, ended_at = ?, error = ?, lease_until = NULL WHERE id = ? AND fence = ? AND +status = 'queued'",
+    args: [status, at, error, run.id, run.fence],
+  };
+  // The run's deliveries (its job's on_end), with its end.
+  return batchOf(delivers ? [end, deliveriesOfRuns([run.id], at)] : [end]);
 }
 
 /**
@@ -73,6 +74,8 @@ export async function requeueUnstarted(store: Store, ids: number[], nodeId: stri
             WHERE runs.id = u.value AND runs.node_id = ? AND +runs.status = 'running'`,
       args: [now, JSON.stringify(ids), nodeId],
     },
+    // Those that ended killed store their deliveries with the end.
+    deliveriesOfRuns(ids, now),
   ]);
 }
 

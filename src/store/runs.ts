@@ -3,7 +3,7 @@
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
-import { deliveriesOfRun } from "./deliveries.ts";
+import { deliveriesOfRuns } from "./deliveries.ts";
 import { json, num, read, readOne, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -118,7 +118,7 @@ export async function requestKill(store: Store, id: number, now: number): Promis
       args: [now, now, id],
     },
     // A run that ended here has its deliveries written with its end.
-    deliveriesOfRun(id, now),
+    deliveriesOfRuns([id], now),
     { sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *", args: [now, id] },
   ]);
   if (queued.rows.length) return { ended: runRowOf(queued.rows[0]) };
