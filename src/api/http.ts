@@ -1,4 +1,4 @@
-// Shared HTTP plumbing of the native API: error mapping (STYLE rule 3), JSON bodies, query parameters.
+// Shared HTTP plumbing of the native API: error mapping, JSON bodies, query parameters.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

@@ -1,4 +1,4 @@
-// Native job routes, a job's run history included: validate, call one domain verb, map the result (STYLE rule 1).
+// Native job routes, a job's run history included: validate, call one domain verb, map the result.
 import { Hono } from "hono";
 import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";

@@ -1,4 +1,4 @@
-// Domain errors know nothing of HTTP (STYLE rule 3): each carries a code that the native API and every
+// Domain errors know nothing of HTTP: each carries a code that the native API and every
 // compat facade map to their own status codes and shapes.
 
 export type ErrorCode =

@@ -1,4 +1,4 @@
-// The native API's input schemas (STYLE rule 4: one schema, one type, one name). Schedule strings are
+// The native API's input schemas (one schema, one type, one name). Schedule strings are
 // checked by src/schedule when the job is compiled; here they are only shapes.
 import * as v from "valibot";
 import { parseDuration } from "../schedule/duration.ts";
