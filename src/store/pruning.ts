@@ -76,9 +76,16 @@ export async function deleteLogLines(store: Store, ids: number[], endedBefore: n
   return rs.rowsAffected;
 }
 
-/** Deletes those of `ids` the guard allows; returns how many went. */
+/**
+ * Deletes those of `ids` the guard allows, with their settled deliveries; returns how many went. (A delivery
+ * still pending outlives its run: sending it finds the run gone and closes it.)
+ */
 export async function deleteRuns(store: Store, ids: number[], endedBefore: number | null): Promise<number> {
   const guard = guardOf(endedBefore);
-  const [rs] = await write(store, [{ sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql}`, args: [JSON.stringify(ids), ...guard.args] }]);
+  const list = JSON.stringify(ids);
+  const [, rs] = await write(store, [
+    { sql: `DELETE FROM deliveries WHERE status != 'pending' AND run_id IN (SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql})`, args: [list, ...guard.args] },
+    { sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql}`, args: [list, ...guard.args] },
+  ]);
   return rs.rowsAffected;
 }

@@ -126,11 +126,12 @@ export async function requestKill(store: Store, id: number, now: number): Promis
   return null;
 }
 
-/** Deletes a finished run and its lines in one transaction; false when it is not finished (or not there). */
+/** Deletes a finished run, its lines and settled deliveries in one transaction; false when it is not finished (or not there). */
 export async function deleteFinishedRun(store: Store, id: number): Promise<boolean> {
   // The guard is in the statements (no read-then-delete), so no race can delete a live run or its lines.
-  const [, rs] = await write(store, [
+  const [, , rs] = await write(store, [
     { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED})`, args: [id] },
+    { sql: `DELETE FROM deliveries WHERE status != 'pending' AND run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED})`, args: [id] },
     { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED} RETURNING id`, args: [id] },
   ]);
   return rs.rows.length > 0;

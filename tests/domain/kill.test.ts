@@ -1,0 +1,38 @@
+// Killing a run that runs on this node: the verb waits on the run's end as the scheduler reports it, not by
+// reading the run again and again (a stubborn process takes its whole kill grace to end).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { killRun } from "../../src/domain/kill.ts";
+import { type TestEnv, testEnv, waitUntil, withProcesses } from "../helpers.ts";
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await testEnv({ start: true, config: { executors: withProcesses({ killGrace: 600 }), scheduler: { pollInterval: 200 } } });
+});
+afterAll(() => env.close());
+
+test("a kill of a run on this node returns once the run has ended, reading it once", async () => {
+  // Ignores SIGTERM: it ends only at SIGKILL, after the kill grace.
+  const put = await env.call("PUT", "/api/v1/namespaces/k/jobs/stubborn", { target: { process: { command: ["/bin/sh", "-c", "trap '' TERM; sleep 30 & wait"] } } });
+  expect(put.status).toBe(201);
+  const run = (await env.call("POST", "/api/v1/namespaces/k/jobs/stubborn/trigger")).body;
+  await waitUntil(async () => (await env.call("GET", `/api/v1/runs/${run.id}`)).body.status === "running", "the run running", 10_000);
+
+  const client = env.deps.store.client;
+  const execute = client.execute.bind(client);
+  let reads = 0;
+  client.execute = ((stmt: string | { sql: string }) => {
+    const sql = typeof stmt === "string" ? stmt : stmt.sql;
+    if (/FROM runs WHERE id = \?/.test(sql)) reads++;
+    return execute(stmt as never);
+  }) as typeof client.execute;
+  const started = performance.now();
+  try {
+    const result = await killRun(env.deps, run.id);
+    expect(result.ended).toBe(true);
+    expect(result.run).toMatchObject({ id: run.id, status: "killed" });
+  } finally {
+    client.execute = execute;
+  }
+  expect(performance.now() - started).toBeGreaterThanOrEqual(500); // it did wait out the grace
+  expect(reads).toBe(1); // the final read; a 25 ms poll would have read it some twenty times
+});
