@@ -1,5 +1,6 @@
 // The nodes sharing this database, and whether the database answers.
-import { listNodeRows, ping } from "../store/system.ts";
+import { listNodeRows } from "../store/nodes.ts";
+import { ping } from "../store/system.ts";
 import { requireRole } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { iso } from "./ids.ts";

@@ -1,7 +1,14 @@
 // The SQL of cluster membership (table nodes): a node registers at start, beats its heartbeat with its
-// leases (leases.ts), and leaves at stop; the others count who is alive.
+// leases (leases.ts), and leaves at stop; the others count who is alive, and the API lists them.
 import type { Store } from "./client.ts";
-import { readOne, write } from "./sql.ts";
+import { read, readOne, write } from "./sql.ts";
+
+export interface NodeRow {
+  id: string;
+  version: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
 
 /** Registers (or re-registers) a node as started now. */
 export async function joinNode(store: Store, id: string, now: number, version: string): Promise<void> {
@@ -21,4 +28,10 @@ export async function liveNodeCount(store: Store, since: number): Promise<number
 
 export async function leaveNode(store: Store, id: string): Promise<void> {
   await write(store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [id] }]);
+}
+
+/** Every node registered, by id. */
+export async function listNodeRows(store: Store): Promise<NodeRow[]> {
+  const rows = await read(store, "SELECT id, version, started_at, heartbeat_at FROM nodes ORDER BY id");
+  return rows.map((r) => ({ id: String(r.id), version: String(r.version), startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
 }
