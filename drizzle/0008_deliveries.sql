@@ -15,4 +15,5 @@ CREATE TABLE `deliveries` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `deliveries_run_kind` ON `deliveries` (`run_id`,`kind`);--> statement-breakpoint
 CREATE INDEX `deliveries_pending` ON `deliveries` (`due_at`) WHERE status = 'pending';--> statement-breakpoint
-ALTER TABLE `jobs` ADD `on_end` text;
+ALTER TABLE `jobs` ADD `on_end` text;--> statement-breakpoint
+UPDATE `jobs` SET `on_end` = '["juice.callback"]' WHERE json_extract(`compat`, '$.api') = 'juice' AND json_extract(`compat`, '$.callbackUrl') IS NOT NULL;

@@ -13,6 +13,7 @@ import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
 import { Egress, egressPolicy } from "./net/egress.ts";
 import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts";
+import type { RenderDelivery } from "./domain/deliveries.ts";
 import { Deliverer } from "./scheduler/deliveries.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
@@ -62,16 +63,15 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // One resolver cache and policy for the executors and the scheduler's per-host keys.
     const egress = new Egress(egressPolicy(config.egress), opts.resolver ?? cachedResolver(systemResolver));
     const executors = opts.executors ?? createExecutors(config, { egress });
-    // The deliverer's renderers read through the deps the scheduler is part of: it is made after them.
-    let deliverer: Deliverer | undefined;
-    const deliveries = { wake: () => deliverer?.wake() };
-    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries, ...processOptions(config) });
+    // The facades' stored deliveries (Juice's completion callbacks), sent by any node. Their renderers read
+    // through the deps the scheduler is part of, so they are filled in once those exist.
+    const renderers: Record<string, RenderDelivery> = {};
+    const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: config.scheduler.pollInterval });
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
+    Object.assign(renderers, deliveryRenderers(deps));
     const app = createApp(deps);
-    // The facades' stored deliveries (Juice's completion callbacks), sent by any node.
-    const sender = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers: deliveryRenderers(deps), pollMs: config.scheduler.pollInterval });
-    deliverer = sender;
     let stopping: Promise<void> | null = null;
     return {
       deps,
@@ -79,13 +79,13 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
       async start() {
         await scheduler.start();
         pruner.start();
-        sender.start();
+        deliverer.start();
       },
       stop() {
         stopping ??= (async () => {
           await pruner.stop();
           await scheduler.stop();
-          await sender.stop();
+          await deliverer.stop();
           await keys.flush();
           store.close();
         })();
@@ -93,7 +93,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
       },
     };
   } catch (e) {
-    store.close();
+    if (!opts.store) store.close(); // a store the caller gave stays the caller's
     throw e;
   }
 }

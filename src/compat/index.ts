@@ -6,7 +6,7 @@ import type { RouteDeps } from "../api/deps.ts";
 import { alaudaRoutes } from "./alauda/routes.ts";
 import { daprRoutes } from "./dapr/routes.ts";
 import { dcsRoutes } from "./dcs/routes.ts";
-import type { RenderDelivery } from "../domain/ports.ts";
+import type { RenderDelivery } from "../domain/deliveries.ts";
 import { JUICE_CALLBACK, juiceCallbacks } from "./juice/callbacks.ts";
 import { juiceRoutes } from "./juice/routes.ts";
 import { schedulerxRoutes } from "./schedulerx/routes.ts";

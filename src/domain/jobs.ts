@@ -2,7 +2,7 @@
 // and every change is one write transaction.
 import { firstFire, nextFire } from "../schedule/index.ts";
 import { egressPolicy } from "../net/egress.ts";
-import { type JobFields, type JobRow, jobById, jobByName, jobExists, jobsById, jobsByName, sealedSecretsOf } from "../store/jobs.ts";
+import { type JobFields, type JobRow, jobById, jobByName, jobExists, type JobFilter, jobsByName, jobsPage, sealedSecretsOf } from "../store/jobs.ts";
 import { deleteJob, disableJob, enableJob, insertJob, replaceJobAt, type Saved, savedRow, upsertJob } from "../store/job-writes.ts";
 import { insertTriggered } from "../store/runs.ts";
 import { audit, mayChange, sees } from "./access.ts";
@@ -186,16 +186,8 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   throw conflict(`job ${ns}/${name} is being triggered too often`);
 }
 
-export interface JobQuery {
-  /** Only this namespace; all of them when absent (for a caller that sees every namespace). */
-  namespace?: string;
-  /** Only jobs made through this compat API (compat.api). */
-  api?: string;
-  /** Only jobs with one of these target kinds. */
-  targetKinds?: readonly string[];
-  offset: number;
-  limit: number;
-}
+/** Which jobs, and which page of them. */
+export type JobQuery = JobFilter;
 
 /**
  * Jobs by id (oldest first) with their total count: numbered pages, for the foreign APIs that page by
@@ -204,6 +196,6 @@ export interface JobQuery {
 export async function findJobs(deps: DomainDeps, q: JobQuery): Promise<{ count: number; items: JobView[] }> {
   const visible = q.namespace === undefined ? deps.access.namespaces === null : sees(deps.access, q.namespace);
   if (!visible) return { count: 0, items: [] }; // as an empty namespace
-  const { count, rows } = await jobsById(deps.store, q);
+  const { count, rows } = await jobsPage(deps.store, q);
   return { count, items: rows.map(jobView) };
 }

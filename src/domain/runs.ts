@@ -1,11 +1,12 @@
 // Run queries and deletion: history of a job and single runs.
+import { jobById } from "../store/jobs.ts";
 import { countRunsOfJob, countWaitingSlots, deleteFinishedRun, runById, runsOfJob, runState } from "../store/runs.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { getJobRow, type Page } from "./jobs.ts";
-import { type RunView, runView } from "./views.ts";
+import { type JobView, jobView, type RunView, runView } from "./views.ts";
 
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"] as const;
 
@@ -45,6 +46,15 @@ export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
 }
 
 export const runMissing = (id: number) => notFound(`run ${id} not found`);
+
+/** A run and the job it belongs to, by the job's id (a job made again under the run's job name is another job). */
+export async function getRunWithJob(deps: DomainDeps, id: number): Promise<{ run: RunView; job: JobView }> {
+  const row = await runById(deps.store, id);
+  if (!row || !sees(deps.access, row.namespace)) throw runMissing(id);
+  const job = await jobById(deps.store, row.jobId);
+  if (!job) throw notFound(`job ${row.jobId} of run ${id} not found`);
+  return { run: runView(row), job: jobView(job) };
+}
 
 /**
  * Checks that the caller may change run `id` (404 when it may not see it, as for a run that does not exist;

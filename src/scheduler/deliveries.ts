@@ -4,11 +4,11 @@
 // the outcome; a failure is retried with backoff, so a receiver that is down, or a node that dies before
 // sending, delays a delivery but does not lose it.
 import type { Clock, TimerHandle } from "../clock.ts";
-import type { Delivery, RenderDelivery } from "../domain/ports.ts";
+import type { Delivery, RenderDelivery } from "../domain/deliveries.ts";
 import { type Executors, errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { type DeliveryRow, nextDeliveryAt, recordAttempt, takeDeliveries } from "../store/deliveries.ts";
+import { type DeliveryRow, dropDelivery, nextDeliveryAt, recordAttempt, releaseDeliveries, takeDeliveries } from "../store/deliveries.ts";
 
 export interface DelivererDeps {
   store: Store;
@@ -18,7 +18,7 @@ export interface DelivererDeps {
   nodeId: string;
   /** The renderer of each kind of delivery. */
   renderers: Readonly<Record<string, RenderDelivery>>;
-  /** Due rows are looked for at least this often (rows written by other nodes). */
+  /** Due rows are looked for at least this often (rows written by other nodes, or left by a dead one). */
   pollMs: number;
 }
 
@@ -26,7 +26,8 @@ export interface DelivererDeps {
 export const MAX_ATTEMPTS = 12;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5 * 60_000;
-const BATCH = 50;
+/** Deliveries sent at once by one node. */
+const IN_FLIGHT = 50;
 /** No attempt takes longer than this, whatever its renderer asks. */
 const MAX_SEND_MS = 60_000;
 /** How long a node holds a delivery it sends: past its timeout, so a live sender is never overtaken. */
@@ -34,18 +35,26 @@ const LEASE_MARGIN_MS = 10_000;
 
 export const backoffMs = (attempt: number) => Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
 
+/** Why a send ended early: this node is stopping (the delivery is put back, not counted as an attempt). */
+class Stopping extends Error {}
+
 export class Deliverer {
   #timer: TimerHandle | null = null;
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = true;
   #inFlight = new Set<Promise<void>>();
+  #abort = new AbortController();
+  #started: Promise<void> | null = null;
 
   constructor(private readonly deps: DelivererDeps) {}
 
+  /** Starts sending; a node with no renderer (no facade that promises deliveries) sends nothing. */
   start(): void {
-    if (Object.keys(this.deps.renderers).length === 0) return; // nothing could be rendered
+    if (Object.keys(this.deps.renderers).length === 0) return;
     this.#stopped = false;
+    // What this node held when it last stopped or died is its to send again now.
+    this.#started = releaseDeliveries(this.deps.store, this.deps.nodeId).catch((e) => this.deps.log.warn("could not release this node's deliveries", { error: errorText(e) }));
     this.wake();
   }
 
@@ -56,24 +65,26 @@ export class Deliverer {
       this.#again = true;
       return;
     }
-    this.#running = this.#pass()
-      .catch((e) => this.deps.log.warn("could not read the deliveries", { error: errorText(e) }))
-      .finally(() => {
-        this.#running = null;
-        if (this.#again && !this.#stopped) {
-          this.#again = false;
-          this.wake();
-        }
-      });
+    this.#running = this.#pass().finally(() => {
+      this.#running = null;
+      if (this.#again && !this.#stopped) {
+        this.#again = false;
+        this.wake();
+      }
+    });
   }
 
-  /** Stops taking deliveries; those being sent finish (each within its timeout). */
+  /** Stops taking deliveries; those being sent are cut short and put back for the next node (or start). */
   async stop(): Promise<void> {
+    if (this.#stopped && !this.#started) return;
     this.#stopped = true;
     if (this.#timer) this.deps.clock.clearTimer(this.#timer);
     this.#timer = null;
+    this.#abort.abort(new Stopping());
     await this.#running;
     await Promise.all(this.#inFlight);
+    await releaseDeliveries(this.deps.store, this.deps.nodeId).catch(() => {}); // else their leases lapse
+    this.#started = null;
   }
 
   /** Resolves once nothing is being taken or sent (tests). */
@@ -86,20 +97,30 @@ export class Deliverer {
 
   async #pass(): Promise<void> {
     const { store, clock, nodeId, pollMs } = this.deps;
-    const now = clock.now();
-    // A read first: most passes find nothing due, and a read takes no write lock.
-    const next = await nextDeliveryAt(store);
-    let wait = pollMs; // rows other nodes write are found at the next poll
-    if (next !== null && next <= now) {
-      const rows = await takeDeliveries(store, nodeId, now, now + MAX_SEND_MS + LEASE_MARGIN_MS, BATCH);
-      for (const row of rows) this.#track(this.#send(row));
-      if (rows.length === BATCH) wait = 0; // more may be due
-    } else if (next !== null) {
-      wait = Math.min(pollMs, next - now);
+    let wait = pollMs; // rows other nodes write, or a dead node leaves, are found at the next poll
+    try {
+      await this.#started;
+      const now = clock.now();
+      // A read first: most passes find nothing due, and a read takes no write lock.
+      const next = await nextDeliveryAt(store);
+      const room = IN_FLIGHT - this.#inFlight.size;
+      if (next !== null && next <= now && room > 0) {
+        const rows = await takeDeliveries(store, nodeId, now, now + MAX_SEND_MS + LEASE_MARGIN_MS, room);
+        for (const row of rows) this.#track(this.#send(row));
+      } else if (next !== null && next > now) {
+        wait = Math.min(pollMs, next - now);
+      }
+    } catch (e) {
+      this.deps.log.warn("could not read the deliveries", { error: errorText(e) });
+    } finally {
+      if (!this.#stopped) this.#arm(wait);
     }
-    if (this.#stopped) return;
+  }
+
+  #arm(ms: number) {
+    const { clock } = this.deps;
     if (this.#timer) clock.clearTimer(this.#timer);
-    this.#timer = clock.setTimer(wait, () => {
+    this.#timer = clock.setTimer(ms, () => {
       this.#timer = null;
       this.wake();
     });
@@ -107,7 +128,10 @@ export class Deliverer {
 
   #track(p: Promise<void>) {
     this.#inFlight.add(p);
-    void p.finally(() => this.#inFlight.delete(p));
+    void p.finally(() => {
+      this.#inFlight.delete(p);
+      this.wake(); // room for more, and the next retry's timer
+    });
   }
 
   async #send(row: DeliveryRow): Promise<void> {
@@ -121,10 +145,7 @@ export class Deliverer {
       const render = this.deps.renderers[row.kind];
       if (!render) throw new Error(`no renderer for deliveries of kind ${row.kind} on this node`);
       const req = await render(delivery);
-      if (req === null) {
-        await recordAttempt(store, row.id, nodeId, { delivered: true, at: clock.now() }); // nothing left to send
-        return;
-      }
+      if (req === null) return await this.#record(row, () => dropDelivery(store, row.id)); // nothing left to send
       label = req.label;
       shownUrl = req.shownUrl;
       const outcome = await this.deps.executors.http.execute(
@@ -138,24 +159,26 @@ export class Deliverer {
           target: { url: req.url, method: "POST", headers: req.headers, body: req.body },
           payload: null,
         },
-        AbortSignal.timeout(Math.min(req.timeoutMs, MAX_SEND_MS)),
+        AbortSignal.any([this.#abort.signal, AbortSignal.timeout(Math.min(req.timeoutMs, MAX_SEND_MS))]),
       );
-      if (outcome.status === "succeeded") {
-        await recordAttempt(store, row.id, nodeId, { delivered: true, at: clock.now() });
-        return;
-      }
+      if (this.#abort.signal.aborted) return; // stopping: put back at stop, not an attempt
+      if (outcome.status === "succeeded") return await this.#record(row, () => recordAttempt(store, row.id, nodeId, { delivered: true, at: clock.now() }));
       error = outcome.error ?? "failed";
     } catch (e) {
+      if (this.#abort.signal.aborted) return;
       error = errorText(e);
     }
     const retryAt = attempt < MAX_ATTEMPTS ? clock.now() + backoffMs(attempt) : null;
     log.warn(`${label} failed`, { run: row.runId, url: shownUrl, attempt, error, retryInMs: retryAt === null ? null : retryAt - clock.now() });
+    await this.#record(row, () => recordAttempt(store, row.id, nodeId, { delivered: false, at: clock.now(), error, retryAt }));
+  }
+
+  /** Records what became of a delivery; if that fails, its lease lapses and it is taken again. */
+  async #record(row: DeliveryRow, write: () => Promise<unknown>): Promise<void> {
     try {
-      await recordAttempt(store, row.id, nodeId, { delivered: false, at: clock.now(), error, retryAt });
-      this.wake(); // arms the timer for the retry
+      await write();
     } catch (e) {
-      // Not recorded: the lease lapses and the delivery is taken again.
-      log.warn("could not record a delivery attempt", { delivery: row.id, error: errorText(e) });
+      this.deps.log.warn("could not record a delivery's outcome", { delivery: row.id, run: row.runId, error: errorText(e) });
     }
   }
 }

@@ -2,7 +2,7 @@
 // `keep_per_job` of their job, in the background. Each write deletes at most `prune_batch` runs and the pass
 // yields to the event loop between writes, so claiming and finishing runs never wait long behind it.
 // Several nodes may prune one database at once: every delete re-checks its rule in SQL and is idempotent.
-import type { Config } from "../config/schema.ts";
+import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import * as pruning from "../store/pruning.ts";

@@ -32,6 +32,9 @@ export function processOptions(cfg: Pick<Config, "executors" | "egress">): { out
   return { output: { maxLogBytes: p.maxLogBytes, tailLines: p.tailLines }, killGrace: p.killGrace, recheck: targetRecheck(cfg) };
 }
 
+/** Longer than a kill request waits for the run's end (domain/kill.ts: at most 10 s). */
+const KILL_LISTEN_MS = 15_000;
+
 export class Scheduler implements SchedulerControl {
   readonly events = new Emitter();
   #writer: GroupWriter;
@@ -146,14 +149,12 @@ export class Scheduler implements SchedulerControl {
   kill(runId: number): Promise<void> | null {
     this.#dispatch.held.drop(runId);
     if (!this.#runner.running(runId)) return null;
-    // Listen before aborting: the end may be recorded in the same turn.
-    const ended = new Promise<void>((resolve) => {
-      const off = this.events.on("run:finished", (e) => {
-        if (e.runId !== runId) return;
-        off();
-        resolve();
-      });
-    });
+    // Listen before aborting: the end may be recorded in the same turn. A run that never reports its end
+    // (this node stops first) lets the listener go after the longest a kill waits.
+    const ended = this.events.next("run:finished", (e) => e.runId === runId, KILL_LISTEN_MS).then(
+      () => {},
+      () => {},
+    );
     return this.#runner.abort(runId) ? ended : null;
   }
 

@@ -44,29 +44,42 @@ export function deliveriesOfEnds(ends: { runId: number; fence: number; namespace
   };
 }
 
-/** The deliveries of runs that have ended (outside a node's runner), from their jobs' `on_end`; none for a run that has not. */
-export function deliveriesOfRuns(runIds: readonly number[], now: number): Stmt {
-  return {
-    sql: `INSERT INTO deliveries (run_id, kind, namespace, status, attempts, due_at, created_at)
-          SELECT runs.id, k.value, runs.namespace, 'pending', 0, ?, ? FROM json_each(?) AS r, runs, jobs, json_each(jobs.on_end) AS k
-          WHERE runs.id = r.value AND runs.status NOT IN ('queued', 'running') AND jobs.id = runs.job_id AND jobs.on_end IS NOT NULL
-          ON CONFLICT DO NOTHING`,
-    args: [now, now, JSON.stringify(runIds)],
-  };
+/** Inserts the deliveries of the runs `where` selects (table runs), one per kind their jobs' `on_end` lists. */
+const deliveriesWhere = (where: string, args: (string | number)[], now: number): Stmt => ({
+  sql: `INSERT INTO deliveries (run_id, kind, namespace, status, attempts, due_at, created_at)
+        SELECT runs.id, k.value, runs.namespace, 'pending', 0, ?, ? FROM runs, jobs, json_each(jobs.on_end) AS k
+        WHERE ${where} AND jobs.id = runs.job_id AND jobs.on_end IS NOT NULL
+        ON CONFLICT DO NOTHING`,
+  args: [now, now, ...args],
+});
+
+/**
+ * The deliveries of run `runId` if the statement just before this one (in the same batch) ended it: a kill
+ * of a queued run, the end of a run that never started. Nothing for a run that statement did not change.
+ */
+export const deliveriesOfEndedRun = (runId: number, now: number): Stmt => deliveriesWhere("runs.id = ? AND changes() = 1", [runId], now);
+
+/** The deliveries of those of `runIds` that node `nodeId` has just (at `now`) ended killed while putting the rest back. */
+export const deliveriesOfKilledAtStop = (runIds: readonly number[], nodeId: string, now: number): Stmt =>
+  deliveriesWhere("runs.id IN (SELECT value FROM json_each(?)) AND runs.status = 'killed' AND runs.ended_at = ? AND runs.node_id = ?", [JSON.stringify(runIds), now, nodeId], now);
+
+/** Puts back the deliveries `nodeId` held (it is starting, so it sends none): any node may take them now. */
+export async function releaseDeliveries(store: Store, nodeId: string): Promise<void> {
+  await write(store, [{ sql: "UPDATE deliveries SET node_id = NULL, lease_until = NULL WHERE node_id = ? AND status = 'pending'", args: [nodeId] }]);
 }
 
 /**
  * Takes up to `limit` due deliveries for `nodeId` until `leaseUntil`: those no node holds, or whose holder's
- * lease lapsed (it died while sending), or that this node held before it restarted.
+ * lease lapsed (it died while sending). Those it holds itself (being sent) it does not take again.
  */
 export async function takeDeliveries(store: Store, nodeId: string, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
   const [rs] = await write(store, [
     {
       sql: `UPDATE deliveries SET node_id = ?, lease_until = ? WHERE id IN (
               SELECT id FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND due_at <= ?
-                AND (lease_until IS NULL OR lease_until < ? OR node_id = ?) ORDER BY due_at LIMIT ?)
+                AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?)
             RETURNING *`,
-      args: [nodeId, leaseUntil, now, now, nodeId, limit],
+      args: [nodeId, leaseUntil, now, now, limit],
     },
   ]);
   return rs.rows.map(rowOf);
@@ -105,7 +118,12 @@ export async function recordAttempt(
   return rs.rows.length > 0;
 }
 
-/** The deliveries of a run (tests and the API read them). */
+/** Deletes a delivery that has nothing left to send (its run or job is gone). */
+export async function dropDelivery(store: Store, id: number): Promise<void> {
+  await write(store, [{ sql: "DELETE FROM deliveries WHERE id = ?", args: [id] }]);
+}
+
+/** The deliveries of a run. */
 export async function deliveriesOf(store: Store, runId: number): Promise<DeliveryRow[]> {
   return (await read(store, { sql: "SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", args: [runId] })).map(rowOf);
 }

@@ -186,11 +186,11 @@ export async function replaceJobAt(store: Store, job: JobFields, version: number
   return { version: found.rows.length ? Number(found.rows[0].version) : null };
 }
 
-/** Deletes a job, its queued and finished runs, their lines and settled deliveries; a run in flight keeps its record. */
+/** Deletes a job, its queued and finished runs, their lines and deliveries; a run in flight keeps its record. */
 export async function deleteJob(store: Store, id: number, ns: string): Promise<void> {
   await write(store, [
     { sql: "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
-    { sql: "DELETE FROM deliveries WHERE status != 'pending' AND run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
+    { sql: "DELETE FROM deliveries WHERE run_id IN (SELECT id FROM runs WHERE job_id = ? AND status != 'running')", args: [id] },
     { sql: "DELETE FROM runs WHERE job_id = ? AND status != 'running'", args: [id] },
     { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
     // Counts the job the statement above deleted (changes() = 1).

@@ -92,16 +92,18 @@ export async function jobsByName(store: Store, ns: string, q: { prefix?: string;
 }
 
 export interface JobFilter {
+  /** Only this namespace; all of them when absent. */
   namespace?: string;
-  /** Made through this foreign API (compat.api). */
+  /** Only jobs made through this foreign API (compat.api). */
   api?: string;
+  /** Only jobs with one of these target kinds. */
   targetKinds?: readonly string[];
   offset: number;
   limit: number;
 }
 
 /** Jobs by id (oldest first) with their total count. */
-export async function jobsById(store: Store, q: JobFilter): Promise<{ count: number; rows: JobRow[] }> {
+export async function jobsPage(store: Store, q: JobFilter): Promise<{ count: number; rows: JobRow[] }> {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (q.namespace !== undefined) where.push("namespace = ?"), args.push(q.namespace);

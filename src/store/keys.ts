@@ -1,7 +1,9 @@
 // The SQL of API keys (table api_keys). Every create and revoke raises `rev` past every other key's, so a
 // node knows its copy of the keys is current by reading one number.
 import type { Store } from "./client.ts";
-import { json, num, read, readOne, write } from "./sql.ts";
+import { eq, sql } from "drizzle-orm";
+import { apiKeys } from "./schema.ts";
+import { json, num, readOne, write } from "./sql.ts";
 
 export interface KeyRow {
   id: string;
@@ -48,13 +50,27 @@ export async function revokeKeyRow(store: Store, id: string, now: number): Promi
   return rs.rows[0] ? rowOf(rs.rows[0]) : null;
 }
 
+/** The columns of a KeyRow, for the query builder. */
+const KEY_COLUMNS = {
+  id: apiKeys.id,
+  name: apiKeys.name,
+  role: apiKeys.role,
+  namespaces: apiKeys.namespaces,
+  hash: apiKeys.hash,
+  createdAt: apiKeys.createdAt,
+  expiresAt: apiKeys.expiresAt,
+  revokedAt: apiKeys.revokedAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+};
+
+/** Every key, oldest first. */
 export async function keyRows(store: Store): Promise<KeyRow[]> {
-  return (await read(store, "SELECT * FROM api_keys ORDER BY rowid")).map(rowOf);
+  return (await store.db.select(KEY_COLUMNS).from(apiKeys).orderBy(sql`rowid`)) as KeyRow[];
 }
 
 export async function keyRow(store: Store, id: string): Promise<KeyRow | null> {
-  const r = await readOne(store, { sql: "SELECT * FROM api_keys WHERE id = ?", args: [id] });
-  return r ? rowOf(r) : null;
+  const [k] = await store.db.select(KEY_COLUMNS).from(apiKeys).where(eq(apiKeys.id, id));
+  return (k as KeyRow | undefined) ?? null;
 }
 
 /** The greatest rev: changes whenever a key is made or revoked. */

@@ -2,7 +2,7 @@
 // skipped), ends one that will not start, and puts unstarted ones back in the queue at stop. Fenced: only
 // where this node's claim still holds.
 import type { Store } from "./client.ts";
-import { deliveriesOfRuns } from "./deliveries.ts";
+import { deliveriesOfEndedRun, deliveriesOfKilledAtStop } from "./deliveries.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
 import { read, write } from "./sql.ts";
 
@@ -54,7 +54,7 @@ export function endUnstarted(run: HeldRun, status: "skipped" | "killed", at: num
     args: [status, at, error, run.id, run.fence],
   };
   // The run's deliveries (its job's on_end), with its end.
-  return batchOf(delivers ? [end, deliveriesOfRuns([run.id], at)] : [end]);
+  return batchOf(delivers ? [end, deliveriesOfEndedRun(run.id, at)] : [end]);
 }
 
 /**
@@ -75,7 +75,7 @@ export async function requeueUnstarted(store: Store, ids: number[], nodeId: stri
       args: [now, JSON.stringify(ids), nodeId],
     },
     // Those that ended killed store their deliveries with the end.
-    deliveriesOfRuns(ids, now),
+    deliveriesOfKilledAtStop(ids, nodeId, now),
   ]);
 }
 

@@ -96,12 +96,13 @@ export const migrations: EmbeddedMigration[] = [
   {
     tag: "0008_deliveries",
     when: 1796173494097,
-    hash: "3a587ee8bce8f9be2ff1dae8dc9bdffdd46c4b7fcd58ac85498a4e544886df1e",
+    hash: "b3d1185536d74a9c504fd3b9ebedf15d7aa15f75e85f720053e1e74ff6ea20c4",
     statements: [
       "CREATE TABLE `deliveries` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`run_id` integer NOT NULL,\n\t`kind` text NOT NULL,\n\t`namespace` text NOT NULL,\n\t`status` text NOT NULL,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`due_at` integer NOT NULL,\n\t`node_id` text,\n\t`lease_until` integer,\n\t`created_at` integer NOT NULL,\n\t`ended_at` integer,\n\t`last_error` text\n);\n",
       "\nCREATE UNIQUE INDEX `deliveries_run_kind` ON `deliveries` (`run_id`,`kind`);",
       "\nCREATE INDEX `deliveries_pending` ON `deliveries` (`due_at`) WHERE status = 'pending';",
       "\nALTER TABLE `jobs` ADD `on_end` text;",
+      "\nUPDATE `jobs` SET `on_end` = '[\"juice.callback\"]' WHERE json_extract(`compat`, '$.api') = 'juice' AND json_extract(`compat`, '$.callbackUrl') IS NOT NULL;\n",
     ],
   },
 ];

@@ -1,8 +1,9 @@
 // Jobs per namespace (table namespace_counts, kept by the statements that write jobs): one indexed read.
+import { eq } from "drizzle-orm";
 import type { Store } from "./client.ts";
-import { readOne } from "./sql.ts";
+import { namespaceCounts } from "./schema.ts";
 
 export async function namespaceJobCount(store: Store, ns: string): Promise<number> {
-  const row = await readOne(store, { sql: "SELECT jobs FROM namespace_counts WHERE namespace = ?", args: [ns] });
-  return Number(row?.jobs ?? 0);
+  const [row] = await store.db.select({ jobs: namespaceCounts.jobs }).from(namespaceCounts).where(eq(namespaceCounts.namespace, ns));
+  return row?.jobs ?? 0;
 }

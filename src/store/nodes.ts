@@ -1,14 +1,10 @@
 // The SQL of cluster membership (table nodes): a node registers at start, beats its heartbeat with its
 // leases (leases.ts), and leaves at stop; the others count who is alive, and the API lists them.
 import type { Store } from "./client.ts";
-import { read, readOne, write } from "./sql.ts";
+import { nodes } from "./schema.ts";
+import { readOne, write } from "./sql.ts";
 
-export interface NodeRow {
-  id: string;
-  version: string;
-  startedAt: number;
-  heartbeatAt: number;
-}
+export type NodeRow = typeof nodes.$inferSelect;
 
 /** Registers (or re-registers) a node as started now. */
 export async function joinNode(store: Store, id: string, now: number, version: string): Promise<void> {
@@ -32,6 +28,5 @@ export async function leaveNode(store: Store, id: string): Promise<void> {
 
 /** Every node registered, by id. */
 export async function listNodeRows(store: Store): Promise<NodeRow[]> {
-  const rows = await read(store, "SELECT id, version, started_at, heartbeat_at FROM nodes ORDER BY id");
-  return rows.map((r) => ({ id: String(r.id), version: String(r.version), startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
+  return await store.db.select().from(nodes).orderBy(nodes.id);
 }

@@ -2,10 +2,9 @@
 // deletes that re-check, in SQL, that each run is still finished (and still matches its rule): several
 // nodes may prune one database at once, and a run may be retried or killed meanwhile.
 import type { Store } from "./client.ts";
+import { FINISHED } from "./runs.ts";
 import { read, readOne, write } from "./sql.ts";
 
-/** A run that has ended: pruning never touches one queued or in flight. */
-const FINISHED = "status NOT IN ('queued', 'running')";
 
 export interface PruneCandidate {
   id: number;
@@ -77,14 +76,14 @@ export async function deleteLogLines(store: Store, ids: number[], endedBefore: n
 }
 
 /**
- * Deletes those of `ids` the guard allows, with their settled deliveries; returns how many went. (A delivery
- * still pending outlives its run: sending it finds the run gone and closes it.)
+ * Deletes those of `ids` the guard allows, with their deliveries (one still pending could say nothing of a
+ * run that is gone); returns how many went.
  */
 export async function deleteRuns(store: Store, ids: number[], endedBefore: number | null): Promise<number> {
   const guard = guardOf(endedBefore);
   const list = JSON.stringify(ids);
   const [, rs] = await write(store, [
-    { sql: `DELETE FROM deliveries WHERE status != 'pending' AND run_id IN (SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql})`, args: [list, ...guard.args] },
+    { sql: `DELETE FROM deliveries WHERE run_id IN (SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql})`, args: [list, ...guard.args] },
     { sql: `DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND ${guard.sql}`, args: [list, ...guard.args] },
   ]);
   return rs.rowsAffected;

@@ -3,7 +3,7 @@
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
-import { deliveriesOfRuns } from "./deliveries.ts";
+import { deliveriesOfEndedRun } from "./deliveries.ts";
 import { json, num, read, readOne, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -118,7 +118,7 @@ export async function requestKill(store: Store, id: number, now: number): Promis
       args: [now, now, id],
     },
     // A run that ended here has its deliveries written with its end.
-    deliveriesOfRuns([id], now),
+    deliveriesOfEndedRun(id, now),
     { sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *", args: [now, id] },
   ]);
   if (queued.rows.length) return { ended: runRowOf(queued.rows[0]) };
@@ -126,12 +126,12 @@ export async function requestKill(store: Store, id: number, now: number): Promis
   return null;
 }
 
-/** Deletes a finished run, its lines and settled deliveries in one transaction; false when it is not finished (or not there). */
+/** Deletes a finished run, its lines and deliveries in one transaction; false when it is not finished (or not there). */
 export async function deleteFinishedRun(store: Store, id: number): Promise<boolean> {
   // The guard is in the statements (no read-then-delete), so no race can delete a live run or its lines.
   const [, , rs] = await write(store, [
     { sql: `DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED})`, args: [id] },
-    { sql: `DELETE FROM deliveries WHERE status != 'pending' AND run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED})`, args: [id] },
+    { sql: `DELETE FROM deliveries WHERE run_id IN (SELECT id FROM runs WHERE id = ? AND ${FINISHED})`, args: [id] },
     { sql: `DELETE FROM runs WHERE id = ? AND ${FINISHED} RETURNING id`, args: [id] },
   ]);
   return rs.rows.length > 0;

@@ -139,7 +139,7 @@ export const apiKeys = sqliteTable(
   (t) => [index("api_keys_rev").on(t.rev)],
 );
 
-// Jobs per namespace, kept by the statements that create and delete jobs (store/jobs.ts): the
+// Jobs per namespace, kept by the statements that create and delete jobs (store/job-writes.ts): the
 // [limits] max_jobs check reads one row.
 export const namespaceCounts = sqliteTable("namespace_counts", {
   namespace: text("namespace").primaryKey(),

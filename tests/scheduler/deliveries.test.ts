@@ -2,11 +2,11 @@
 // 2 s, 4 s… (never sooner), given up after its last attempt, and one with nothing left to send is closed.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { TestClock } from "../../src/clock.ts";
-import type { Delivery, OutgoingRequest } from "../../src/domain/ports.ts";
+import type { Delivery, OutgoingRequest } from "../../src/domain/deliveries.ts";
 import { backoffMs, Deliverer, MAX_ATTEMPTS } from "../../src/scheduler/deliveries.ts";
 import { deliveriesOf, deliveriesOfEnds } from "../../src/store/deliveries.ts";
 import { write } from "../../src/store/sql.ts";
-import { memoryLogger, startSink, type TestEnv, testEnv } from "../helpers.ts";
+import { memoryLogger, startSink, type TestEnv, testEnv, waitUntil } from "../helpers.ts";
 
 let env: TestEnv;
 let refusals = 0;
@@ -101,13 +101,35 @@ describe("the deliverer", () => {
     expect(log.lines.filter((l) => l.msg === "test note failed")).toHaveLength(MAX_ATTEMPTS); // nothing after
   });
 
-  test("a delivery with nothing left to send (its job removed) is closed without a request", async () => {
+  test("a delivery with nothing left to send (its run or job removed) is dropped without a request", async () => {
     const clock = new TestClock(200_000);
     const runId = await endedRun(200_000);
     const before = sink.requests.length;
     const { d } = start(clock, async () => null);
     await d.idle();
     expect(sink.requests.length).toBe(before);
-    expect((await deliveriesOf(env.deps.store, runId)).map((x) => x.status)).toEqual(["delivered"]);
+    expect(await deliveriesOf(env.deps.store, runId)).toEqual([]);
+  });
+
+  test("a delivery being sent is not taken again by wake-ups meanwhile; a stop cuts it short and puts it back", async () => {
+    const clock = new TestClock(300_000);
+    const runId = await endedRun(300_000);
+    let release = () => {};
+    const slow = startSink(() => new Promise<Response>((r) => (release = () => r(new Response("ok")))));
+    try {
+      const before = slow.requests.length;
+      const { d } = start(clock, async (x) => ({ ...note(x), url: `${slow.url}/slow` }));
+      await waitUntil(() => slow.requests.length > before, "the send", 5000);
+      for (let i = 0; i < 5; i++) d.wake();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(slow.requests.length - before).toBe(1);
+      await d.stop(); // the receiver has not answered: not delivered, not an attempt
+      expect((await deliveriesOf(env.deps.store, runId)).map((x) => [x.status, x.attempts])).toEqual([["pending", 0]]);
+      const [row] = (await env.deps.store.client.execute({ sql: "SELECT node_id, lease_until FROM deliveries WHERE run_id = ?", args: [runId] })).rows;
+      expect([row.node_id, row.lease_until]).toEqual([null, null]); // any node may take it at once
+    } finally {
+      release();
+      slow.stop();
+    }
   });
 });

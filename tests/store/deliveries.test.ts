@@ -3,7 +3,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openStore, type Store } from "../../src/store/client.ts";
-import { deliveriesOf, deliveriesOfEnds, deliveriesOfRuns, nextDeliveryAt, recordAttempt, takeDeliveries } from "../../src/store/deliveries.ts";
+import {
+  deliveriesOf,
+  deliveriesOfEnds,
+  deliveriesOfEndedRun,
+  deliveriesOfKilledAtStop,
+  nextDeliveryAt,
+  recordAttempt,
+  releaseDeliveries,
+  takeDeliveries,
+} from "../../src/store/deliveries.ts";
 import { deleteRuns } from "../../src/store/pruning.ts";
 import { deleteFinishedRun } from "../../src/store/runs.ts";
 import { write } from "../../src/store/sql.ts";
@@ -51,23 +60,39 @@ describe("writing deliveries", () => {
     expect(await deliveriesOf(store, lost)).toEqual([]);
   });
 
-  test("for runs ended elsewhere: from the job's on_end, only once a run has ended, never twice", async () => {
-    const ended = await run(1, "killed");
-    const running = await run(1, "running");
-    const plain = await run(2, "killed");
-    await write(store, [deliveriesOfRuns([ended, running, plain], 200)]);
-    await write(store, [deliveriesOfRuns([ended], 300)]);
-    expect((await deliveriesOf(store, ended)).map((d) => [d.kind, d.dueAt])).toEqual([
+  test("for a run a statement just ended (a kill, an unstarted end): from its job's on_end, only if that statement changed it", async () => {
+    const queued = await run(1, "queued");
+    const ended = await run(1, "lost"); // ended long ago: a kill request now changes nothing
+    const plain = await run(2, "queued");
+    const kill = (id: number) => ({ sql: "UPDATE runs SET status = 'killed', ended_at = 200 WHERE id = ? AND status = 'queued'", args: [id] });
+    for (const id of [queued, ended, plain]) await write(store, [kill(id), deliveriesOfEndedRun(id, 200)]);
+    await write(store, [kill(queued), deliveriesOfEndedRun(queued, 300)]); // twice: no second row
+    expect((await deliveriesOf(store, queued)).map((d) => [d.kind, d.dueAt])).toEqual([
       ["a.callback", 200],
       ["b.note", 200],
     ]);
-    expect(await deliveriesOf(store, running)).toEqual([]);
-    expect(await deliveriesOf(store, plain)).toEqual([]);
+    expect(await deliveriesOf(store, ended)).toEqual([]);
+    expect(await deliveriesOf(store, plain)).toEqual([]); // its job asks for none
+  });
+
+  test("for runs a stopping node ended killed: only those it ended so, now", async () => {
+    const killed = await run(1, "running");
+    const requeued = await run(1, "running");
+    const other = await run(1, "killed");
+    await store.client.execute({ sql: "UPDATE runs SET node_id = 'n1' WHERE id IN (?, ?, ?)", args: [killed, requeued, other] });
+    await write(store, [
+      { sql: "UPDATE runs SET status = 'killed', ended_at = 400 WHERE id = ?", args: [killed] },
+      { sql: "UPDATE runs SET status = 'queued' WHERE id = ?", args: [requeued] },
+      deliveriesOfKilledAtStop([killed, requeued, other], "n1", 400),
+    ]);
+    expect((await deliveriesOf(store, killed)).map((d) => d.kind)).toEqual(["a.callback", "b.note"]);
+    expect(await deliveriesOf(store, requeued)).toEqual([]);
+    expect(await deliveriesOf(store, other)).toEqual([]);
   });
 });
 
 describe("sending deliveries", () => {
-  test("a due delivery is taken by one node until its lease lapses; its holder takes it again after a restart", async () => {
+  test("a due delivery is taken by one node, not again while it sends, by another once its lease lapses or it is put back", async () => {
     await store.client.execute("DELETE FROM deliveries");
     const r = await run(1, "succeeded");
     await write(store, [deliveriesOfEnds([{ runId: r, fence: 3, namespace: "ns", kinds: ["a.callback"] }], 1000)]);
@@ -76,8 +101,10 @@ describe("sending deliveries", () => {
     const [taken] = await takeDeliveries(store, "n1", 1000, 5000, 10);
     expect(taken).toMatchObject({ runId: r, kind: "a.callback", namespace: "ns", attempts: 0 });
     expect(await takeDeliveries(store, "n2", 2000, 9000, 10)).toEqual([]); // n1 holds it
-    expect(await takeDeliveries(store, "n1", 2000, 9000, 10)).toHaveLength(1); // n1 restarted: it is n1's again
-    expect(await takeDeliveries(store, "n2", 9001, 12000, 10)).toHaveLength(1); // n1's lease lapsed
+    expect(await takeDeliveries(store, "n1", 2000, 9000, 10)).toEqual([]); // n1 is sending it
+    expect(await takeDeliveries(store, "n2", 5001, 12000, 10)).toHaveLength(1); // n1's lease lapsed (n1 died)
+    await releaseDeliveries(store, "n2"); // n2 restarts, or stops before sending
+    expect(await takeDeliveries(store, "n1", 5002, 15000, 10)).toHaveLength(1);
   });
 
   test("an attempt is recorded by its holder only: retried later, given up, or delivered", async () => {
@@ -103,20 +130,20 @@ describe("sending deliveries", () => {
 });
 
 describe("deleting runs", () => {
-  test("a run's settled deliveries go with it (pruned or deleted); a pending one stays to be closed when sent", async () => {
+  test("a run's deliveries go with it, pruned or deleted, sent or not (one could say nothing of a run that is gone)", async () => {
     await store.client.execute("DELETE FROM deliveries");
     const pruned = await run(1, "succeeded");
     const deleted = await run(1, "failed");
-    await write(store, [deliveriesOfRuns([pruned, deleted], 0)]);
+    const kept = await run(1, "failed");
+    await write(store, [deliveriesOfEnds([pruned, deleted, kept].map((id) => ({ runId: id, fence: 3, namespace: "ns", kinds: ["a.callback", "b.note"] })), 0)]);
     const taken = await takeDeliveries(store, "n1", 0, 60_000, 10);
     for (const d of taken.filter((x) => x.kind === "a.callback")) await recordAttempt(store, d.id, "n1", { delivered: true, at: 1 });
     expect(await deleteRuns(store, [pruned], null)).toBe(1);
     expect(await deleteFinishedRun(store, deleted)).toBe(true);
     const left = await store.client.execute("SELECT run_id, kind, status FROM deliveries ORDER BY run_id, kind");
     expect(left.rows.map((r) => [Number(r.run_id), r.kind, r.status])).toEqual([
-      [pruned, "b.note", "pending"],
-      [deleted, "b.note", "pending"],
+      [kept, "a.callback", "delivered"],
+      [kept, "b.note", "pending"],
     ]);
   });
 });
-

@@ -191,6 +191,23 @@ describe("migrate", () => {
     expect((await migrate(c, [...migrations, extra])).applied).toEqual([]);
   });
 
+  test("upgrading to the outbox: Juice tasks with a callbackUrl made before it ask for their callbacks", async () => {
+    const c = open(freshPath());
+    const before = migrations.filter((m) => m.tag < "0008");
+    await migrate(c, before);
+    await c.execute(`INSERT INTO jobs (namespace, name, schedule_kind, target_kind, target, created_at, updated_at, compat) VALUES
+      ('t', 'juice-1', 'manual', 'process', '{}', 0, 0, '{"api":"juice","callbackUrl":"http://h/cb"}'),
+      ('t', 'juice-2', 'manual', 'process', '{}', 0, 0, '{"api":"juice"}'),
+      ('t', 'plain', 'manual', 'http', '{}', 0, 0, NULL)`);
+    expect((await migrate(c)).applied).toEqual(allTags().filter((t) => t >= "0008"));
+    const rows = (await c.execute("SELECT name, on_end FROM jobs ORDER BY name")).rows.map((r) => [r.name, r.on_end]);
+    expect(rows).toEqual([
+      ["juice-1", '["juice.callback"]'],
+      ["juice-2", null],
+      ["plain", null],
+    ]);
+  });
+
   test("a failing migration leaves nothing behind and names itself", async () => {
     const c = open(freshPath());
     const bad: EmbeddedMigration = {

@@ -5,9 +5,9 @@
 import type { RouteDeps } from "../../api/deps.ts";
 import { FULL_ACCESS } from "../../domain/access.ts";
 import { DomainError } from "../../domain/errors.ts";
-import { getJob, jobSecrets } from "../../domain/jobs.ts";
-import type { RenderDelivery } from "../../domain/ports.ts";
-import { getRun } from "../../domain/runs.ts";
+import { jobSecrets } from "../../domain/jobs.ts";
+import type { RenderDelivery } from "../../domain/deliveries.ts";
+import { getRunWithJob } from "../../domain/runs.ts";
 import type { JobView, RunView } from "../../domain/views.ts";
 import { CALLBACK_SECRET } from "./request.ts";
 import { juiceFields, messageOf, statusOf } from "./view.ts";
@@ -49,8 +49,7 @@ export function juiceCallbacks(app: Pick<RouteDeps, "store" | "clock" | "log" | 
     let job: JobView;
     let run: RunView;
     try {
-      run = await getRun(deps, delivery.runId);
-      job = await getJob(deps, run.namespace, run.jobName);
+      ({ run, job } = await getRunWithJob(deps, delivery.runId));
     } catch (e) {
       if (e instanceof DomainError && e.code === "not_found") return null; // removed meanwhile
       throw e;
