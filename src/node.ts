@@ -66,7 +66,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // The facades' stored deliveries (Juice's completion callbacks), sent by any node. Their renderers read
     // through the deps the scheduler is part of, so they are filled in once those exist.
     const renderers: Record<string, RenderDelivery> = {};
-    const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: config.scheduler.pollInterval });
+    const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
     const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
@@ -97,6 +97,12 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     throw e;
   }
 }
+
+/**
+ * How often a node looks for deliveries it was not told of: a node sends those its own run ends store at
+ * once, so the poll only finds what a dead node left or a retry another node scheduled.
+ */
+const deliveryPollMs = (cfg: Config) => Math.max(10_000, cfg.scheduler.pollInterval * 10);
 
 export function databaseOf(cfg: Config) {
   return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
