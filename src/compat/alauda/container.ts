@@ -1,6 +1,7 @@
 // An Alauda job is a native container job: its `command` string is the container's argv, its
 // `resource_size` the container's limits. These convert between the two.
 import { invalid } from "../../domain/errors.ts";
+import type { ContainerTarget } from "../../domain/schemas.ts";
 import type { JobView } from "../../domain/views.ts";
 
 /**
@@ -14,14 +15,7 @@ export const SIZES = {
 export type Size = keyof typeof SIZES;
 
 /** A native container target, as far as Alauda's fields reach it. */
-export type Container = {
-  image: string;
-  tag?: string;
-  command?: string[];
-  args?: string[];
-  env?: Record<string, string>;
-  resources?: { cpus?: number; memory?: string };
-};
+export type Container = Pick<ContainerTarget, "image" | "tag" | "command" | "args" | "env" | "resources">;
 
 /** The job's container target; undefined when it runs something else (it is then no Alauda job). */
 export const containerOf = (job: JobView) => (job.target as { container?: Container }).container;
