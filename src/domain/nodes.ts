@@ -10,13 +10,17 @@ export interface NodeView {
   version: string;
   startedAt: string | null;
   heartbeatAt: string | null;
+  /** The kinds of target it can run. */
+  executors: string[];
+  /** Runs it is running now. */
+  running: number;
 }
 
-/** Every node that has heartbeated into this database (admins only). */
+/** Every node that has registered in this database, with what it runs and can run (admins only). */
 export async function listNodes(deps: Pick<DomainDeps, "store" | "access">): Promise<{ items: NodeView[]; nextCursor: null }> {
   requireRole(deps.access, "admin", "listing nodes");
   const rows = await listNodeRows(deps.store);
-  return { items: rows.map((n) => ({ id: n.id, version: n.version, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt) })), nextCursor: null };
+  return { items: rows.map((n) => ({ id: n.id, version: n.version, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt), executors: n.executors ?? [], running: n.running })), nextCursor: null };
 }
 
 /** "ok", or why the database cannot answer a read. */

@@ -57,6 +57,8 @@ export function runView(r: RunRow) {
     trigger: r.trigger as string,
     webhookId: String(r.key ?? r.id),
     nodeId: r.nodeId,
+    /** The node that started it (null while it has not started, or when it ended without starting). */
+    node: r.startedAt !== null ? r.nodeId : null,
     result: r.result as Record<string, unknown> | null,
     error: r.error,
     outputTail: r.outputTail,

@@ -7,7 +7,7 @@ import { joinNode, leaveNode, liveNodeCount } from "../store/nodes.ts";
 export class Membership {
   #live = 1;
 
-  constructor(private readonly deps: { store: Store; nodeId: string; version: string; lease: number }) {}
+  constructor(private readonly deps: { store: Store; nodeId: string; version: string; lease: number; executors: readonly string[] }) {}
 
   /** Nodes alive at the last refresh, this one included. */
   get live(): number {
@@ -15,7 +15,7 @@ export class Membership {
   }
 
   join(now: number): Promise<void> {
-    return joinNode(this.deps.store, this.deps.nodeId, now, this.deps.version);
+    return joinNode(this.deps.store, this.deps.nodeId, now, this.deps.version, this.deps.executors);
   }
 
   /** Counts the nodes whose heartbeat is within a lease of `now` (known within a poll). */

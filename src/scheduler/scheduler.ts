@@ -75,7 +75,7 @@ export class Scheduler implements SchedulerControl {
   ) {
     const { store, clock, config, limits } = deps;
     this.#writer = new GroupWriter(store);
-    this.#nodes = new Membership({ store, nodeId: config.nodeId, version: deps.version, lease: config.lease });
+    this.#nodes = new Membership({ store, nodeId: config.nodeId, version: deps.version, lease: config.lease, executors: Object.keys(deps.executors) });
     this.#runner = new Runner({
       clock,
       log: deps.log,

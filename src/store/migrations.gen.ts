@@ -105,4 +105,12 @@ export const migrations: EmbeddedMigration[] = [
       "\nUPDATE `jobs` SET `on_end` = '[\"juice.callback\"]' WHERE json_extract(`compat`, '$.api') = 'juice' AND json_extract(`compat`, '$.callbackUrl') IS NOT NULL;\n",
     ],
   },
+  {
+    tag: "0009_node_executors",
+    when: 1796179003226,
+    hash: "fc8e3a1cfc48a3de115e9a50156334ec888dd1709988c5e4a59ab2339a565a25",
+    statements: [
+      "ALTER TABLE `nodes` ADD `executors` text;",
+    ],
+  },
 ];

@@ -2,16 +2,17 @@
 // leases (leases.ts), and leaves at stop; the others count who is alive, and the API lists them.
 import type { Store } from "./client.ts";
 import { nodes } from "./schema.ts";
-import { readOne, write } from "./sql.ts";
+import { read, readOne, write } from "./sql.ts";
 
 export type NodeRow = typeof nodes.$inferSelect;
 
-/** Registers (or re-registers) a node as started now. */
-export async function joinNode(store: Store, id: string, now: number, version: string): Promise<void> {
+/** Registers (or re-registers) a node as started now, with the kinds of target it can run. */
+export async function joinNode(store: Store, id: string, now: number, version: string, executors: readonly string[]): Promise<void> {
   await write(store, [
     {
-      sql: "INSERT INTO nodes (id, started_at, heartbeat_at, version) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, version = excluded.version",
-      args: [id, now, now, version],
+      sql: `INSERT INTO nodes (id, started_at, heartbeat_at, version, executors) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, version = excluded.version, executors = excluded.executors`,
+      args: [id, now, now, version, JSON.stringify(executors)],
     },
   ]);
 }
@@ -26,7 +27,12 @@ export async function leaveNode(store: Store, id: string): Promise<void> {
   await write(store, [{ sql: "DELETE FROM nodes WHERE id = ?", args: [id] }]);
 }
 
-/** Every node registered, by id. */
-export async function listNodeRows(store: Store): Promise<NodeRow[]> {
-  return await store.db.select().from(nodes).orderBy(nodes.id);
+/** Every node registered, by id, with how many runs it is running now. */
+export async function listNodeRows(store: Store): Promise<(NodeRow & { running: number })[]> {
+  const [rows, counts] = await Promise.all([
+    store.db.select().from(nodes).orderBy(nodes.id),
+    read(store, "SELECT node_id, count(*) AS n FROM runs INDEXED BY runs_running WHERE status = 'running' GROUP BY node_id"),
+  ]);
+  const running = new Map(counts.map((r) => [String(r.node_id), Number(r.n)]));
+  return rows.map((n) => ({ ...n, running: running.get(n.id) ?? 0 }));
 }

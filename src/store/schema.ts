@@ -116,6 +116,9 @@ export const nodes = sqliteTable("nodes", {
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull(),
   version: text("version").notNull(),
+  // The kinds of target the node can run (JSON list: "http", "tcp", and "process", "script", "container"
+  // where its config turns them on).
+  executors: text("executors", { mode: "json" }).$type<string[]>(),
 });
 
 // API keys (src/domain/keys.ts). A key is shown once, when made: only the SHA-256 of its secret part is kept.
