@@ -10,6 +10,8 @@ export interface SchedulerView extends SchedulerControl {
   readonly events: RunEvents;
   readonly running: boolean;
   readonly nodeId: string;
+  /** Why this node is not doing its share now (its clock disagrees with the database's), or null. */
+  readonly problem: string | null;
 }
 
 export interface RouteDeps extends Omit<DomainDeps, "access" | "config" | "scheduler"> {

@@ -14,7 +14,7 @@ export function systemRoutes(deps: RouteDeps) {
 
   app.get("/readyz", async (c) => {
     const database = await databaseStatus(deps);
-    const scheduler = deps.scheduler.running ? "ok" : "stopped";
+    const scheduler = !deps.scheduler.running ? "stopped" : (deps.scheduler.problem ?? "ok");
     const ready = database === "ok" && scheduler === "ok";
     return c.json({ status: ready ? "ready" : "not ready", database, scheduler, node: deps.scheduler.nodeId }, ready ? 200 : 503);
   });

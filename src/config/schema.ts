@@ -112,6 +112,8 @@ const Scheduler = section({
   max_in_flight: v.optional(int(1, 1_000_000), 1024),
   max_in_flight_per_host: v.optional(int(1, 1_000_000), 64),
   max_held: v.optional(int(100, 10_000_000), 20_000),
+  // Beyond this difference between this node's clock and the database's, the node stops claiming; 0: off.
+  max_clock_skew: v.optional(duration({ zero: true }), "2s"),
   default_retry: v.optional(Retry, {}),
 });
 

@@ -1,13 +1,33 @@
 // Cluster membership: this node registers at start and leaves at stop, and its heartbeat goes with its
 // lease renewals (leases.ts). How many nodes are alive decides whether overlap forbid must be checked
-// across nodes, and how much each node holds in memory.
+// across nodes, and how much each node holds in memory. The same read compares this node's clock with the
+// database's: every node's slots, leases and heartbeats are times, so a node whose clock is off would fire
+// slots early or late and take over runs whose leases had not lapsed.
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { joinNode, leaveNode, liveNodeCount } from "../store/nodes.ts";
+import { joinNode, leaveNode, liveNodes } from "../store/nodes.ts";
 
 export class Membership {
   #live = 1;
+  #skewMs = 0;
 
-  constructor(private readonly deps: { store: Store; nodeId: string; version: string; lease: number; executors: readonly string[] }) {}
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; log: Logger; nodeId: string; version: string; lease: number; executors: readonly string[]; maxClockSkew: number },
+  ) {}
+
+  /** How far this node's clock was ahead of the database's at the last refresh (negative: behind). */
+  get skewMs(): number {
+    return this.#skewMs;
+  }
+
+  /** Why this node must not claim or recover now (its clock is off), or null. */
+  get clockProblem(): string | null {
+    const max = this.deps.maxClockSkew;
+    if (max === 0 || Math.abs(this.#skewMs) <= max) return null;
+    const off = `${(Math.abs(this.#skewMs) / 1000).toFixed(1)} s ${this.#skewMs > 0 ? "ahead of" : "behind"}`;
+    return `this node's clock is ${off} the database's (more than [scheduler] max_clock_skew): not claiming until they agree`;
+  }
 
   /** Nodes alive at the last refresh, this one included. */
   get live(): number {
@@ -18,9 +38,19 @@ export class Membership {
     return joinNode(this.deps.store, this.deps.nodeId, now, this.deps.version, this.deps.executors);
   }
 
-  /** Counts the nodes whose heartbeat is within a lease of `now` (known within a poll). */
+  /**
+   * Counts the nodes whose heartbeat is within a lease of `now` (known within a poll), and measures this
+   * node's clock against the database's: against the middle of the read, so its round trip does not count.
+   */
   async refresh(now: number): Promise<void> {
-    this.#live = Math.max(1, await liveNodeCount(this.deps.store, now - this.deps.lease));
+    const { live, dbNow } = await liveNodes(this.deps.store, now - this.deps.lease);
+    this.#live = Math.max(1, live);
+    if (!Number.isFinite(dbNow)) return;
+    const before = this.clockProblem;
+    this.#skewMs = Math.round((now + this.deps.clock.now()) / 2) - dbNow;
+    const after = this.clockProblem;
+    if (after && !before) this.deps.log.warn("clock disagrees with the database", { skewMs: this.#skewMs, problem: after });
+    if (before && !after) this.deps.log.info("clock agrees with the database again: claiming", { skewMs: this.#skewMs });
   }
 
   leave(): Promise<void> {

@@ -75,7 +75,7 @@ export class Scheduler implements SchedulerControl {
   ) {
     const { store, clock, config, limits } = deps;
     this.#writer = new GroupWriter(store);
-    this.#nodes = new Membership({ store, nodeId: config.nodeId, version: deps.version, lease: config.lease, executors: Object.keys(deps.executors) });
+    this.#nodes = new Membership({ store, clock, log: deps.log, nodeId: config.nodeId, version: deps.version, lease: config.lease, executors: Object.keys(deps.executors), maxClockSkew: config.maxClockSkew });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -109,6 +109,11 @@ export class Scheduler implements SchedulerControl {
 
   get running(): boolean {
     return this.#started && !this.#stopping;
+  }
+
+  /** Why this node is not doing its share now (its clock disagrees with the database's), or null. */
+  get problem(): string | null {
+    return this.#nodes.clockProblem;
   }
 
   /** Recovers this node's runs left by a previous process, registers the node and starts polling. */
@@ -196,29 +201,24 @@ export class Scheduler implements SchedulerControl {
     const now = clock.now();
     const opts = () => {
       const t = clock.now();
-      return {
-        secrets: this.deps.secrets,
-        nodeId: this.nodeId,
-        now: t,
-        horizon: t + c.lookahead,
-        leaseUntil: t + c.lease,
-        limit: c.batchSize,
-        misfireThreshold: c.misfireThreshold,
-        misfireCap: c.misfireAllCap,
-      };
+      const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
+      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap };
     };
-    await this.#leases.recoverIfDue(now);
     // Whether other nodes share the database decides the cross-node overlap check: known within a poll.
     await this.#nodes.refresh(now);
+    const problem = this.#nodes.clockProblem;
     let claimed = 0;
+    // A clock that is off would take slots early or late and runs whose leases had not lapsed: this node
+    // claims and recovers nothing until it agrees again (its runs in flight go on, their leases renewed).
+    if (!problem) await this.#leases.recoverIfDue(now);
     this.#dispatch.claiming();
-    while (this.running && !this.#dispatch.full()) {
+    while (!problem && this.running && !this.#dispatch.full()) {
       const { claimed: runs, jobs } = await claimSlots(store, opts());
       this.#dispatch.hold(runs);
       claimed += runs.length;
       if (jobs === 0) break;
     }
-    while (this.running && !this.#dispatch.full()) {
+    while (!problem && this.running && !this.#dispatch.full()) {
       const runs = await claimQueued(store, opts());
       this.#dispatch.hold(runs);
       claimed += runs.length;

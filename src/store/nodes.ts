@@ -17,10 +17,13 @@ export async function joinNode(store: Store, id: string, now: number, version: s
   ]);
 }
 
-/** Nodes whose heartbeat is at or after `since`. */
-export async function liveNodeCount(store: Store, since: number): Promise<number> {
-  const row = await readOne(store, { sql: "SELECT count(*) AS n FROM nodes WHERE heartbeat_at >= ?", args: [since] });
-  return Number(row?.n ?? 0);
+/** Nodes whose heartbeat is at or after `since`, and the database's clock (ms) as it answered. */
+export async function liveNodes(store: Store, since: number): Promise<{ live: number; dbNow: number }> {
+  const row = await readOne(store, {
+    sql: "SELECT (SELECT count(*) FROM nodes WHERE heartbeat_at >= ?) AS n, CAST(unixepoch('subsec') * 1000 AS INTEGER) AS db_now",
+    args: [since],
+  });
+  return { live: Number(row?.n ?? 0), dbNow: Number(row?.db_now) };
 }
 
 export async function leaveNode(store: Store, id: string): Promise<void> {

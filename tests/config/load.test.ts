@@ -50,6 +50,7 @@ const DEFAULTS: Config = {
     maxInFlight: 1024,
     maxInFlightPerHost: 64,
     maxHeld: 20_000,
+    maxClockSkew: 2000,
     defaultRetry: { times: 0, interval: 1000, backoff: "exponential", maxInterval: 60_000, jitter: 0.2 },
   },
   executors: {
@@ -219,6 +220,7 @@ format = "text"
         maxInFlight: 64,
         maxInFlightPerHost: 16,
         maxHeld: 500,
+        maxClockSkew: 2000,
         defaultRetry: { times: 3, interval: 2000, backoff: "fixed", maxInterval: 600_000, jitter: 0 },
       },
       executors: {
