@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { KeyRing } from "./domain/keys.ts";
 import { SecretBox } from "./domain/secrets.ts";
 import { createExecutors } from "./executors/index.ts";
+import { sweepScriptFolders } from "./executors/script.ts";
 import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
 import { Egress, egressPolicy } from "./net/egress.ts";
@@ -77,6 +78,11 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
       deps,
       app,
       async start() {
+        if (config.executors.process.enabled) {
+          // Script folders of a tock that died (kill -9) before removing them.
+          const swept = await sweepScriptFolders(config.executors.script.tempDir);
+          if (swept > 0) log.info("removed script folders left by tock processes that died", { folders: swept });
+        }
         await scheduler.start();
         pruner.start();
         deliverer.start();

@@ -1,7 +1,7 @@
 // Script jobs: the content is written to a private temp file and run by the interpreter the config names
 // for its language, through the process core (same environment rules, process group and grace). The temp
 // folder is removed after every run, whatever happened.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -42,6 +42,39 @@ const EXTENSIONS: Record<string, string> = {
   go: ".go", // `go run` refuses a file without it
 };
 
+const FOLDER_PREFIX = "tock-script-";
+
+/**
+ * Removes the script folders that tock processes left behind when they died (kill -9, a crash) before
+ * removing them: those in `tempRoot` named for a process that is no longer alive. A folder of a live process
+ * (another tock on this host, or a reused process id) is left alone. Returns how many were removed.
+ */
+export async function sweepScriptFolders(tempRoot: string = tmpdir()): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(tempRoot);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = new RegExp(`^${FOLDER_PREFIX}(\\d+)-`).exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    await rm(join(tempRoot, name), { recursive: true, force: true }).then(() => removed++, () => {});
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
+}
+
 export function scriptFileName(language: string): string {
   return `script${EXTENSIONS[language] ?? ""}`;
 }
@@ -65,8 +98,9 @@ export function createScriptExecutor(opts: ScriptExecutorOptions): Executor {
       let dir: string;
       let file: string;
       try {
-        // mkdtemp makes the folder 0700: only tock's user can read the script.
-        dir = await mkdtemp(join(tempRoot, "tock-script-"));
+        // mkdtemp makes the folder 0700: only tock's user can read the script. The process id in its name
+        // lets a later start remove it if this process dies before it does (sweepScriptFolders).
+        dir = await mkdtemp(join(tempRoot, `${FOLDER_PREFIX}${process.pid}-`));
       } catch (e) {
         return { status: "failed", error: `cannot create a temp folder in ${tempRoot}: ${errorText(e)}` };
       }

@@ -1,11 +1,11 @@
 // The script executor with real interpreters: shell and the runtime's own TypeScript ("@runtime"), the
 // private temp file, and its removal whatever happened.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_INTERPRETERS } from "../../src/config/schema.ts";
-import { createScriptExecutor, type ScriptExecutorOptions } from "../../src/executors/script.ts";
+import { createScriptExecutor, type ScriptExecutorOptions, sweepScriptFolders } from "../../src/executors/script.ts";
 import type { ExecRequest, LogStream, RunOutput } from "../../src/executors/types.ts";
 import { collector } from "./collect.ts";
 
@@ -99,4 +99,32 @@ test("a temp dir that cannot be used fails the run", async () => {
   const o = await exec.execute(request({ language: "shell", content: "true" }), new AbortController().signal);
   expect(o.status).toBe("failed");
   expect(o.error).toContain("/nonexistent/tmp");
+});
+
+test("a start removes the script folders of tock processes that died, and leaves those of live ones", async () => {
+  const root = mkdtempSync(join(tmpdir(), "tock-sweep-"));
+  try {
+    // A process that has exited: its pid names a folder nobody will remove.
+    const gone = Bun.spawn(["/bin/true"]);
+    await gone.exited;
+    const dead = join(root, `tock-script-${gone.pid}-abc123`);
+    const mine = join(root, `tock-script-${process.pid}-def456`);
+    const other = join(root, "tock-script-xyz789"); // not named for a process: not ours to judge
+    const unrelated = join(root, `something-${gone.pid}-else`);
+    for (const d of [dead, mine, other, unrelated]) mkdirSync(d);
+    writeFileSync(join(dead, "script.sh"), "echo hi");
+    expect(await sweepScriptFolders(root)).toBe(1);
+    expect(readdirSync(root).sort()).toEqual([`something-${gone.pid}-else`, `tock-script-${process.pid}-def456`, "tock-script-xyz789"]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a script's folder is named for the process running it, so a later start can tell whose it was", async () => {
+  const { exec, left } = setup();
+  const c = collector();
+  const o = await exec.execute(request({ language: "shell", content: 'basename "$(dirname "$0")"' }, c.output), new AbortController().signal);
+  expect(o.status).toBe("succeeded");
+  expect(c.text("stdout")).toMatch(new RegExp(`^tock-script-${process.pid}-\\w+\\n$`));
+  expect(left()).toEqual([]);
 });
