@@ -49,8 +49,11 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-/** Fails a write batch (throws before it reaches the database) when it returns true for one of its statements. */
-export type FailWrite = (sql: string) => boolean;
+/**
+ * Fails a write batch (throws before it reaches the database) when it returns true, or the error to throw,
+ * for one of its statements.
+ */
+export type FailWrite = (sql: string) => boolean | Error;
 
 /** `resolver`: how host names resolve (a mapResolver table in tests; the system's by default). */
 export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: string; start?: boolean; failWrite?: FailWrite; log?: Logger; resolver?: Resolver } = {}): Promise<TestEnv> {
@@ -68,8 +71,13 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
     store.client = new Proxy(real, {
       get(target, prop) {
         if (prop === "batch") {
-          return (stmts: { sql?: string }[], mode?: string) =>
-            stmts.some((st) => fail(String(st.sql ?? st))) ? Promise.reject(new Error("injected write failure")) : target.batch(stmts as never, mode as never);
+          return (stmts: { sql?: string }[], mode?: string) => {
+            for (const st of stmts) {
+              const failure = fail(String(st.sql ?? st));
+              if (failure) return Promise.reject(failure instanceof Error ? failure : new Error("injected write failure"));
+            }
+            return target.batch(stmts as never, mode as never);
+          };
         }
         const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
         return typeof value === "function" ? value.bind(target) : value;

@@ -1,6 +1,6 @@
 // The nodes sharing this database, and whether the database answers.
 import { listNodeRows } from "../store/nodes.ts";
-import { ping } from "../store/system.ts";
+import { ping, probeWrite, writeProblem } from "../store/system.ts";
 import { requireRole } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { iso } from "./ids.ts";
@@ -23,12 +23,23 @@ export async function listNodes(deps: Pick<DomainDeps, "store" | "access">): Pro
   return { items: rows.map((n) => ({ id: n.id, version: n.version, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt), executors: n.executors ?? [], running: n.running })), nextCursor: null };
 }
 
-/** "ok", or why the database cannot answer a read. */
+/**
+ * "ok", or why the database cannot answer a read, or why it takes no writes: after a write failed for the
+ * database's storage (locked, full, read-only, its file gone), a probe write says whether that has passed.
+ */
 export async function databaseStatus(deps: Pick<DomainDeps, "store">): Promise<string> {
+  const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
     await ping(deps.store);
+  } catch (e) {
+    return text(e);
+  }
+  const failing = writeProblem(deps.store);
+  if (!failing) return "ok";
+  try {
+    await probeWrite(deps.store);
     return "ok";
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return `writes fail since ${iso(failing.since)}: ${text(e)}`;
   }
 }

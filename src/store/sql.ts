@@ -11,10 +11,33 @@ export function isBusy(e: unknown): boolean {
   return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /database is locked/i.test(String((e as Error)?.message));
 }
 
+/**
+ * Whether an error says the database cannot take writes at all (locked, full, read-only, its file gone or
+ * broken), rather than that one statement was refused.
+ */
+export function isStorageFailure(e: unknown): boolean {
+  const code = String((e as { code?: string })?.code ?? "");
+  return isBusy(e) || /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code);
+}
+
+export interface WriteProblem {
+  /** When writes started to fail. */
+  since: number;
+  error: string;
+}
+
+const problems = new WeakMap<Store, WriteProblem>();
+
+/** Why writes to this database fail now (the last write failed for its storage), or null. */
+export const writeProblem = (store: Store): WriteProblem | null => problems.get(store) ?? null;
+
 export async function write(store: Store, stmts: Stmt[]): Promise<ResultSet[]> {
   try {
-    return await store.client.batch(stmts, "write");
+    const rs = await store.client.batch(stmts, "write");
+    problems.delete(store);
+    return rs;
   } catch (e) {
+    if (isStorageFailure(e) && !problems.has(store)) problems.set(store, { since: Date.now(), error: e instanceof Error ? e.message : String(e) });
     if (isBusy(e)) await store.reconnect();
     throw e;
   }

@@ -1,0 +1,36 @@
+// /readyz while the database takes no writes (a full disk, a read-only file): 503 with the reason, and ready
+// again by itself once writes go through; a failure of one statement is not one of the database.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { write } from "../../src/store/sql.ts";
+import { type TestEnv, testEnv } from "../helpers.ts";
+
+let full = false;
+const diskFull = () => Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+let env: TestEnv;
+beforeAll(async () => {
+  env = await testEnv({ start: true, failWrite: () => (full ? diskFull() : false) });
+});
+afterAll(() => env.close());
+
+const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } } };
+
+test("writes failing for the database's storage make /readyz 503 with the reason, until a write goes through again", async () => {
+  expect((await env.call("GET", "/readyz")).status).toBe(200);
+  full = true;
+  const put = await env.call("PUT", "/api/v1/namespaces/r/jobs/a", job);
+  expect(put.status).not.toBe(201); // not acknowledged
+  const r = await env.call("GET", "/readyz");
+  expect(r.status).toBe(503);
+  expect(r.body).toMatchObject({ status: "not ready", scheduler: "ok" });
+  expect(r.body.database).toMatch(/^writes fail since \d{4}-\d\d-\d\dT[\d:.]+Z: database or disk is full$/);
+  expect((await env.call("GET", "/readyz")).status).toBe(503); // still, while it lasts
+
+  full = false; // space was freed: the probe write of the next check goes through
+  expect((await env.call("GET", "/readyz")).status).toBe(200);
+  expect((await env.call("PUT", "/api/v1/namespaces/r/jobs/a", job)).status).toBe(201);
+});
+
+test("a statement the database refuses (a constraint) says nothing of its health", async () => {
+  await expect(write(env.deps.store, [{ sql: "INSERT INTO nodes (id) VALUES (NULL)", args: [] }])).rejects.toThrow();
+  expect((await env.call("GET", "/readyz")).status).toBe(200);
+});
