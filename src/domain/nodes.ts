@@ -1,6 +1,6 @@
 // The nodes sharing this database, and whether the database answers.
 import { listNodeRows } from "../store/nodes.ts";
-import { ping, probeWrite, writeProblem } from "../store/system.ts";
+import { fileProblem, ping, probeWrite, writeProblem } from "../store/system.ts";
 import { requireRole } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { iso } from "./ids.ts";
@@ -24,11 +24,14 @@ export async function listNodes(deps: Pick<DomainDeps, "store" | "access">): Pro
 }
 
 /**
- * "ok", or why the database cannot answer a read, or why it takes no writes: after a write failed for the
+ * "ok", or why not: its file was deleted or replaced under this node, it cannot answer a read, or it takes
+ * no writes: after a write failed for the
  * database's storage (locked, full, read-only, its file gone), a probe write says whether that has passed.
  */
 export async function databaseStatus(deps: Pick<DomainDeps, "store">): Promise<string> {
   const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const gone = fileProblem(deps.store);
+  if (gone) return gone;
   try {
     await ping(deps.store);
   } catch (e) {

@@ -1,5 +1,6 @@
 // Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
 // applies migrations.
+import { statSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { databaseFilePath, secureDatabaseFile, type Warn } from "./file.ts";
@@ -18,9 +19,21 @@ export interface DatabaseConfig {
 export interface Store {
   client: Client;
   db: Db;
+  /** The database file as opened (a local file or an embedded replica): its path and identity. */
+  file?: { path: string; dev: number; ino: number };
   /** Drops every pooled connection (after a busy error) and re-applies the connection pragmas. */
   reconnect(): Promise<void>;
   close(): void;
+}
+
+/** A file's identity (device and inode): another file at the same path has another. */
+export function identity(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rejects after `ms`: createClient blocks for a long time on a sync_url that accepts but never answers. */
@@ -98,9 +111,11 @@ export async function openStore(
     throw e;
   }
   const db = drizzle(client, { schema });
+  const opened = file === undefined ? undefined : identity(file);
   return {
     client,
     db,
+    file: opened && file !== undefined ? { path: file, ...opened } : undefined,
     async reconnect() {
       client.reconnect();
       await pragmas();

@@ -1,6 +1,8 @@
-// /readyz while the database takes no writes (a full disk, a read-only file): 503 with the reason, and ready
-// again by itself once writes go through; a failure of one statement is not one of the database.
+// /readyz while the database takes no writes (a full disk, a read-only file) or its file is gone: 503 with
+// the reason, and ready again by itself once writes go through; a failure of one statement is not one of
+// the database.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, renameSync, unlinkSync } from "node:fs";
 import { write } from "../../src/store/sql.ts";
 import { type TestEnv, testEnv } from "../helpers.ts";
 
@@ -33,4 +35,23 @@ test("writes failing for the database's storage make /readyz 503 with the reason
 test("a statement the database refuses (a constraint) says nothing of its health", async () => {
   await expect(write(env.deps.store, [{ sql: "INSERT INTO nodes (id) VALUES (NULL)", args: [] }])).rejects.toThrow();
   expect((await env.call("GET", "/readyz")).status).toBe(200);
+});
+
+test("a database file deleted or replaced under a running node makes /readyz 503 saying so", async () => {
+  const e = await testEnv();
+  try {
+    const path = e.dbUrl.slice("file:".length);
+    expect((await e.call("GET", "/readyz")).body.database).toBe("ok");
+    copyFileSync(path, `${path}.copy`);
+    renameSync(`${path}.copy`, path); // another file at the same path
+    let r = await e.call("GET", "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.body.database).toBe(`the database file ${path} was replaced by another file while open`);
+    unlinkSync(path);
+    r = await e.call("GET", "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.body.database).toBe(`the database file ${path} was deleted while open`);
+  } finally {
+    await e.close();
+  }
 });
