@@ -147,7 +147,7 @@ export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claime
       dueAt: r.dueAt,
       trigger: r.trigger,
       attempt: r.attempt,
-      key: r.key,
+      key: String(r.key ?? r.id),
       fence: r.fence,
       job,
     };

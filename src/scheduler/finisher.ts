@@ -117,7 +117,7 @@ export class Finisher {
       for (const i of items) i.reject(e);
       return;
     }
-    if (items.some((i) => i.rec.run.job.onEnd?.length)) this.deps.deliveries?.wake();
+    if (ends.delivers) this.deps.deliveries?.wake();
     for (const { rec, resolve } of items) {
       const held = ends.heldRetry(rec);
       resolve({ recorded: ends.recorded(rec.run.id), retry: held ? heldRetryOf(rec.run, held) : null });

@@ -10,16 +10,12 @@ import { joinNode, leaveNode, liveNodes } from "../store/nodes.ts";
 
 export class Membership {
   #live = 1;
+  /** How far this node's clock was ahead of the database's at the last refresh (negative: behind). */
   #skewMs = 0;
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; log: Logger; nodeId: string; version: string; lease: number; executors: readonly string[]; maxClockSkew: number },
   ) {}
-
-  /** How far this node's clock was ahead of the database's at the last refresh (negative: behind). */
-  get skewMs(): number {
-    return this.#skewMs;
-  }
 
   /** Why this node must not claim or recover now (its clock is off), or null. */
   get clockProblem(): string | null {

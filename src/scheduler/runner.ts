@@ -2,32 +2,21 @@
 // write, a little before they are due, into a ready queue; `pump` starts ready runs at their due time
 // (never before) as capacity allows, with no database round trip between one run ending and the next
 // starting. Each run's end is recorded (fenced) with its actual start time, and its retry queued.
-import type { Clock } from "../clock.ts";
 import type { Executors } from "../executors/types.ts";
-import { errorText } from "../executors/types.ts";
-import type { Logger } from "../log.ts";
 import type { Egress } from "../net/egress.ts";
-import type { GroupWriter } from "../store/group-writer.ts";
 import { type Active, ActiveRuns } from "./active.ts";
 import { Capacity } from "./capacity.ts";
-import { type Emitter, runEvent } from "./events.ts";
+import { runEvent } from "./events.ts";
 import { execute, type Recheck } from "./execute.ts";
-import { Finisher } from "./finisher.ts";
+import { Finisher, type FinisherDeps } from "./finisher.ts";
 import { resolveHostKeys } from "./host-keys.ts";
 import { aborted, Cancelled, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
 import { type OutputOptions, RunLogs } from "./output.ts";
 import { type Admission, admitBatch, markBatch } from "./marking.ts";
-import type { Claimed, Final, SchedulerConfig } from "./types.ts";
+import type { Claimed, Final } from "./types.ts";
 
-export interface RunnerDeps {
-  clock: Clock;
-  log: Logger;
+export interface RunnerDeps extends Omit<FinisherDeps, "defer"> {
   executors: Executors;
-  config: SchedulerConfig;
-  writer: GroupWriter;
-  events: Emitter;
-  /** Takes retries due soon (held by this node) into the timer heap. */
-  hold: (runs: Claimed[]) => void;
   /** A run ended or was dropped: there is room for more. */
   settled: () => void;
   /** Runs of a namespace that may execute at once on this node ([limits] max_in_flight); none: no limit. */
@@ -39,8 +28,6 @@ export interface RunnerDeps {
   egress?: Egress;
   /** Checks process, script and container targets against this node's config before they run. */
   recheck?: Recheck;
-  /** Told when run ends stored deliveries to send. */
-  deliveries?: { wake(): void };
 }
 
 /** Longest timer a runtime arms as asked (2^31-1 ms, about 24.8 days); longer ones fire at once. */

@@ -2,12 +2,9 @@
 // transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
 // without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Store } from "./client.ts";
-import { json, num, read, type Stmt, write } from "./sql.ts";
-
-export type StoredTargetKind = "http" | "tcp" | "process" | "script" | "container";
-export type StoredOverlap = "allow" | "forbid" | "replace" | "queue";
-export type StoredMisfire = "skip" | "once" | "all";
-export type StoredScheduleKind = "cron" | "every" | "once" | "iso8601" | "manual";
+import type { JobRow } from "./jobs.ts";
+import { type RunRow, runRowOf } from "./runs.ts";
+import { json, num, read, type Stmt, str, write } from "./sql.ts";
 
 export interface StoredRetry {
   times: number;
@@ -16,37 +13,16 @@ export interface StoredRetry {
   maxInterval?: string;
 }
 
-/** What claiming reads of a job: its plan, its slot, and what its runs execute. */
-export interface ClaimJob {
-  id: number;
-  version: number;
-  namespace: string;
-  name: string;
-  scheduleKind: StoredScheduleKind;
-  schedule: string | null;
-  timezone: string;
-  dueAt: number | null;
-  anchorAt: number | null;
-  startAt: number | null;
-  endAt: number | null;
-  repeats: number | null;
-  firedCount: number;
-  misfire: StoredMisfire;
-  nextFireAt: number | null;
-  targetKind: StoredTargetKind;
-  /** The target as stored (secret values sealed apart, in `secrets`). */
-  target: unknown;
-  /** The sealed secret values of the target, if it has any. */
-  secrets: string | null;
-  timeoutMs: number | null;
-  retry: StoredRetry | null;
-  overlap: StoredOverlap;
-  maxConcurrency: number | null;
-  payload: unknown;
-  updatedAt: number;
-  /** Deliveries to store with the end of each run (jobs.on_end). */
-  onEnd: string[] | null;
-}
+/**
+ * What claiming reads of a job: its plan, its slot, and what its runs execute (`target` as stored, its
+ * secret values sealed apart in `secrets`). Only these columns are read: the claim is the hot path.
+ */
+export type ClaimJob = Pick<
+  JobRow,
+  | "id" | "version" | "namespace" | "name" | "scheduleKind" | "schedule" | "timezone" | "dueAt" | "anchorAt" | "startAt" | "endAt"
+  | "repeats" | "firedCount" | "misfire" | "nextFireAt" | "targetKind" | "target" | "secrets" | "timeoutMs" | "overlap"
+  | "maxConcurrency" | "payload" | "updatedAt" | "onEnd"
+> & { retry: StoredRetry | null };
 
 const CLAIM_COLUMNS =
   "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end";
@@ -56,8 +32,8 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   version: Number(r.version),
   namespace: String(r.namespace),
   name: String(r.name),
-  scheduleKind: r.schedule_kind as StoredScheduleKind,
-  schedule: r.schedule == null ? null : String(r.schedule),
+  scheduleKind: r.schedule_kind as JobRow["scheduleKind"],
+  schedule: str(r.schedule),
   timezone: String(r.timezone),
   dueAt: num(r.due_at),
   anchorAt: num(r.anchor_at),
@@ -65,14 +41,14 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   endAt: num(r.end_at),
   repeats: num(r.repeats),
   firedCount: Number(r.fired_count),
-  misfire: r.misfire as StoredMisfire,
+  misfire: r.misfire as JobRow["misfire"],
   nextFireAt: num(r.next_fire_at),
-  targetKind: r.target_kind as StoredTargetKind,
+  targetKind: r.target_kind as JobRow["targetKind"],
   target: json(r.target),
-  secrets: r.secrets == null ? null : String(r.secrets),
+  secrets: str(r.secrets),
   timeoutMs: num(r.timeout_ms),
   retry: json<StoredRetry>(r.retry),
-  overlap: r.overlap as StoredOverlap,
+  overlap: r.overlap as JobRow["overlap"],
   maxConcurrency: num(r.max_concurrency),
   payload: json(r.payload),
   updatedAt: Number(r.updated_at),
@@ -148,49 +124,20 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
   return inserted.rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), scheduledAt: Number(r.scheduled_at) }));
 }
 
-/** A queued run this node now holds. */
-export interface QueuedRun {
-  id: number;
-  jobId: number;
-  namespace: string;
-  jobName: string;
-  scheduledAt: number;
-  dueAt: number;
-  trigger: string;
-  attempt: number;
-  /** The idempotency key every attempt of the slot shares. */
-  key: string;
-  fence: number;
-  /** A trigger's extra input as stored (variables sealed), or null. */
-  params: unknown;
-}
-
 /**
  * Takes up to `limit` queued runs no node holds, due by `horizon` (triggers, far retries, runs released by a
  * stopped node or whose holder's lease lapsed), with a lease and a new fence.
  */
-export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number): Promise<QueuedRun[]> {
+export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number): Promise<RunRow[]> {
   const [rs] = await write(store, [
     {
       sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
             WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND node_id IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?)
-            RETURNING id, job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, fence, params`,
+            RETURNING *`,
       args: [nodeId, leaseUntil, horizon, limit],
     },
   ]);
-  return rs.rows.map((r) => ({
-    id: Number(r.id),
-    jobId: Number(r.job_id),
-    namespace: String(r.namespace),
-    jobName: String(r.job_name),
-    scheduledAt: Number(r.scheduled_at),
-    dueAt: Number(r.due_at),
-    trigger: String(r.trigger),
-    attempt: Number(r.attempt),
-    key: String(r.key ?? r.id),
-    fence: Number(r.fence),
-    params: json(r.params),
-  }));
+  return rs.rows.map(runRowOf);
 }
 
 /** Deletes runs whose job is gone. */

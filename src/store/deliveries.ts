@@ -3,7 +3,7 @@
 // without its deliveries; a node takes due rows with a lease, sends them, and records the outcome.
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
-import { read, type Stmt, write } from "./sql.ts";
+import { read, type Stmt, str, write } from "./sql.ts";
 
 export interface DeliveryRow {
   id: number;
@@ -26,7 +26,7 @@ const rowOf = (r: Row): DeliveryRow => ({
   attempts: Number(r.attempts),
   dueAt: Number(r.due_at),
   createdAt: Number(r.created_at),
-  lastError: r.last_error == null ? null : String(r.last_error),
+  lastError: str(r.last_error),
 });
 
 /**

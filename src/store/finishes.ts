@@ -28,6 +28,8 @@ export interface HeldRetry {
 }
 
 export interface Ends {
+  /** Whether the batch stored deliveries to send (a job of one of its runs asks for them). */
+  delivers: boolean;
   /** Whether the end of run `id` was recorded (false: the fence moved, another node owns the run now). */
   recorded(id: number): boolean;
   /** The retry queued for this end, when one was and this node holds it (it is due soon). */
@@ -84,6 +86,7 @@ export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batc
         held.set(retryKey(r.job_id, r.scheduled_at, r.attempt), { id: Number(r.id), dueAt: Number(r.due_at), attempt: Number(r.attempt), key: String(r.key) });
       }
       return {
+        delivers: delivering.length > 0,
         recorded: (id) => recorded.has(id),
         heldRetry: (e) => (e.retry && held.size ? held.get(retryKey(e.run.jobId, e.run.scheduledAt, e.retry.attempt)) : undefined),
       };

@@ -3,13 +3,11 @@
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { jobs } from "./schema.ts";
-import { json, num, read, readOne } from "./sql.ts";
+import { json, num, read, readOne, str } from "./sql.ts";
 
 export type JobRow = typeof jobs.$inferSelect;
 /** A job as a verb writes it; the database decides its id, and its version on a replace. */
 export type JobFields = Omit<JobRow, "id" | "version">;
-
-const str = (v: unknown): string | null => (v == null ? null : String(v));
 
 /** A jobs row as libSQL returns it (snake_case columns, JSON as text) to its typed form. */
 export function jobRowOf(r: Row): JobRow {
@@ -40,7 +38,7 @@ export function jobRowOf(r: Row): JobRow {
     memo: str(r.memo),
     labels: json(r.labels),
     compat: json(r.compat),
-    onEnd: json(r.on_end),
+    onEnd: json<string[]>(r.on_end),
     secrets: str(r.secrets),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),

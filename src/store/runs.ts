@@ -4,7 +4,7 @@ import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
-import { json, num, read, readOne, write } from "./sql.ts";
+import { json, num, read, readOne, str, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -13,8 +13,6 @@ export type RunRow = typeof runs.$inferSelect;
  * one would pull its record from under that node.
  */
 export const FINISHED = "status NOT IN ('queued', 'running')";
-
-const str = (v: unknown): string | null => (v == null ? null : String(v));
 
 /** A runs row as libSQL returns it to its typed form. */
 export function runRowOf(r: Row): RunRow {

@@ -39,7 +39,7 @@ export const jobs = sqliteTable(
     compat: text("compat", { mode: "json" }),
     // Deliveries to make when a run of this job ends (a JSON list of kinds, e.g. ["juice.callback"]): the
     // end record and its deliveries are written in one transaction (table deliveries).
-    onEnd: text("on_end", { mode: "json" }),
+    onEnd: text("on_end", { mode: "json" }).$type<string[]>(),
     // The target's secret values (credential headers, secret variables), sealed with [secrets] key
     // (src/domain/secrets.ts); the target itself holds a placeholder where each one goes.
     secrets: text("secrets"),

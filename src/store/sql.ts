@@ -54,3 +54,4 @@ export async function readOne(store: Store, stmt: Stmt): Promise<Row | undefined
 /** A JSON column to its value (null stays null). */
 export const json = <T>(value: unknown): T | null => (value == null ? null : (JSON.parse(String(value)) as T));
 export const num = (value: unknown): number | null => (value == null ? null : Number(value));
+export const str = (value: unknown): string | null => (value == null ? null : String(value));
