@@ -19,6 +19,9 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    // Every 503 (the database cannot take requests now, too many in flight) says when to come back, in
+    // whichever API's shape it was answered.
+    if (c.res.status === 503 && !c.res.headers.has("Retry-After")) c.res.headers.set("Retry-After", "1");
     deps.log.debug("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
   app.use(hostCheck(server));

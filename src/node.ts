@@ -111,5 +111,5 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
 const deliveryPollMs = (cfg: Config) => Math.max(10_000, cfg.scheduler.pollInterval * 10);
 
 export function databaseOf(cfg: Config) {
-  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval };
+  return { url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval, busyTimeoutMs: cfg.database.busyTimeout };
 }

@@ -13,6 +13,34 @@ import { type Clock, systemClock } from "../src/clock.ts";
 import type { Resolver } from "../src/net/resolve.ts";
 import { openStore } from "../src/store/client.ts";
 
+/**
+ * Another process takes the database's write lock (BEGIN IMMEDIATE, a row written) and holds it until
+ * `release()`, then commits; `locked` resolves once it holds the lock, `done` once it has exited.
+ */
+export async function holdLock(url: string): Promise<{ release(): void; done: Promise<void> }> {
+  const { spawn } = await import("node:child_process");
+  const holder = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const { createClient } = require("@libsql/client");
+       const c = createClient({ url: ${JSON.stringify(url)}, timeout: 30000 });
+       const tx = await c.transaction("write");
+       await tx.execute("CREATE TABLE IF NOT EXISTS lock_holder (n INTEGER)");
+       await tx.execute("INSERT INTO lock_holder VALUES (1)");
+       console.log("locked");
+       process.stdin.on("data", async () => { await tx.commit(); c.close(); process.exit(0); });`,
+    ],
+    { cwd: join(import.meta.dir, ".."), stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const done = new Promise<void>((r) => holder.on("exit", () => r()));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once("data", () => resolve());
+    holder.once("exit", (code) => reject(new Error(`the lock holder exited (${code}) before it held the lock`)));
+  });
+  return { release: () => holder.stdin!.end("go\n"), done };
+}
+
 export function tempDir(prefix = "tock-test-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -64,7 +92,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   // A test clock tells a time of its own: comparing it with the database's is for the tests that ask to.
   if (opts.clock && opts.config?.scheduler?.maxClockSkew === undefined) config.scheduler = { ...config.scheduler, maxClockSkew: 0 };
   const clock = opts.clock ?? systemClock;
-  const store = await openStore({ url: dbUrl });
+  const store = await openStore({ url: dbUrl, busyTimeoutMs: config.database.busyTimeout });
   if (opts.failWrite) {
     const fail = opts.failWrite;
     const real = store.client;

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { DomainError, type ErrorCode, invalid } from "../domain/errors.ts";
+import { DomainError, domainErrorOf, type ErrorCode, invalid } from "../domain/errors.ts";
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
@@ -32,7 +32,8 @@ export function errorBody(code: string, message: string, field?: string) {
 }
 
 /** Maps anything thrown by a handler to the native error shape; never a 500 for what a client sent. */
-export function toErrorResponse(c: Context, err: unknown, log: (msg: string, f: Record<string, unknown>) => void): Response {
+export function toErrorResponse(c: Context, thrown: unknown, log: (msg: string, f: Record<string, unknown>) => void): Response {
+  const err = domainErrorOf(thrown);
   if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.field), statusOf(err.code));
   if (err instanceof HTTPException) {
     const status = err.status;

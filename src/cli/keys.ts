@@ -25,7 +25,7 @@ export const KEYS_USAGE = `Usage:
 
 /** Runs one keys command; returns what to print on stdout. Throws DomainError for bad input. */
 export async function keysCommand(cfg: Config, log: Logger, sub: string | undefined, rest: string[], args: KeysArgs): Promise<string> {
-  const store = await openStore({ url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval });
+  const store = await openStore({ url: cfg.database.url, authToken: cfg.database.authToken, syncUrl: cfg.database.syncUrl, syncIntervalMs: cfg.database.syncInterval, busyTimeoutMs: cfg.database.busyTimeout });
   const deps: KeyDeps = { store, clock: systemClock, access: FULL_ACCESS, log };
   try {
     switch (sub) {

@@ -62,6 +62,8 @@ const Database = v.pipe(
       ),
     ),
     sync_interval: v.optional(duration({ zero: false }), "5s"),
+    // How long a write waits for a database locked by another process or node, then 503 (API) or a retry.
+    busy_timeout: v.optional(duration({ zero: true }), "5s"),
   }),
   v.forward(
     v.partialCheck(

@@ -1,5 +1,6 @@
 // Domain errors know nothing of HTTP: each carries a code that the native API and every
 // compat facade map to their own status codes and shapes.
+import { isStorageFailure } from "../store/busy.ts";
 
 export type ErrorCode =
   | "invalid"
@@ -28,3 +29,13 @@ export const notFound = (message: string) => new DomainError("not_found", messag
 export const conflict = (message: string) => new DomainError("conflict", message);
 export const unauthorized = (message: string) => new DomainError("unauthorized", message);
 export const forbidden = (message: string) => new DomainError("forbidden", message);
+
+/**
+ * A database that cannot take the request now (locked past [database] busy_timeout, full, read-only, its file
+ * gone) as the domain error every API answers 503 (with Retry-After); any other error as it is.
+ */
+export function domainErrorOf(err: unknown): unknown {
+  if (err instanceof DomainError || !isStorageFailure(err)) return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new DomainError("unavailable", `the database cannot take requests now (${why}); nothing was changed: retry shortly`);
+}

@@ -74,7 +74,9 @@ export class Scheduler implements SchedulerControl {
     },
   ) {
     const { store, clock, config, limits } = deps;
-    this.#writer = new GroupWriter(store);
+    // Run ends and marks wait for a locked database as long as a lease: failing sooner would only have
+    // the run recovered and fired again.
+    this.#writer = new GroupWriter(store, undefined, config.lease);
     this.#nodes = new Membership({ store, clock, log: deps.log, nodeId: config.nodeId, version: deps.version, lease: config.lease, executors: Object.keys(deps.executors), maxClockSkew: config.maxClockSkew });
     this.#runner = new Runner({
       clock,

@@ -1,9 +1,10 @@
 // Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
 // applies migrations.
-import { statSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
+import { BUSY_SLICE_MS, retryBusy, WriteGate } from "./busy.ts";
 import { databaseFilePath, secureDatabaseFile, type Warn } from "./file.ts";
+import { identity, type OpenedFile } from "./file-identity.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 
@@ -14,26 +15,22 @@ export interface DatabaseConfig {
   authToken?: string;
   syncUrl?: string;
   syncIntervalMs?: number;
+  /** How long a write waits for a locked database before it fails unavailable ([database] busy_timeout). */
+  busyTimeoutMs?: number;
 }
 
 export interface Store {
   client: Client;
   db: Db;
   /** The database file as opened (a local file or an embedded replica): its path and identity. */
-  file?: { path: string; dev: number; ino: number };
+  file?: OpenedFile;
+  /** How long a write waits for a locked database by default ([database] busy_timeout). */
+  writeWaitMs: number;
+  /** One write at a time tries a local file (busy.ts); none for a server, reached asynchronously. */
+  gate?: WriteGate;
   /** Drops every pooled connection (after a busy error) and re-applies the connection pragmas. */
   reconnect(): Promise<void>;
   close(): void;
-}
-
-/** A file's identity (device and inode): another file at the same path has another. */
-export function identity(path: string): { dev: number; ino: number } | undefined {
-  try {
-    const st = statSync(path);
-    return { dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Rejects after `ms`: createClient blocks for a long time on a sync_url that accepts but never answers. */
@@ -75,7 +72,7 @@ export async function preflight(syncUrl: string, timeoutMs: number): Promise<voi
 
 export async function openStore(
   config: DatabaseConfig,
-  opts: { migrate?: boolean; connectTimeoutMs?: number; busyTimeoutMs?: number; warn?: Warn } = {},
+  opts: { migrate?: boolean; connectTimeoutMs?: number; warn?: Warn } = {},
 ): Promise<Store> {
   const local = config.url.startsWith("file:") || config.url === ":memory:";
   if (config.syncUrl) await preflight(config.syncUrl, opts.connectTimeoutMs ?? 15_000);
@@ -88,8 +85,9 @@ export async function openStore(
         authToken: config.authToken || undefined,
         syncUrl: config.syncUrl || undefined,
         syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
-        // The busy timeout must reach every pooled connection: only this option does (a PRAGMA reaches one).
-        timeout: opts.busyTimeoutMs ?? 5000,
+        // SQLite's own wait for a lock blocks the event loop: a short slice, the rest is waited for
+        // asynchronously (busy.ts). Only this option reaches every pooled connection (a PRAGMA reaches one).
+        timeout: BUSY_SLICE_MS,
         // One connection for a local file: every call is synchronous anyway, and the connection pragmas
         // (synchronous=NORMAL) then hold for every statement, not only on the first of a pool.
         concurrency: local ? 1 : undefined,
@@ -97,6 +95,7 @@ export async function openStore(
     opts.connectTimeoutMs ?? 15_000,
     `database ${config.syncUrl ? config.syncUrl : config.url}`,
   );
+  const writeWaitMs = config.busyTimeoutMs ?? 5000;
   const pragmas = async () => {
     if (local && !config.syncUrl) {
       await client.execute("PRAGMA journal_mode=WAL");
@@ -104,8 +103,9 @@ export async function openStore(
     }
   };
   try {
-    await pragmas();
-    if (opts.migrate !== false) await bounded(() => migrate(client), opts.connectTimeoutMs ?? 15_000, "migration");
+    // Turning a new file to WAL takes its lock, which another process starting at once may hold.
+    await retryBusy(pragmas, opts.connectTimeoutMs ?? 15_000, () => client.reconnect());
+    if (opts.migrate !== false) await bounded(() => migrate(client, undefined, opts.connectTimeoutMs ?? 15_000), opts.connectTimeoutMs ?? 15_000, "migration");
   } catch (e) {
     client.close();
     throw e;
@@ -116,6 +116,8 @@ export async function openStore(
     client,
     db,
     file: opened && file !== undefined ? { path: file, ...opened } : undefined,
+    writeWaitMs,
+    gate: local ? new WriteGate() : undefined,
     async reconnect() {
       client.reconnect();
       await pragmas();

@@ -3,7 +3,7 @@
 // write commits: callers await their own results.
 import type { ResultSet } from "@libsql/client";
 import type { Store } from "./client.ts";
-import { type Stmt, write } from "./sql.ts";
+import { isStorageFailure, type Stmt, write } from "./sql.ts";
 
 /** Statements to commit together, and what their caller reads from their results. */
 export interface Batch<T> {
@@ -28,6 +28,8 @@ export class GroupWriter {
   constructor(
     private readonly store: Store,
     private readonly maxStatements = 2000,
+    /** How long a write waits for a locked database (default: the store's). */
+    private readonly waitMs = store.writeWaitMs,
   ) {}
 
   /** Queues a batch to commit together with others; resolves with its result once committed. */
@@ -67,13 +69,17 @@ export class GroupWriter {
     const ops = this.#queue.splice(0, n);
     let results: ResultSet[];
     try {
-      results = await write(this.store, ops.length === 1 ? ops[0].batch.stmts : ops.flatMap((o) => o.batch.stmts));
+      results = await write(this.store, ops.length === 1 ? ops[0].batch.stmts : ops.flatMap((o) => o.batch.stmts), this.waitMs);
     } catch (e) {
-      if (ops.length === 1) return ops[0].reject(e);
+      // A database that takes no writes takes none of them either.
+      if (ops.length === 1 || isStorageFailure(e)) {
+        for (const op of ops) op.reject(e);
+        return;
+      }
       // One bad op must not sink the others: retry each on its own.
       for (const op of ops) {
         try {
-          settle(op, await write(this.store, op.batch.stmts));
+          settle(op, await write(this.store, op.batch.stmts, this.waitMs));
         } catch (err) {
           op.reject(err);
         }

@@ -11,9 +11,10 @@
 // before; if another process got there first, the statement fails on purpose (SQLite has no RAISE
 // outside triggers, so it uses json_extract with an invalid path that carries a marker), the whole
 // batch rolls back, and we re-read and retry. Two processes starting at once on one file: one applies,
-// the other sees them applied. Needs a client created with a busy `timeout`, or the
-// loser's BEGIN IMMEDIATE fails with SQLITE_BUSY instead of waiting.
+// the other sees them applied. The loser's BEGIN IMMEDIATE may fail with SQLITE_BUSY (the client's busy
+// timeout is a short slice): it is retried, waiting asynchronously, for up to `busyWaitMs`.
 import type { Client, InStatement } from "@libsql/client";
+import { retryBusy } from "./busy.ts";
 import { type EmbeddedMigration, migrations as embedded } from "./migrations.gen.ts";
 
 const TABLE = "__drizzle_migrations";
@@ -29,11 +30,15 @@ async function lastApplied(client: Client): Promise<number> {
 export async function migrate(
   client: Client,
   list: readonly EmbeddedMigration[] = embedded,
+  busyWaitMs = 15_000,
 ): Promise<{ applied: string[] }> {
+  const reconnect = () => client.reconnect();
   // Same definition as drizzle-orm's sqlite migrator (`id SERIAL PRIMARY KEY` is not a rowid alias;
   // drizzle leaves id NULL, and so do we).
-  await client.execute(
-    `CREATE TABLE IF NOT EXISTS "${TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+  await retryBusy(
+    () => client.execute(`CREATE TABLE IF NOT EXISTS "${TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`),
+    busyWaitMs,
+    reconnect,
   );
 
   for (let attempt = 1; ; attempt++) {
@@ -61,7 +66,7 @@ export async function migrate(
     }
 
     try {
-      await client.batch(stmts, "write");
+      await retryBusy(() => client.batch(stmts, "write"), busyWaitMs, reconnect);
       return { applied: pending.map((m) => m.tag) };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
@@ -74,10 +79,7 @@ export async function migrate(
       const index = (e as { statementIndex?: unknown }).statementIndex;
       const tag = typeof index === "number" ? owner[index] : undefined;
       const where = tag ? ` in migration ${tag} (batch statement ${index})` : "";
-      const hint = /SQLITE_BUSY|database is locked/i.test(msg)
-        ? " (another process holds the write lock: create the client with a busy `timeout`, e.g. createClient({ url, timeout: 5000 }))"
-        : "";
-      throw new Error(`migrate: failed${where}: ${msg}${hint}`, { cause: e });
+      throw new Error(`migrate: failed${where}: ${msg}`, { cause: e });
     }
   }
 }

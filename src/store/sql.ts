@@ -1,24 +1,15 @@
 // Every write goes through `write`: one BEGIN IMMEDIATE batch. As measured here, after an
 // SQLITE_BUSY error a libSQL connection may report later writes as committed when they were not, so a
-// busy error drops the client's connections (reconnect) before the error reaches the caller.
+// busy error drops the client's connections (reconnect) before the write is tried again. A locked
+// database is waited for asynchronously (busy.ts), never with the event loop blocked for long.
 import type { InStatement, ResultSet, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
+import { isStorageFailure, retryBusy, StorageUnavailable } from "./busy.ts";
+import { fileProblem } from "./file-identity.ts";
+
+export { BUSY_SLICE_MS, isBusy, isStorageFailure, StorageUnavailable } from "./busy.ts";
 
 export type Stmt = InStatement;
-
-export function isBusy(e: unknown): boolean {
-  const code = (e as { code?: string; rawCode?: number; message?: string })?.code ?? "";
-  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /database is locked/i.test(String((e as Error)?.message));
-}
-
-/**
- * Whether an error says the database cannot take writes at all (locked, full, read-only, its file gone or
- * broken), rather than that one statement was refused.
- */
-export function isStorageFailure(e: unknown): boolean {
-  const code = String((e as { code?: string })?.code ?? "");
-  return isBusy(e) || /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code);
-}
 
 export interface WriteProblem {
   /** When writes started to fail. */
@@ -31,15 +22,24 @@ const problems = new WeakMap<Store, WriteProblem>();
 /** Why writes to this database fail now (the last write failed for its storage), or null. */
 export const writeProblem = (store: Store): WriteProblem | null => problems.get(store) ?? null;
 
-export async function write(store: Store, stmts: Stmt[]): Promise<ResultSet[]> {
+/**
+ * Commits `stmts` in one write transaction. A locked database is waited for up to `waitMs` (default: the
+ * store's, [database] busy_timeout), then StorageUnavailable, having changed nothing. A write that went to
+ * a database file deleted or replaced meanwhile is not acknowledged either.
+ */
+export async function write(store: Store, stmts: Stmt[], waitMs = store.writeWaitMs): Promise<ResultSet[]> {
+  const release = store.gate ? await store.gate.enter(waitMs) : null;
   try {
-    const rs = await store.client.batch(stmts, "write");
+    const rs = await retryBusy(() => store.client.batch(stmts, "write"), release ? release.left() : waitMs, () => store.reconnect());
+    const gone = fileProblem(store.file);
+    if (gone) throw new StorageUnavailable(gone);
     problems.delete(store);
     return rs;
   } catch (e) {
     if (isStorageFailure(e) && !problems.has(store)) problems.set(store, { since: Date.now(), error: e instanceof Error ? e.message : String(e) });
-    if (isBusy(e)) await store.reconnect();
     throw e;
+  } finally {
+    release?.();
   }
 }
 

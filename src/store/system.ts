@@ -1,18 +1,16 @@
 // The database as a whole: whether it answers, and whether it takes writes.
-import { identity, type Store } from "./client.ts";
+import type { Store } from "./client.ts";
+import { fileProblem as fileProblemOf } from "./file-identity.ts";
 import { read, write } from "./sql.ts";
 
 /**
  * Why the database file this node opened is no longer the one at its path (deleted, or replaced by another
  * file), or null: SQLite goes on writing to the file it holds open, so such writes would reach nobody.
  */
-export function fileProblem(store: Store): string | null {
-  if (!store.file) return null;
-  const now = identity(store.file.path);
-  if (!now) return `the database file ${store.file.path} was deleted while open`;
-  if (now.dev !== store.file.dev || now.ino !== store.file.ino) return `the database file ${store.file.path} was replaced by another file while open`;
-  return null;
-}
+export const fileProblem = (store: Store): string | null => fileProblemOf(store.file);
+
+/** How long the probe write of a readiness check waits for a locked database. */
+const PROBE_WAIT_MS = 250;
 
 /** Throws what the database says when it cannot answer a read. */
 export async function ping(store: Store): Promise<void> {
@@ -24,7 +22,9 @@ export async function ping(store: Store): Promise<void> {
  * writes again, after they failed for its storage (clears the problem when it does).
  */
 export async function probeWrite(store: Store): Promise<void> {
-  await write(store, [{ sql: "UPDATE nodes SET heartbeat_at = heartbeat_at WHERE rowid = (SELECT min(rowid) FROM nodes)", args: [] }]);
+  // A readiness check answers within a probe's patience, not after [database] busy_timeout.
+  const waitMs = Math.min(store.writeWaitMs, PROBE_WAIT_MS);
+  await write(store, [{ sql: "UPDATE nodes SET heartbeat_at = heartbeat_at WHERE rowid = (SELECT min(rowid) FROM nodes)", args: [] }], waitMs);
 }
 
 export { writeProblem } from "./sql.ts";

@@ -55,3 +55,47 @@ test("a database file deleted or replaced under a running node makes /readyz 503
     await e.close();
   }
 });
+
+test("a disk that fills up (SQLITE_FULL) and a database that turns read-only: 503s, never a 500, and ready again once they pass", async () => {
+  const e = await testEnv({ start: true });
+  try {
+    const client = e.deps.store.client; // a local file has one connection: these pragmas hold for every write
+    const pages = Number((await client.execute("PRAGMA page_count")).rows[0][0]);
+    await client.execute(`PRAGMA max_page_count = ${pages}`);
+    // Jobs fill what free space the pages have left, then the file cannot grow.
+    let put = await e.call("PUT", "/api/v1/namespaces/r/jobs/full-0", job);
+    for (let i = 1; put.status === 201 && i < 500; i++) put = await e.call("PUT", `/api/v1/namespaces/r/jobs/full-${i}`, job);
+    expect(put.status).toBe(503);
+    expect(put.body.error.message).toMatch(/database or disk is full/);
+    // (A file that may not grow still takes the readiness probe, which grows nothing; a full disk refuses
+    // that too, as the first test shows.)
+    await client.execute("PRAGMA max_page_count = 1073741823"); // space freed
+    expect((await e.call("PUT", "/api/v1/namespaces/r/jobs/full", job)).status).toBe(201);
+
+    await client.execute("PRAGMA query_only = ON");
+    const ro = await e.call("PUT", "/api/v1/namespaces/r/jobs/ro", job);
+    expect(ro.status).toBe(503);
+    const r = await e.call("GET", "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.body.database).toMatch(/^writes fail since .*readonly|read-only/i);
+    await client.execute("PRAGMA query_only = OFF");
+    expect((await e.call("GET", "/readyz")).status).toBe(200);
+    expect((await e.call("PUT", "/api/v1/namespaces/r/jobs/ro", job)).status).toBe(201);
+  } finally {
+    await e.close();
+  }
+});
+
+test("a database file deleted under a running node: writes are no longer acknowledged (503), not written where nobody reads them", async () => {
+  const e = await testEnv();
+  try {
+    const path = e.dbUrl.slice("file:".length);
+    expect((await e.call("PUT", "/api/v1/namespaces/r/jobs/kept", job)).status).toBe(201);
+    unlinkSync(path);
+    const put = await e.call("PUT", "/api/v1/namespaces/r/jobs/lost", job);
+    expect(put.status).toBe(503);
+    expect(put.body.error.message).toContain(`the database file ${path} was deleted while open`);
+  } finally {
+    await e.close();
+  }
+});

@@ -35,7 +35,7 @@ const SERVER_EXTRAS = { hosts: [], corsOrigins: [], socket: undefined, tls: { ce
 
 const DEFAULTS: Config = {
   server: { host: "127.0.0.1", port: 8080, maxBody: 1024 * 1024, ...SERVER_EXTRAS },
-  database: { url: "file:tock.db", authToken: undefined, syncUrl: undefined, syncInterval: 5000 },
+  database: { url: "file:tock.db", authToken: undefined, syncUrl: undefined, syncInterval: 5000, busyTimeout: 5000 },
   scheduler: {
     nodeId: `${hostname()}:8080`,
     lookahead: 5000,
@@ -205,6 +205,7 @@ format = "text"
         authToken: "secret",
         syncUrl: "libsql://primary.example.turso.io",
         syncInterval: 10_000,
+        busyTimeout: 5000,
       },
       scheduler: {
         nodeId: "node-a",

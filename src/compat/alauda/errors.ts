@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { DomainError, type ErrorCode } from "../../domain/errors.ts";
+import { DomainError, domainErrorOf, type ErrorCode } from "../../domain/errors.ts";
 import type { Logger } from "../../log.ts";
 import { logFailure } from "../common/errors.ts";
 
@@ -39,7 +39,8 @@ export function errorBody(code: string, message: string, field?: string) {
 }
 
 /** Any error of an Alauda route as Alauda answers it; what tock could not handle is logged and a 500. */
-export function errorResponse(c: Context, err: unknown, log: Logger): Response {
+export function errorResponse(c: Context, thrown: unknown, log: Logger): Response {
+  const err = domainErrorOf(thrown);
   if (err instanceof DomainError) {
     const [status, code] = codeOf(err.code);
     return c.json(errorBody(code, err.message, err.field), status);

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { statusOf } from "../../api/http.ts";
-import { DomainError } from "../../domain/errors.ts";
+import { DomainError, domainErrorOf } from "../../domain/errors.ts";
 import type { Logger } from "../../log.ts";
 import { logFailure } from "../common/errors.ts";
 
@@ -39,7 +39,8 @@ export const OPS: Record<string, [code: string, what: string]> = {
  * Any error of a Dapr route as daprd answers it; `namespace` is the ErrorInfo's. What tock could not handle
  * is logged and a 500.
  */
-export function errorResponse(c: Context, err: unknown, log: Logger, namespace: string): Response {
+export function errorResponse(c: Context, thrown: unknown, log: Logger, namespace: string): Response {
+  const err = domainErrorOf(thrown);
   const reply = (status: ContentfulStatusCode, errorCode: string, message: string, rich = true) =>
     c.json(
       rich

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { DomainError } from "../../domain/errors.ts";
+import { DomainError, domainErrorOf } from "../../domain/errors.ts";
 import type { Logger } from "../../log.ts";
 import { logFailure, renameField } from "../common/errors.ts";
 
@@ -41,7 +41,8 @@ function dcsMessage(err: DomainError): string {
 }
 
 /** Any error of a DCS route as DCS answers it; what tock could not handle is logged and a 500. */
-export function errorResponse(c: Context, err: unknown, log: Logger): Response {
+export function errorResponse(c: Context, thrown: unknown, log: Logger): Response {
+  const err = domainErrorOf(thrown);
   const msg = (message: string, status: ContentfulStatusCode) => c.json({ msg: message }, status);
   if (err instanceof DcsError) return msg(err.message, err.status);
   if (err instanceof DomainError) {

@@ -2,7 +2,7 @@
 // the HTTP status as the code for the rest, and native field paths named as the Juice body names them.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DomainError, type ErrorCode } from "../../domain/errors.ts";
+import { DomainError, domainErrorOf, type ErrorCode } from "../../domain/errors.ts";
 import type { Logger } from "../../log.ts";
 import { logFailure, renameField } from "../common/errors.ts";
 
@@ -23,8 +23,8 @@ export class JuiceError extends Error {
   }
 }
 
-/** HTTP status and Juice code for a domain error: 400 for what the client sent, 500 for the rest. */
-function domainStatus(code: ErrorCode): [400 | 401 | 403 | 429 | 500, number] {
+/** HTTP status and Juice code for a domain error: 400 for what the client sent, 503 for a database that cannot take it now, 500 for the rest. */
+function domainStatus(code: ErrorCode): [400 | 401 | 403 | 429 | 500 | 503, number] {
   switch (code) {
     case "invalid":
       return [400, INIT];
@@ -40,8 +40,9 @@ function domainStatus(code: ErrorCode): [400 | 401 | 403 | 429 | 500, number] {
     case "unsupported_media_type":
       return [400, DATA_FORMAT];
     case "conflict":
-    case "unavailable":
       return [500, 500];
+    case "unavailable":
+      return [503, 503];
   }
 }
 
@@ -64,7 +65,8 @@ function juiceMessage(e: DomainError): string {
 }
 
 /** Any error of a Juice route as Juice answers it; what tock could not handle is logged and a 500. */
-export function errorResponse(c: Context, err: unknown, log: Logger): Response {
+export function errorResponse(c: Context, thrown: unknown, log: Logger): Response {
+  const err = domainErrorOf(thrown);
   if (err instanceof JuiceError) return c.json({ status: err.code, message: err.message }, 400);
   if (err instanceof DomainError) {
     const [http, code] = domainStatus(err.code);

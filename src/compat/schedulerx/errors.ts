@@ -4,13 +4,14 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { statusOf } from "../../api/http.ts";
-import { DomainError, invalid } from "../../domain/errors.ts";
+import { DomainError, domainErrorOf, invalid } from "../../domain/errors.ts";
 import type { Logger } from "../../log.ts";
 import { logFailure } from "../common/errors.ts";
 import { answer } from "./view.ts";
 
 /** Any error of a SchedulerX route in the envelope; what tock could not handle is logged and a 500. */
-export function errorResponse(c: Context, err: unknown, log: Logger): Response {
+export function errorResponse(c: Context, thrown: unknown, log: Logger): Response {
+  const err = domainErrorOf(thrown);
   if (err instanceof DomainError) return answer(c, statusOf(err.code), err.message);
   if (err instanceof HTTPException && err.status < 500) return answer(c, err.status as ContentfulStatusCode, err.message || "bad request");
   logFailure(log, "schedulerx", err, c.req.path);

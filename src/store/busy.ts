@@ -1,0 +1,104 @@
+// Waiting for a locked database without blocking the event loop. A local database file is reached
+// synchronously: while SQLite waits for another process's lock, the event loop waits with it. So SQLite
+// itself waits only a short slice (BUSY_SLICE_MS, the client's busy timeout), and the rest of the wait
+// happens here, asynchronously, between attempts, up to the caller's bound. One write at a time tries
+// (WriteGate): a locked database blocks the loop for at most one slice at a time, however many writes
+// queue behind it.
+
+/** How long SQLite itself waits for a lock, blocking the event loop, before `write` waits asynchronously. */
+export const BUSY_SLICE_MS = 20;
+
+export function isBusy(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? "");
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /database is locked/i.test(String((e as Error)?.message));
+}
+
+/** The database cannot take this write now (locked past the bound, or its file gone): nothing was written. */
+export class StorageUnavailable extends Error {
+  readonly code = "TOCK_STORAGE_UNAVAILABLE";
+  constructor(message: string) {
+    super(message);
+    this.name = "StorageUnavailable";
+  }
+}
+
+/**
+ * Whether an error says the database cannot take writes at all (locked, full, read-only, its file gone or
+ * broken), rather than that one statement was refused.
+ */
+export function isStorageFailure(e: unknown): boolean {
+  const code = String((e as { code?: string })?.code ?? "");
+  return e instanceof StorageUnavailable || isBusy(e) || /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The pause before attempt `n` (from 1) on a locked database: 5 ms doubling to 200 ms, jittered. */
+const pause = (n: number) => Math.min(200, 5 * 2 ** Math.min(n - 1, 6)) * (0.5 + Math.random() / 2);
+
+/**
+ * Runs `attempt` until it is not refused for a lock, waiting asynchronously between tries, for up to `waitMs`;
+ * then throws StorageUnavailable. `reset` runs after each busy error (drops the connection).
+ */
+export async function retryBusy<T>(attempt: () => Promise<T>, waitMs: number, reset: () => Promise<void> | void = () => {}): Promise<T> {
+  const until = performance.now() + waitMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+      await reset();
+      const p = pause(n);
+      if (performance.now() + p >= until) {
+        throw new StorageUnavailable(`the database is locked by another process or node: waited ${(waitMs / 1000).toFixed(1)} s for its write lock (${(e as Error).message})`);
+      }
+      await sleep(p);
+    }
+  }
+}
+
+
+/** Lets the next writer in; `left()` is how much of the caller's wait remains. */
+export interface Release {
+  (): void;
+  left(): number;
+}
+
+interface Waiter {
+  admit: () => void;
+}
+
+export class WriteGate {
+  #held = false;
+  #queue: Waiter[] = [];
+
+  /** Waits for the gate, up to `waitMs` (then StorageUnavailable: the writes ahead hold it for a lock). */
+  enter(waitMs: number): Promise<Release> {
+    const until = performance.now() + waitMs;
+    const release = Object.assign(() => this.#next(), { left: () => Math.max(0, until - performance.now()) }) as Release;
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve(release);
+    }
+    return new Promise<Release>((resolve, reject) => {
+      const waiter: Waiter = {
+        admit: () => {
+          clearTimeout(timer);
+          resolve(release);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.#queue.indexOf(waiter);
+        if (i >= 0) this.#queue.splice(i, 1);
+        reject(new StorageUnavailable(`the database is locked by another process or node: waited ${(waitMs / 1000).toFixed(1)} s behind writes waiting for its write lock`));
+      }, waitMs);
+      this.#queue.push(waiter);
+    });
+  }
+
+  #next() {
+    const w = this.#queue.shift();
+    if (w) w.admit();
+    else this.#held = false;
+  }
+}
