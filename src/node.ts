@@ -17,7 +17,8 @@ import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts"
 import type { RenderDelivery } from "./domain/deliveries.ts";
 import { Deliverer } from "./scheduler/deliveries.ts";
 import { Pruner } from "./scheduler/pruner.ts";
-import { processOptions, Scheduler } from "./scheduler/scheduler.ts";
+import { processOptions } from "./scheduler/execute.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
 import { openStore, type Store } from "./store/client.ts";
 import { VERSION } from "./version.ts";
 

@@ -93,7 +93,7 @@ const Retry = v.pipe(
   ),
 );
 
-const Scheduler = section({
+const Scheduler = v.pipe(section({
   // "" means the default too, so the example file can show the key uncommented.
   node_id: v.optional(
     v.pipe(
@@ -116,8 +116,20 @@ const Scheduler = section({
   max_held: v.optional(int(100, 10_000_000), 20_000),
   // Beyond this difference between this node's clock and the database's, the node stops claiming; 0: off.
   max_clock_skew: v.optional(duration({ zero: true }), "2s"),
+  // Each node writes its heartbeat this often; one silent for node_timeout is dead and its runs are taken over.
+  heartbeat: v.optional(duration({ zero: false }), "1s"),
+  node_timeout: v.optional(duration({ zero: false }), "5s"),
   default_retry: v.optional(Retry, {}),
-});
+}),
+  v.forward(
+    v.partialCheck(
+      [["heartbeat"], ["node_timeout"]],
+      (s) => s.node_timeout >= 3 * s.heartbeat,
+      "must be at least three times scheduler.heartbeat (a node would be taken for dead between two of its beats)",
+    ),
+    ["node_timeout"],
+  ),
+);
 
 const History = section({
   keep_per_job: v.optional(int(0, 100_000_000), 1000),

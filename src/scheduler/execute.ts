@@ -5,10 +5,17 @@ import type { Target, TargetKind } from "../domain/schemas.ts";
 import { checkTarget, withParams } from "../domain/targets.ts";
 import { errorText, type ExecRequest, type Executors, type Outcome, type RunOutput } from "../executors/types.ts";
 import { egressPolicy } from "../net/egress.ts";
-import type { Claimed } from "./types.ts";
+import type { Claimed, OutputOptions, Recheck } from "./types.ts";
 
-/** Why this node's config refuses a target now, or null. */
-export type Recheck = (kind: TargetKind, target: unknown, namespace: string) => string | null;
+/**
+ * What the scheduler takes from the [executors] config: process output kept per run, the kill grace, and
+ * the check of process, script and container targets against the config when they run.
+ */
+export function processOptions(cfg: Pick<Config, "executors" | "egress">): { output: OutputOptions; killGrace: number; recheck: Recheck } {
+  const p = cfg.executors.process;
+  return { output: { maxLogBytes: p.maxLogBytes, tailLines: p.tailLines }, killGrace: p.killGrace, recheck: targetRecheck(cfg) };
+}
+
 
 /**
  * Checks a process, script or container target against this node's config again when it runs: a job

@@ -1,5 +1,4 @@
-// Leases: this node renews the leases of exactly the runs it holds, with its heartbeat, a few times per
-// lease. A run it lost track of (a write that failed) is not renewed: its lease lapses and it is claimed or
+// Leases: this node renews the leases of exactly the runs it holds, a few times per lease. (A node that dies loses its runs sooner, through its heartbeat: heartbeat.ts.) A run it lost track of (a write that failed) is not renewed: its lease lapses and it is claimed or
 // recovered again. Runs whose holder's lease lapsed are recovered here; retry.ts decides their new attempts.
 import type { Clock } from "../clock.ts";
 import type { Store } from "../store/client.ts";
@@ -27,7 +26,7 @@ export class Leases {
   renew(now: number): Promise<void> {
     this.#lastRenew = now;
     const c = this.deps.config;
-    return this.deps.writer.submit(renewLeases(this.deps.held(), now + c.lease, c.nodeId, now));
+    return this.deps.writer.submit(renewLeases(this.deps.held(), now + c.lease, c.nodeId));
   }
 
   /** Renews when a third of a lease has passed since the last renewal. */
@@ -44,10 +43,18 @@ export class Leases {
   }
 
   /**
+   * Takes back the runs of the nodes whose heartbeat is older than `before` (and of lapsed leases), and
+   * removes those nodes' rows. Returns how many runs in flight ended lost (or killed).
+   */
+  takeOver(now: number, before: number): Promise<number> {
+    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), { deadBefore: before, me: this.deps.config.nodeId });
+  }
+
+  /**
    * Recovers this node's own runs without waiting for their leases: those left by a previous process (at
    * start) or abandoned at stop. Returns how many runs in flight ended lost (or killed).
    */
   recoverOwn(now: number): Promise<number> {
-    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), this.deps.config.nodeId);
+    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), { mine: this.deps.config.nodeId });
   }
 }

@@ -1,12 +1,13 @@
-// Cluster membership: this node registers at start and leaves at stop, and its heartbeat goes with its
-// lease renewals (leases.ts). How many nodes are alive decides whether overlap forbid must be checked
+// Cluster membership: this node registers at start and leaves at stop, and beats its heartbeat in between
+// (heartbeat.ts). How many nodes are alive decides whether overlap forbid must be checked
 // across nodes, and how much each node holds in memory. The same read compares this node's clock with the
 // database's: every node's slots, leases and heartbeats are times, so a node whose clock is off would fire
 // slots early or late and take over runs whose leases had not lapsed.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
-import { joinNode, leaveNode, liveNodes } from "../store/nodes.ts";
+import type { GroupWriter } from "../store/group-writer.ts";
+import { beatNode, deadNodes, joinNode, leaveNode, liveNodes } from "../store/nodes.ts";
 
 export class Membership {
   #live = 1;
@@ -14,7 +15,17 @@ export class Membership {
   #skewMs = 0;
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; log: Logger; nodeId: string; version: string; lease: number; executors: readonly string[]; maxClockSkew: number },
+    private readonly deps: {
+      store: Store;
+      writer: GroupWriter;
+      clock: Clock;
+      log: Logger;
+      nodeId: string;
+      version: string;
+      nodeTimeout: number;
+      executors: readonly string[];
+      maxClockSkew: number;
+    },
   ) {}
 
   /** Why this node must not claim or recover now (its clock is off), or null. */
@@ -34,12 +45,22 @@ export class Membership {
     return joinNode(this.deps.store, this.deps.nodeId, now, this.deps.version, this.deps.executors);
   }
 
+  /** Beats this node's heartbeat; false when its row is gone (the others took it for dead). */
+  beat(now: number): Promise<boolean> {
+    return this.deps.writer.submit(beatNode(this.deps.nodeId, now));
+  }
+
+  /** The other nodes whose heartbeat is older than `before`. */
+  dead(before: number): Promise<{ id: string; heartbeatAt: number }[]> {
+    return deadNodes(this.deps.store, before, this.deps.nodeId);
+  }
+
   /**
-   * Counts the nodes whose heartbeat is within a lease of `now` (known within a poll), and measures this
+   * Counts the nodes whose heartbeat is within node_timeout of `now` (known within a poll), and measures this
    * node's clock against the database's: against the middle of the read, so its round trip does not count.
    */
   async refresh(now: number): Promise<void> {
-    const { live, dbNow } = await liveNodes(this.deps.store, now - this.deps.lease);
+    const { live, dbNow } = await liveNodes(this.deps.store, now - this.deps.nodeTimeout);
     this.#live = Math.max(1, live);
     if (!Number.isFinite(dbNow)) return;
     const before = this.clockProblem;

@@ -8,13 +8,9 @@ import type { Clock } from "../clock.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
 import { insertLines, type LogLine } from "../store/run-output.ts";
 import type { Emitter } from "./events.ts";
+import type { OutputOptions } from "./types.ts";
 
-export interface OutputOptions {
-  /** Bytes of lines stored per run; past it, lines are dropped (and the cap noted), the process goes on. */
-  maxLogBytes: number;
-  /** Last lines kept on the run record. */
-  tailLines: number;
-}
+export type { OutputOptions } from "./types.ts";
 
 /** A line longer than this is stored in pieces: one line must not hold the whole cap in memory. */
 export const MAX_LINE = 16 * 1024;

@@ -7,13 +7,13 @@ import type { Egress } from "../net/egress.ts";
 import { type Active, ActiveRuns } from "./active.ts";
 import { Capacity } from "./capacity.ts";
 import { runEvent } from "./events.ts";
-import { execute, type Recheck } from "./execute.ts";
+import { execute } from "./execute.ts";
 import { Finisher, type FinisherDeps } from "./finisher.ts";
 import { resolveHostKeys } from "./host-keys.ts";
 import { aborted, Cancelled, Killed, Replaced, Shutdown, TimedOut } from "./outcomes.ts";
 import { type OutputOptions, RunLogs } from "./output.ts";
 import { type Admission, admitBatch, markBatch } from "./marking.ts";
-import type { Claimed, Final } from "./types.ts";
+import type { Claimed, Final, Recheck } from "./types.ts";
 
 export interface RunnerDeps extends Omit<FinisherDeps, "defer"> {
   executors: Executors;

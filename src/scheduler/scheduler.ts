@@ -1,36 +1,24 @@
-// The scheduler: its lifecycle and claim cycle. Each cycle recovers runs of dead nodes, claims due slots and
-// queued runs by index up to the lookahead horizon, renews leases and hands what is due to the dispatcher
-// (dispatch.ts), which hands runs to the runner (runner.ts) as they come due, never early.
+// The scheduler: its lifecycle and claim cycle. Each cycle recovers runs whose leases lapsed, claims due
+// slots and queued runs by index up to the lookahead horizon, renews leases and hands what is due to the
+// dispatcher (dispatch.ts), which hands runs to the runner (runner.ts) as they come due, never early. The
+// heartbeat (heartbeat.ts) takes over the runs of nodes that died.
 import type { Clock, TimerHandle } from "../clock.ts";
-import type { Config } from "../config.ts";
 import type { SchedulerControl } from "../domain/ports.ts";
-import type { SecretBox } from "../domain/secrets.ts";
 import type { Executors } from "../executors/types.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
-import type { Egress } from "../net/egress.ts";
 import type { Store } from "../store/client.ts";
 import { GroupWriter } from "../store/group-writer.ts";
 import { killRequested, requeueUnstarted } from "../store/marks.ts";
 import { claimQueued, claimSlots } from "./claim.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { Emitter, type RunEvent } from "./events.ts";
-import { type Recheck, targetRecheck } from "./execute.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { Leases } from "./leases.ts";
 import { Membership } from "./nodes.ts";
-import type { OutputOptions } from "./output.ts";
 import { Runner } from "./runner.ts";
 import { after, every } from "./timers.ts";
-import type { SchedulerConfig } from "./types.ts";
-
-/**
- * What the scheduler takes from the [executors] config: process output kept per run, the kill grace, and
- * the check of process, script and container targets against the config when they run.
- */
-export function processOptions(cfg: Pick<Config, "executors" | "egress">): { output: OutputOptions; killGrace: number; recheck: Recheck } {
-  const p = cfg.executors.process;
-  return { output: { maxLogBytes: p.maxLogBytes, tailLines: p.tailLines }, killGrace: p.killGrace, recheck: targetRecheck(cfg) };
-}
+import type { SchedulerDeps } from "./types.ts";
 
 /** Longer than a kill request waits for the run's end (domain/kill.ts: at most 10 s). */
 const KILL_LISTEN_MS = 15_000;
@@ -42,6 +30,7 @@ export class Scheduler implements SchedulerControl {
   #dispatch: Dispatcher;
   #nodes: Membership;
   #leases: Leases;
+  #heartbeat: Heartbeat;
   #pollTimer: TimerHandle | null = null;
   #ticking: Promise<void> | null = null;
   #again = false;
@@ -50,34 +39,14 @@ export class Scheduler implements SchedulerControl {
   #stopping: Promise<void> | null = null;
 
   constructor(
-    private readonly deps: {
-      store: Store;
-      clock: Clock;
-      log: Logger;
-      executors: Executors;
-      config: SchedulerConfig;
-      version: string;
-      /** Process output kept per run (executors.process max_log_bytes, tail_lines). */
-      output?: OutputOptions;
-      /** How long an aborted process gets to exit before SIGKILL (executors.process kill_grace). */
-      killGrace?: number;
-      /** Checks process, script and container targets against this node's config before each run. */
-      recheck?: Recheck;
-      /** Opens jobs' and runs' sealed secret values for their executors ([secrets] key). */
-      secrets: SecretBox;
-      /** Resolves host names for the per-host limit: the executors' own Egress, so they share its cache. */
-      egress?: Egress;
-      /** [limits]: max_in_flight per namespace (none: no limit per namespace). */
-      limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
-      /** Told when run ends stored deliveries to send (the outbox's deliverer). */
-      deliveries?: { wake(): void };
-    },
+    private readonly deps: SchedulerDeps,
   ) {
     const { store, clock, config, limits } = deps;
     // Run ends and marks wait for a locked database as long as a lease: failing sooner would only have
     // the run recovered and fired again.
     this.#writer = new GroupWriter(store, undefined, config.lease);
-    this.#nodes = new Membership({ store, clock, log: deps.log, nodeId: config.nodeId, version: deps.version, lease: config.lease, executors: Object.keys(deps.executors), maxClockSkew: config.maxClockSkew });
+    const { nodeId, nodeTimeout, maxClockSkew } = config;
+    this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: Object.keys(deps.executors), maxClockSkew });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -103,6 +72,8 @@ export class Scheduler implements SchedulerControl {
       wake: () => this.wake(),
     });
     this.#leases = new Leases({ store, writer: this.#writer, clock, config, held: () => [...this.#dispatch.held.ids(), ...this.#runner.ids()] });
+    const declaredDead = (now: number) => this.#declaredDead(now);
+    this.#heartbeat = new Heartbeat({ clock, log: deps.log, config, nodes: this.#nodes, leases: this.#leases, declaredDead, wake: () => this.wake() });
   }
 
   get nodeId(): string {
@@ -111,6 +82,11 @@ export class Scheduler implements SchedulerControl {
 
   get running(): boolean {
     return this.#started && !this.#stopping;
+  }
+
+  /** Beats the heartbeat now (it beats every [scheduler] heartbeat by itself; tests call it after moving the clock). */
+  beat(): Promise<void> {
+    return this.#heartbeat.beat();
   }
 
   /** Why this node is not doing its share now (its clock disagrees with the database's), or null. */
@@ -125,9 +101,23 @@ export class Scheduler implements SchedulerControl {
     const lost = await this.#leases.recoverOwn(now);
     if (lost > 0) this.deps.log.warn("recovered runs left in flight by a previous process", { count: lost, node: this.nodeId });
     await this.#nodes.join(now);
+    await this.#nodes.refresh(now);
     this.#started = true;
+    this.#heartbeat.start(now);
     await this.#leases.renew(now);
     await this.tick();
+  }
+
+  /**
+   * The other nodes took this one for dead (it was frozen or cut off) and took its runs: it drops what it
+   * held (its runs in flight are aborted: their recovery attempts run elsewhere), releases what it claimed
+   * since, and joins again.
+   */
+  async #declaredDead(now: number) {
+    this.#dispatch.held.clear();
+    for (const id of this.#runner.ids()) this.#runner.abort(id);
+    await this.#leases.recoverOwn(now);
+    await this.#nodes.join(now);
   }
 
   // --- SchedulerControl -------------------------------------------------------------------------
@@ -206,8 +196,7 @@ export class Scheduler implements SchedulerControl {
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
       return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap };
     };
-    // Whether other nodes share the database decides the cross-node overlap check: known within a poll.
-    await this.#nodes.refresh(now);
+    // (Whether other nodes share the database, and whether the clocks agree, is known from the heartbeat.)
     const problem = this.#nodes.clockProblem;
     let claimed = 0;
     // A clock that is off would take slots early or late and runs whose leases had not lapsed: this node
@@ -308,6 +297,7 @@ export class Scheduler implements SchedulerControl {
         await requeueUnstarted(this.deps.store, unstarted, this.nodeId, now);
         this.deps.deliveries?.wake();
         await this.#leases.recoverOwn(now);
+        await this.#heartbeat.stop();
         await this.#nodes.leave();
       } catch (e) {
         this.deps.log.error("could not release runs at stop", { error: errorText(e) });

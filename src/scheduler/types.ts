@@ -1,5 +1,11 @@
 // The shapes the scheduler's parts share: its config, a claimed run and what executing it needs.
+import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { SecretBox } from "../domain/secrets.ts";
+import type { Executors as RunExecutors } from "../executors/types.ts";
+import type { Logger } from "../log.ts";
+import type { Egress } from "../net/egress.ts";
+import type { Store } from "../store/client.ts";
 import type { RetryPolicy, RunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
 import type { Target as ExecutorTarget } from "../executors/types.ts";
 
@@ -62,3 +68,38 @@ export interface Claimed {
  */
 export type TargetsFit = Fits<JobTarget, ExecutorTarget>;
 type Fits<A extends B, B> = A;
+
+/** Why this node's config refuses a target now, or null. */
+export type Recheck = (kind: TargetKind, target: unknown, namespace: string) => string | null;
+
+/** Process output kept per run. */
+export interface OutputOptions {
+  /** Bytes of lines stored per run; past it, lines are dropped (and the cap noted), the process goes on. */
+  maxLogBytes: number;
+  /** Last lines kept on the run record. */
+  tailLines: number;
+}
+
+/** What the scheduler is built from. */
+export interface SchedulerDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  executors: RunExecutors;
+  config: SchedulerConfig;
+  version: string;
+  /** Process output kept per run (executors.process max_log_bytes, tail_lines). */
+  output?: OutputOptions;
+  /** How long an aborted process gets to exit before SIGKILL (executors.process kill_grace). */
+  killGrace?: number;
+  /** Checks process, script and container targets against this node's config before each run. */
+  recheck?: Recheck;
+  /** Opens jobs' and runs' sealed secret values for their executors ([secrets] key). */
+  secrets: SecretBox;
+  /** Resolves host names for the per-host limit: the executors' own Egress, so they share its cache. */
+  egress?: Egress;
+  /** [limits]: max_in_flight per namespace (none: no limit per namespace). */
+  limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
+  /** Told when run ends stored deliveries to send (the outbox's deliverer). */
+  deliveries?: { wake(): void };
+}

@@ -38,9 +38,10 @@ const pause = (n: number) => Math.min(200, 5 * 2 ** Math.min(n - 1, 6)) * (0.5 +
 
 /**
  * Runs `attempt` until it is not refused for a lock, waiting asynchronously between tries, for up to `waitMs`;
- * then throws StorageUnavailable. `reset` runs after each busy error (drops the connection).
+ * then throws StorageUnavailable, saying the caller waited `totalMs` in all (its wait began earlier, in the
+ * gate). `reset` runs after each busy error (drops the connection).
  */
-export async function retryBusy<T>(attempt: () => Promise<T>, waitMs: number, reset: () => Promise<void> | void = () => {}): Promise<T> {
+export async function retryBusy<T>(attempt: () => Promise<T>, waitMs: number, reset: () => Promise<void> | void = () => {}, totalMs = waitMs): Promise<T> {
   const until = performance.now() + waitMs;
   for (let n = 1; ; n++) {
     try {
@@ -50,7 +51,7 @@ export async function retryBusy<T>(attempt: () => Promise<T>, waitMs: number, re
       await reset();
       const p = pause(n);
       if (performance.now() + p >= until) {
-        throw new StorageUnavailable(`the database is locked by another process or node: waited ${(waitMs / 1000).toFixed(1)} s for its write lock (${(e as Error).message})`);
+        throw new StorageUnavailable(`the database is locked by another process or node: waited ${(totalMs / 1000).toFixed(1)} s for its write lock (${(e as Error).message})`);
       }
       await sleep(p);
     }

@@ -5,14 +5,13 @@ import type { Store } from "./client.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
 import { write } from "./sql.ts";
 
-/** Extends the leases of exactly these runs, where this node still holds them, and beats its heartbeat. */
-export function renewLeases(ids: number[], leaseUntil: number, nodeId: string, now: number): Batch<void> {
+/** Extends the leases of exactly these runs, where this node still holds them. */
+export function renewLeases(ids: number[], leaseUntil: number, nodeId: string): Batch<void> {
   return batchOf([
     {
       sql: "UPDATE runs SET lease_until = ? FROM json_each(?) AS h WHERE runs.id = h.value AND runs.node_id = ?",
       args: [leaseUntil, JSON.stringify(ids), nodeId],
     },
-    { sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, nodeId] },
   ]);
 }
 
@@ -27,14 +26,28 @@ export interface RecoveryRule {
 }
 
 /**
- * Runs left `running` whose lease lapsed at `now` end `lost` (or `killed`, when a kill was requested), and a
- * `recovery` attempt of the same slot is queued while `rule` allows; queued runs whose holder's lease lapsed
- * are released. `mine`: also this node's own runs, without waiting for their leases (at start and stop).
- * Returns how many runs ended.
+ * Whose runs are taken back: those whose lease lapsed, and also `mine` (this node's own, at start and stop),
+ * or those of every node but `me` whose heartbeat is older than `deadBefore` (dead nodes, whose rows go).
  */
-export async function recoverLapsed(store: Store, now: number, rule: RecoveryRule, mine?: string): Promise<number> {
-  const cond = mine ? "(r.lease_until < ? OR r.node_id = ?)" : "(r.lease_until < ? AND ? IS NULL)";
-  const args = [now, mine ?? null];
+export type Whose = { mine: string } | { lapsed: true } | { deadBefore: number; me: string };
+
+/** The runs `whose` names (alias r), as a condition and its arguments, given the time `now`. */
+function condition(whose: Whose, now: number): { cond: string; args: (string | number)[] } {
+  if ("mine" in whose) return { cond: "(r.lease_until < ? OR r.node_id = ?)", args: [now, whose.mine] };
+  if ("lapsed" in whose) return { cond: "r.lease_until < ?", args: [now] };
+  return {
+    cond: "(r.lease_until < ? OR r.node_id IN (SELECT id FROM nodes WHERE heartbeat_at < ? AND id != ?))",
+    args: [now, whose.deadBefore, whose.me],
+  };
+}
+
+/**
+ * Runs left `running` that `whose` names end `lost` (or `killed`, when a kill was requested), and a
+ * `recovery` attempt of the same slot is queued while `rule` allows; queued runs it names are released for
+ * any node; dead nodes' rows go, in the same transaction. Returns how many runs ended.
+ */
+export async function recoverLapsed(store: Store, now: number, rule: RecoveryRule, whose: Whose = { lapsed: true }): Promise<number> {
+  const { cond, args } = condition(whose, now);
   const results = await write(store, [
     {
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params)
@@ -55,9 +68,8 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
             WHERE r.status = 'running' AND ${cond}`,
       args: [now, ...args],
     },
-    mine
-      ? { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND node_id = ?", args: [mine] }
-      : { sql: "UPDATE runs SET node_id = NULL, lease_until = NULL WHERE status = 'queued' AND lease_until < ?", args: [now] },
+    { sql: `UPDATE runs AS r SET node_id = NULL, lease_until = NULL WHERE r.status = 'queued' AND ${cond}`, args },
+    ...("deadBefore" in whose ? [{ sql: "DELETE FROM nodes WHERE heartbeat_at < ? AND id != ?", args: [whose.deadBefore, whose.me] }] : []),
   ]);
   return results[1].rowsAffected;
 }

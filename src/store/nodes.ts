@@ -1,6 +1,8 @@
-// The SQL of cluster membership (table nodes): a node registers at start, beats its heartbeat with its
-// leases (leases.ts), and leaves at stop; the others count who is alive, and the API lists them.
+// The SQL of cluster membership (table nodes): a node registers at start, beats its heartbeat every
+// second or so, and leaves at stop; the others count who is alive, find who died (leases.ts takes their
+// runs back and removes their rows), and the API lists them.
 import type { Store } from "./client.ts";
+import type { Batch } from "./group-writer.ts";
 import { nodes } from "./schema.ts";
 import { read, readOne, write } from "./sql.ts";
 
@@ -15,6 +17,20 @@ export async function joinNode(store: Store, id: string, now: number, version: s
       args: [id, now, now, version, JSON.stringify(executors)],
     },
   ]);
+}
+
+/** Beats this node's heartbeat; resolves false when its row is gone (other nodes took it for dead). */
+export function beatNode(id: string, now: number): Batch<boolean> {
+  return {
+    stmts: [{ sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, id] }],
+    result: ([rs]) => rs.rowsAffected === 1,
+  };
+}
+
+/** Other nodes whose heartbeat is older than `before`, with it. */
+export async function deadNodes(store: Store, before: number, me: string): Promise<{ id: string; heartbeatAt: number }[]> {
+  const rows = await read(store, { sql: "SELECT id, heartbeat_at FROM nodes WHERE heartbeat_at < ? AND id != ?", args: [before, me] });
+  return rows.map((r) => ({ id: String(r.id), heartbeatAt: Number(r.heartbeat_at) }));
 }
 
 /** Nodes whose heartbeat is at or after `since`, and the database's clock (ms) as it answered. */

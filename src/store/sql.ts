@@ -30,7 +30,7 @@ export const writeProblem = (store: Store): WriteProblem | null => problems.get(
 export async function write(store: Store, stmts: Stmt[], waitMs = store.writeWaitMs): Promise<ResultSet[]> {
   const release = store.gate ? await store.gate.enter(waitMs) : null;
   try {
-    const rs = await retryBusy(() => store.client.batch(stmts, "write"), release ? release.left() : waitMs, () => store.reconnect());
+    const rs = await retryBusy(() => store.client.batch(stmts, "write"), release ? release.left() : waitMs, () => store.reconnect(), waitMs);
     const gone = fileProblem(store.file);
     if (gone) throw new StorageUnavailable(gone);
     problems.delete(store);

@@ -51,6 +51,8 @@ const DEFAULTS: Config = {
     maxInFlightPerHost: 64,
     maxHeld: 20_000,
     maxClockSkew: 2000,
+    heartbeat: 1000,
+    nodeTimeout: 5000,
     defaultRetry: { times: 0, interval: 1000, backoff: "exponential", maxInterval: 60_000, jitter: 0.2 },
   },
   executors: {
@@ -222,6 +224,8 @@ format = "text"
         maxInFlightPerHost: 16,
         maxHeld: 500,
         maxClockSkew: 2000,
+        heartbeat: 1000,
+        nodeTimeout: 5000,
         defaultRetry: { times: 3, interval: 2000, backoff: "fixed", maxInterval: 600_000, jitter: 0 },
       },
       executors: {

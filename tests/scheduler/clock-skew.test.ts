@@ -32,7 +32,8 @@ test("a clock 10 s ahead of the database's claims nothing and is not ready; back
   expect(ready.body.scheduler).toMatch(/^this node's clock is 1\d\.\d s ahead of the database's \(more than \[scheduler\] max_clock_skew\)/);
   expect(log.lines.filter((l) => l.msg === "clock disagrees with the database")).toHaveLength(1);
 
-  clock.set(Date.now()); // the clock is put right
+  clock.set(Date.now()); // the clock is put right: the next heartbeat finds it so
+  await env.deps.scheduler.beat();
   await env.deps.scheduler.tick();
   await env.deps.scheduler.idle();
   expect((await runsOf()).map((r: { status: string }) => r.status)).toEqual(["queued"]); // claimed, held until due
