@@ -232,16 +232,17 @@ export function tockOverrides(env: Record<string, string> = {}): Record<string, 
 /**
  * Starts `bun src/main.ts serve` as a child process and resolves once it logs "tock serving".
  * BENCH_PROFILE=<dir> runs it under `bun --cpu-prof --cpu-prof-md` with the profiles written to <dir>
- * when it stops (the figures are then not representative).
+ * when it stops (the figures are then not representative). `name` labels its echoed lines (several nodes
+ * on one database each get their own, with their own TOCK_SCHEDULER_NODE_ID in `env`).
  */
-export async function startTock(dbUrl: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Tock> {
+export async function startTock(dbUrl: string, env: Record<string, string> = {}, timeoutMs = 30_000, name = "tock"): Promise<Tock> {
   const fullEnv = { ...tockEnv(env), TOCK_DATABASE_URL: dbUrl };
   const prof = process.env.BENCH_PROFILE;
   const profArgs = prof ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(prof)}`] : [];
   const spawnedAt = Date.now();
   const c = spawnChild([process.execPath, ...profArgs, join(ROOT, "src/main.ts"), "serve"], {
     env: fullEnv,
-    name: "tock",
+    name,
     echo: (l) => /"level":"(warn|error)"/.test(l) || !l.startsWith("{"),
   });
   const line = await c.waitLine((l) => l.includes('"tock serving"'), timeoutMs, '"tock serving" log line');
@@ -273,10 +274,12 @@ export function childCpuMsOf(pid: number): number {
 export interface RunsSummary {
   /** Runs succeeded when the wait ended. */
   done: number;
+  /** Peak of the tock processes' summed RSS. */
   peakMB: number;
+  /** CPU time of the tock processes, summed. */
   tockCpuMs: number;
   childCpuMs: number;
-  /** [ms since spawn, runs succeeded, tock RSS MB], every 100 ms. */
+  /** [ms since the (first) spawn, runs succeeded, summed tock RSS MB], every 100 ms. */
   progress: [number, number, number][];
   /** Per status: count, first started_at, last ended_at. */
   stats: { status: string; n: number; first: number; last: number }[];
@@ -285,24 +288,35 @@ export interface RunsSummary {
 /**
  * Polls tock's database file until `n` runs have succeeded (or `timeoutMs` from the spawn passed), then
  * stops tock and reads the run statuses. `inspect` reads more from the open database before it closes.
+ * Several tock nodes on the one file: times count from the first spawn, RSS and CPU are summed.
  */
-export async function awaitRuns(tock: Tock, dbFile: string, n: number, timeoutMs: number, inspect?: (db: Database) => void): Promise<RunsSummary> {
+export async function awaitRuns(
+  tocks: Tock | Tock[],
+  dbFile: string,
+  n: number,
+  timeoutMs: number,
+  inspect?: (db: Database) => void,
+): Promise<RunsSummary> {
+  const all = Array.isArray(tocks) ? tocks : [tocks];
+  const spawnedAt = Math.min(...all.map((t) => t.spawnedAt));
   const db = new Database(dbFile, { readonly: true });
   const succeeded = db.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'");
   const out: RunsSummary = { done: 0, peakMB: 0, tockCpuMs: 0, childCpuMs: 0, progress: [], stats: [] };
   try {
     for (;;) {
       out.done = (succeeded.get() as { n: number }).n;
-      const rss = memoryOf(tock.pid).rssMB;
+      const rss = round(all.reduce((sum, t) => sum + memoryOf(t.pid).rssMB, 0), 1);
       out.peakMB = Math.max(out.peakMB, rss);
-      out.progress.push([Date.now() - tock.spawnedAt, out.done, rss]);
-      if (out.done >= n || Date.now() - tock.spawnedAt > timeoutMs) break;
+      out.progress.push([Date.now() - spawnedAt, out.done, rss]);
+      if (out.done >= n || Date.now() - spawnedAt > timeoutMs) break;
       await sleep(100);
     }
   } finally {
-    out.tockCpuMs = cpuMsOf(tock.pid);
-    out.childCpuMs = childCpuMsOf(tock.pid);
-    await tock.stop();
+    for (const t of all) {
+      out.tockCpuMs += cpuMsOf(t.pid);
+      out.childCpuMs += childCpuMsOf(t.pid);
+    }
+    await Promise.all(all.map((t) => t.stop()));
   }
   out.stats = db.query("SELECT status, count(*) AS n, min(started_at) AS first, max(ended_at) AS last FROM runs GROUP BY status").all() as RunsSummary["stats"];
   inspect?.(db);
