@@ -49,11 +49,12 @@ export async function retryBusy<T>(attempt: () => Promise<T>, waitMs: number, re
     } catch (e) {
       if (!isBusy(e)) throw e;
       await reset();
-      const p = pause(n);
-      if (performance.now() + p >= until) {
+      // The last try comes at the bound itself: a locked database is waited for the whole of it.
+      const left = until - performance.now();
+      if (left <= 0) {
         throw new StorageUnavailable(`the database is locked by another process or node: waited ${(totalMs / 1000).toFixed(1)} s for its write lock (${(e as Error).message})`);
       }
-      await sleep(p);
+      await sleep(Math.min(pause(n), left));
     }
   }
 }

@@ -1,9 +1,10 @@
 // Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
 // applies migrations.
+import { existsSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { BUSY_SLICE_MS, retryBusy, WriteGate } from "./busy.ts";
-import { databaseFilePath, secureDatabaseFile, type Warn } from "./file.ts";
+import { databaseFilePath, secureDatabaseFile, secureReplicaFiles, type Warn } from "./file.ts";
 import { identity, type OpenedFile } from "./file-identity.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
@@ -77,7 +78,9 @@ export async function openStore(
   const local = config.url.startsWith("file:") || config.url === ":memory:";
   if (config.syncUrl) await preflight(config.syncUrl, opts.connectTimeoutMs ?? 15_000);
   const file = databaseFilePath(config.url);
-  if (file !== undefined) secureDatabaseFile(file, opts.warn ?? (() => {}));
+  // A replica's file is made by libSQL (it refuses an empty one made beforehand), and restricted after.
+  const newReplica = file !== undefined && Boolean(config.syncUrl) && !existsSync(file);
+  if (file !== undefined && !newReplica) secureDatabaseFile(file, opts.warn ?? (() => {}));
   const client = await bounded(
     async () =>
       createClient({
@@ -96,6 +99,7 @@ export async function openStore(
     `database ${config.syncUrl ? config.syncUrl : config.url}`,
   );
   const writeWaitMs = config.busyTimeoutMs ?? 5000;
+  if (newReplica && file !== undefined) secureReplicaFiles(file);
   const pragmas = async () => {
     if (local && !config.syncUrl) {
       await client.execute("PRAGMA journal_mode=WAL");

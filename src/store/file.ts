@@ -1,7 +1,7 @@
 // The local database file holds every job with its targets, headers and payloads: it is created readable
 // by its owner only. SQLite creates the -wal and -shm files with the database file's own mode, so creating
 // that one file 0600 before libSQL opens it covers all three (tests/store/file.test.ts checks it).
-import { closeSync, openSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
 
 /**
  * The file a `file:` URL names, read as libSQL reads it (@libsql/core parseUri: an optional empty or
@@ -48,5 +48,20 @@ export function secureDatabaseFile(path: string, warn: Warn): void {
       file: path,
       mode: `0${mode.toString(8)}`,
     });
+  }
+}
+
+/**
+ * An embedded replica's files, once libSQL made them: readable by their owner only. (libSQL refuses to make
+ * a replica of a file that exists without its replication index, so the replica's file cannot be created
+ * 0600 beforehand; it holds the same jobs.)
+ */
+export function secureReplicaFiles(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-info`, `${path}-client_wal_index`]) {
+    try {
+      if (existsSync(f)) chmodSync(f, 0o600);
+    } catch {
+      // not ours to change: the operator's
+    }
   }
 }

@@ -39,7 +39,7 @@ test("a write that meets another process's lock waits without blocking the event
   expect(value).toBeInstanceOf(StorageUnavailable);
   expect(isStorageFailure(value)).toBe(true);
   expect((value as Error).message).toMatch(/^the database is locked by another process or node: waited 0\.6 s/);
-  expect(performance.now() - started).toBeGreaterThanOrEqual(500); // it did wait (pauses are jittered)
+  expect(performance.now() - started).toBeGreaterThanOrEqual(590); // it waited the whole bound
   // SQLite's own wait is one 20 ms slice at a time; the old 5 s busy timeout blocked the loop throughout.
   expect(stallMs).toBeLessThan(400);
 
