@@ -7,6 +7,7 @@ import { deleteJob, disableJob, enableJob, insertJob, replaceJobAt, type Saved, 
 import { insertTriggered } from "../store/runs.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
+import { waitingReason } from "./waiting.ts";
 import { checkName, compileJob, jobFields, planOf, type PutOptions } from "./job-input.ts";
 import { conflict, forbidden, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
@@ -108,8 +109,15 @@ export async function getJobById(deps: DomainDeps, id: number): Promise<JobView>
   return jobView(row);
 }
 
-export async function getJob(deps: DomainDeps, ns: string, name: string): Promise<JobView> {
-  return jobView(await getJobRow(deps, ns, name));
+export async function getJob(deps: DomainDeps, ns: string, name: string): Promise<JobView & { waiting?: string }> {
+  const row = await getJobRow(deps, ns, name);
+  const view = jobView(row);
+  // A slot due and not taken: say so when no live node can run the job's target.
+  if (row.enabled && row.nextFireAt !== null && row.nextFireAt <= deps.clock.now()) {
+    const why = await waitingReason(deps, row);
+    if (why) return { ...view, waiting: why };
+  }
+  return view;
 }
 
 export async function listJobs(deps: DomainDeps, ns: string, q: { prefix?: string; limit?: number; cursor?: string }): Promise<Page<JobView>> {

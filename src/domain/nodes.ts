@@ -12,6 +12,8 @@ export interface NodeView {
   heartbeatAt: string | null;
   /** The kinds of target it can run. */
   executors: string[];
+  /** The script languages it has an interpreter for. */
+  scriptLanguages: string[];
   /** Runs it is running now. */
   running: number;
 }
@@ -20,7 +22,13 @@ export interface NodeView {
 export async function listNodes(deps: Pick<DomainDeps, "store" | "access">): Promise<{ items: NodeView[]; nextCursor: null }> {
   requireRole(deps.access, "admin", "listing nodes");
   const rows = await listNodeRows(deps.store);
-  return { items: rows.map((n) => ({ id: n.id, version: n.version, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt), executors: n.executors ?? [], running: n.running })), nextCursor: null };
+  const view = (n: (typeof rows)[number]): NodeView => {
+    const offers = n.executors ?? [];
+    const languages = offers.filter((o) => o.startsWith("script:")).map((o) => o.slice("script:".length));
+    const kinds = [...new Set(offers.map((o) => (o.startsWith("script:") ? "script" : o)))];
+    return { id: n.id, version: n.version, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt), executors: kinds, scriptLanguages: languages, running: n.running };
+  };
+  return { items: rows.map(view), nextCursor: null };
 }
 
 /**

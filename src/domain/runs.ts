@@ -7,6 +7,10 @@ import { conflict, invalid, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { getJobRow, type Page } from "./jobs.ts";
 import { type JobView, jobView, type RunView, runView } from "./views.ts";
+import { waitingReason } from "./waiting.ts";
+
+/** A run in the queue that no node holds: it may be waiting for a node that can run it. */
+const unheld = (v: RunView) => v.status === "queued" && v.nodeId === null;
 
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "killed", "skipped", "lost"] as const;
 
@@ -27,8 +31,13 @@ export async function listRuns(
   }
   const rows = await runsOfJob(deps.store, job.id, { statuses, before: q.cursor ? decodeSlotCursor(q.cursor) : undefined, limit: limit + 1 });
   const last = rows[limit - 1];
+  const items = rows.slice(0, limit).map(runView);
+  if (items.some(unheld)) {
+    const why = await waitingReason(deps, job);
+    for (const v of items) if (why && unheld(v)) v.waiting = why;
+  }
   return {
-    items: rows.slice(0, limit).map(runView),
+    items,
     nextCursor: rows.length > limit ? encodeCursor(`${last.scheduledAt}.${last.attempt}`) : null,
   };
 }
@@ -42,7 +51,10 @@ function decodeSlotCursor(cursor: string): [number, number] {
 export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {
   const row = await runById(deps.store, id);
   if (!row || !sees(deps.access, row.namespace)) throw runMissing(id);
-  return runView(row);
+  const view = runView(row);
+  const job = unheld(view) ? await jobById(deps.store, row.jobId) : undefined;
+  if (job) view.waiting = (await waitingReason(deps, job)) ?? undefined;
+  return view;
 }
 
 export const runMissing = (id: number) => notFound(`run ${id} not found`);

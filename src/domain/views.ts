@@ -64,6 +64,8 @@ export function runView(r: RunRow) {
     outputTail: r.outputTail,
     killRequestedAt: iso(r.killRequestedAt),
     params: paramsView(r.params),
+    /** Why it waits in the queue: no live node can run its target (set by the queries, not stored). */
+    waiting: undefined as string | undefined,
   };
 }
 export type RunView = ReturnType<typeof runView>;

@@ -5,6 +5,7 @@
 import process from "node:process";
 import { jobEnv, payloadBytes, pickEnv, type ProcessExecutorOptions, runCommand, runVars } from "./process.ts";
 import type { ExecRequest, Executor, Outcome, ContainerTarget } from "./types.ts";
+import { present } from "./which.ts";
 
 /** The process options (environment allowlist, grace) plus the `[executors.container]` keys. */
 export interface ContainerExecutorOptions extends ProcessExecutorOptions {
@@ -45,6 +46,8 @@ export function createContainerExecutor(opts: ContainerExecutorOptions): Executo
   const passed = pickEnv(env, opts.passEnv);
 
   return {
+    // Without its CLI here, this node claims no container runs (a node that has it takes them).
+    offers: present(opts.cli, env.PATH) ? ["container"] : [],
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as ContainerTarget;
       const name = containerName(req.runId);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { selfRunner } from "../runtime/spawn.ts";
+import { present } from "./which.ts";
 import { jobEnv, payloadBytes, pickEnv, type ProcessExecutorOptions, runCommand } from "./process.ts";
 import { errorText, type ExecRequest, type Executor, type Outcome, type ScriptTarget } from "./types.ts";
 
@@ -85,7 +86,10 @@ export function createScriptExecutor(opts: ScriptExecutorOptions): Executor {
   const self = selfRunner();
   const tempRoot = opts.tempDir ?? tmpdir();
 
+  // Languages whose interpreter is here: a node claims script runs of those only.
+  const languages = Object.entries(opts.interpreters).filter(([, argv]) => argv.length > 0 && (argv[0] === RUNTIME_INTERPRETER || present(argv[0], env.PATH)));
   return {
+    offers: languages.map(([language]) => `script:${language}`),
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as ScriptTarget;
       // Checked at creation too, but the config may have changed since.

@@ -90,9 +90,19 @@ export interface Outcome {
 
 export interface Executor {
   execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome>;
+  /**
+   * What it can run on this node, when not every target of its kind: "script:<language>" for each language
+   * whose interpreter is present; none for container jobs when the container CLI is missing.
+   */
+  offers?: readonly string[];
 }
 
 /** HTTP and TCP always; process, script and container only where the config turns them on. */
 export type Executors = Record<"http" | "tcp", Executor> & Partial<Record<"process" | "script" | "container", Executor>>;
+
+/** What a node's executors can run: each kind, or what its executor offers (scripts by language). */
+export function offered(executors: Executors): string[] {
+  return Object.entries(executors).flatMap(([kind, e]) => (e ? (e.offers ?? [kind]) : []));
+}
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

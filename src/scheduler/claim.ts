@@ -81,6 +81,8 @@ export interface ClaimOptions {
   limit: number;
   misfireThreshold: number;
   misfireCap: number;
+  /** What this node can run (executors' offers): it claims nothing else. */
+  offers: readonly string[];
 }
 
 /**
@@ -88,7 +90,7 @@ export interface ClaimOptions {
  * and how many jobs were due (fewer than `limit`: none is left).
  */
 export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
-  const due = await claims.dueJobs(store, o.horizon, o.limit);
+  const due = await claims.dueJobs(store, o.horizon, o.limit, o.offers);
   if (due.length === 0) return { claimed: [], jobs: 0 };
   const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], skipped: [], advance: [] };
   const byJob = new Map<number, { j: ClaimJob; job: JobExec; catchUp: boolean }>();
@@ -126,7 +128,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
  * lease lapsed); runs whose job is gone are deleted.
  */
 export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claimed[]> {
-  const runs = await claims.claimQueued(store, o.nodeId, o.leaseUntil, o.horizon, o.limit);
+  const runs = await claims.claimQueued(store, o.nodeId, o.leaseUntil, o.horizon, o.limit, o.offers);
   if (runs.length === 0) return [];
   const jobs = await claims.jobsById(store, [...new Set(runs.map((r) => r.jobId))]);
   const byId = new Map(jobs.map((j) => [j.id, jobExec(o.secrets, j)]));

@@ -5,7 +5,7 @@
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { SchedulerControl } from "../domain/ports.ts";
 import type { Executors } from "../executors/types.ts";
-import { errorText } from "../executors/types.ts";
+import { errorText, offered } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import { GroupWriter } from "../store/group-writer.ts";
@@ -31,6 +31,8 @@ export class Scheduler implements SchedulerControl {
   #nodes: Membership;
   #leases: Leases;
   #heartbeat: Heartbeat;
+  /** What this node can run: it claims nothing else (a node that can takes it). */
+  readonly #offers: string[];
   #pollTimer: TimerHandle | null = null;
   #ticking: Promise<void> | null = null;
   #again = false;
@@ -42,11 +44,12 @@ export class Scheduler implements SchedulerControl {
     private readonly deps: SchedulerDeps,
   ) {
     const { store, clock, config, limits } = deps;
+    this.#offers = offered(deps.executors);
     // Run ends and marks wait for a locked database as long as a lease: failing sooner would only have
     // the run recovered and fired again.
     this.#writer = new GroupWriter(store, undefined, config.lease);
     const { nodeId, nodeTimeout, maxClockSkew } = config;
-    this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: Object.keys(deps.executors), maxClockSkew });
+    this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: this.#offers, maxClockSkew });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -194,7 +197,7 @@ export class Scheduler implements SchedulerControl {
     const opts = () => {
       const t = clock.now();
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
-      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap };
+      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers };
     };
     // (Whether other nodes share the database, and whether the clocks agree, is known from the heartbeat.)
     const problem = this.#nodes.clockProblem;

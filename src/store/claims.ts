@@ -55,11 +55,18 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   onEnd: json<string[]>(r.on_end),
 });
 
-/** Up to `limit` jobs whose next slot is due by `horizon`, earliest first. */
-export async function dueJobs(store: Store, horizon: number, limit: number): Promise<ClaimJob[]> {
+/**
+ * What a job's target needs of a node, as executors offer it (executors/types.ts `offered`): its kind, or
+ * "script:<language>" for a script.
+ */
+export const NEEDS = "(CASE jobs.target_kind WHEN 'script' THEN 'script:' || (jobs.target->>'language') ELSE jobs.target_kind END)";
+
+/** Up to `limit` jobs whose next slot is due by `horizon`, earliest first, of those `offers` can run. */
+export async function dueJobs(store: Store, horizon: number, limit: number, offers: readonly string[]): Promise<ClaimJob[]> {
   const rows = await read(store, {
-    sql: `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?`,
-    args: [horizon, limit],
+    sql: `SELECT ${CLAIM_COLUMNS} FROM jobs WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? AND ${NEEDS} IN (SELECT value FROM json_each(?))
+          ORDER BY next_fire_at LIMIT ?`,
+    args: [horizon, JSON.stringify(offers), limit],
   });
   return rows.map(jobOf);
 }
@@ -126,15 +133,17 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
 
 /**
  * Takes up to `limit` queued runs no node holds, due by `horizon` (triggers, far retries, runs released by a
- * stopped node or whose holder's lease lapsed), with a lease and a new fence.
+ * stopped node or whose holder's lease lapsed), of jobs `offers` can run, with a lease and a new fence.
  */
-export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number): Promise<RunRow[]> {
+export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number, offers: readonly string[]): Promise<RunRow[]> {
   const [rs] = await write(store, [
     {
       sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
-            WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND node_id IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?)
+            WHERE id IN (SELECT runs.id FROM runs JOIN jobs ON jobs.id = runs.job_id
+                         WHERE runs.status = 'queued' AND runs.node_id IS NULL AND runs.due_at <= ? AND ${NEEDS} IN (SELECT value FROM json_each(?))
+                         ORDER BY runs.due_at LIMIT ?)
             RETURNING *`,
-      args: [nodeId, leaseUntil, horizon, limit],
+      args: [nodeId, leaseUntil, horizon, JSON.stringify(offers), limit],
     },
   ]);
   return rs.rows.map(runRowOf);

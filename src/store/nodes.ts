@@ -4,7 +4,7 @@
 import type { Store } from "./client.ts";
 import type { Batch } from "./group-writer.ts";
 import { nodes } from "./schema.ts";
-import { read, readOne, write } from "./sql.ts";
+import { json, read, readOne, write } from "./sql.ts";
 
 export type NodeRow = typeof nodes.$inferSelect;
 
@@ -40,6 +40,12 @@ export async function liveNodes(store: Store, since: number): Promise<{ live: nu
     args: [since],
   });
   return { live: Number(row?.n ?? 0), dbNow: Number(row?.db_now) };
+}
+
+/** What each node whose heartbeat is at or after `since` can run (its executors' offers). */
+export async function liveOffers(store: Store, since: number): Promise<string[][]> {
+  const rows = await read(store, { sql: "SELECT executors FROM nodes WHERE heartbeat_at >= ?", args: [since] });
+  return rows.map((r) => json<string[]>(r.executors) ?? []);
 }
 
 export async function leaveNode(store: Store, id: string): Promise<void> {
