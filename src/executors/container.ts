@@ -59,7 +59,7 @@ export function createContainerExecutor(opts: ContainerExecutorOptions): Executo
       // Best effort, never throwing: the engine may be gone, or the container already removed.
       const helpers: Promise<unknown>[] = [];
       const engine = (args: string[]) => {
-        const done = runCommand([opts.cli, ...args, name], { env: passed, killGrace: 0 }, { ...req, output: undefined }, AbortSignal.timeout(Math.max(opts.killGrace, 1000)))
+        const done = runCommand([opts.cli, ...args, name], { env: passed, killGrace: 0 }, { ...req, output: undefined, spawned: undefined }, AbortSignal.timeout(Math.max(opts.killGrace, 1000)))
           .then((o) => {
             if (o.status === "failed") req.output?.note(`${opts.cli} ${args.join(" ")} ${name}: ${o.error}`);
           });

@@ -3,6 +3,7 @@
 // jobs share. Stopping is by process group (SIGTERM, then SIGKILL after the grace), so nothing the job
 // started outlives it.
 import process from "node:process";
+import { processIdentity } from "../runtime/procs.ts";
 import { type Child, type Exit, spawn } from "../runtime/spawn.ts";
 import { errorText, type ExecRequest, type Executor, type LogStream, type Outcome, type RunOutput, type ProcessTarget } from "./types.ts";
 
@@ -145,6 +146,7 @@ export async function runCommand(argv: readonly string[], opts: CommandOptions, 
     return { status: "failed", error: errorText(e) };
   }
   const out = req.output;
+  req.spawned?.(child.pid, processIdentity(child.pid));
   const pumps = [pump(child.stdout, "stdout", out), pump(child.stderr, "stderr", out)];
 
   let grace: Promise<void> | undefined;

@@ -14,6 +14,8 @@ export interface ExecRequest {
   payload: unknown;
   /** Where the run's output goes as it comes (process, script and container runs). */
   output?: RunOutput;
+  /** Told the process group of a process, script or container run once it started, and who its leader is. */
+  spawned?(pgid: number, identity: string | null): void;
 }
 
 /** What an HTTP run sends: `method` defaults to POST, `body` to the job's payload as JSON. */

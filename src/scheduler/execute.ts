@@ -40,13 +40,21 @@ const disabled = (kind: string): Outcome => ({ status: "failed", error: `${kind}
 const failed = (error: string): Promise<Outcome> => Promise.resolve({ status: "failed", error });
 
 /** Executes a run; never rejects (an executor's error is a failed outcome). */
-export function execute(run: Claimed, executors: Executors, recheck: Recheck | undefined, output: RunOutput | null, signal: AbortSignal): Promise<Outcome> {
+export function execute(
+  run: Claimed,
+  executors: Executors,
+  recheck: Recheck | undefined,
+  output: RunOutput | null,
+  signal: AbortSignal,
+  spawned?: ExecRequest["spawned"],
+): Promise<Outcome> {
   if (run.job.unopened) return failed(run.job.unopened);
   const kind = run.job.targetKind;
   const executor = executors[kind];
   if (!executor) return Promise.resolve(disabled(kind));
   const request = requestOf(run);
   if (output) request.output = output;
+  if (spawned) request.spawned = spawned;
   if (recheck && kind !== "http" && kind !== "tcp") {
     const refused = recheck(kind, request.target, run.namespace);
     if (refused) return failed(refused);

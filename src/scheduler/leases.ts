@@ -3,7 +3,9 @@
 import type { Clock } from "../clock.ts";
 import type { Store } from "../store/client.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
-import { recoverLapsed, renewLeases } from "../store/leases.ts";
+import type { Logger } from "../log.ts";
+import { endStaleGroup, onThisMachine } from "../runtime/procs.ts";
+import { processesOf, recoverLapsed, renewLeases, type Whose } from "../store/leases.ts";
 import { recoveryRule } from "./retry.ts";
 import type { SchedulerConfig } from "./types.ts";
 
@@ -11,6 +13,7 @@ export interface LeaseDeps {
   store: Store;
   writer: GroupWriter;
   clock: Clock;
+  log: Logger;
   config: SchedulerConfig;
   /** Ids of every run this node holds (in the heap or the runner). */
   held: () => number[];
@@ -39,7 +42,7 @@ export class Leases {
     const c = this.deps.config;
     if (now - this.#lastRecover < Math.min(c.lease / 4, 5_000) && now >= this.#lastRecover) return;
     this.#lastRecover = now;
-    await recoverLapsed(this.deps.store, now, recoveryRule(now, c));
+    await this.#recover(now, { lapsed: true });
   }
 
   /**
@@ -47,7 +50,7 @@ export class Leases {
    * removes those nodes' rows. Returns how many runs in flight ended lost (or killed).
    */
   takeOver(now: number, before: number): Promise<number> {
-    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), { deadBefore: before, me: this.deps.config.nodeId });
+    return this.#recover(now, { deadBefore: before, me: this.deps.config.nodeId });
   }
 
   /**
@@ -55,6 +58,19 @@ export class Leases {
    * start) or abandoned at stop. Returns how many runs in flight ended lost (or killed).
    */
   recoverOwn(now: number): Promise<number> {
-    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), { mine: this.deps.config.nodeId });
+    return this.#recover(now, { mine: this.deps.config.nodeId });
+  }
+
+  /**
+   * Recovers the runs `whose` names. Their processes still running on this machine (left by a tock that
+   * died) are ended first, so that a recovery attempt never runs next to the attempt it replaces.
+   */
+  async #recover(now: number, whose: Whose): Promise<number> {
+    for (const p of await processesOf(this.deps.store, now, whose)) {
+      if (onThisMachine(p.proc) && endStaleGroup(p.pgid, p.proc)) {
+        this.deps.log.warn("ended the process group of a run being recovered, left running by a tock that stopped", { pgid: p.pgid });
+      }
+    }
+    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
   }
 }

@@ -2,8 +2,9 @@
 // write, a little before they are due, into a ready queue; `pump` starts ready runs at their due time
 // (never before) as capacity allows, with no database round trip between one run ending and the next
 // starting. Each run's end is recorded (fenced) with its actual start time, and its retry queued.
-import type { Executors } from "../executors/types.ts";
+import { errorText, type Executors } from "../executors/types.ts";
 import type { Egress } from "../net/egress.ts";
+import { recordProcess } from "../store/marks.ts";
 import { type Active, ActiveRuns } from "./active.ts";
 import { Capacity } from "./capacity.ts";
 import { runEvent } from "./events.ts";
@@ -244,7 +245,9 @@ export class Runner {
     const kind = run.job.targetKind;
     // Only local processes have output to keep; HTTP and TCP results are kept on the run itself.
     const sink = kind === "http" || kind === "tcp" ? null : this.#logs.open(run.id);
-    const done = execute(run, this.deps.executors, this.deps.recheck, sink, controller.signal).then(async (outcome) => {
+    // A local run's process group is recorded, so that recovery on this machine can end it if tock dies.
+    const spawned = sink ? (pgid: number, identity: string | null) => this.#recordProcess(run, pgid, identity) : undefined;
+    const done = execute(run, this.deps.executors, this.deps.recheck, sink, controller.signal, spawned).then(async (outcome) => {
       clock.clearTimer(timer);
       // The oldest runs waiting for this host and for this namespace go next (at stop they stay unstarted,
       // and are requeued).
@@ -263,6 +266,10 @@ export class Runner {
       return this.#end(a, { status: outcome.status, error: outcome.error ?? null }, outcome.result ?? null, startedAt, outcome.retryAfterMs, tail);
     });
     this.#track(done);
+  }
+
+  #recordProcess(run: Claimed, pgid: number, identity: string | null) {
+    this.deps.writer.submit(recordProcess(run, pgid, identity)).catch((e) => this.deps.log.warn("could not record a run's process", { run: run.id, error: errorText(e) }));
   }
 
   /** Records the end of a run (fenced), with its retry when the policy allows. */

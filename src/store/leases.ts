@@ -3,7 +3,7 @@
 // are released for any node.
 import type { Store } from "./client.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
-import { write } from "./sql.ts";
+import { read, write } from "./sql.ts";
 
 /** Extends the leases of exactly these runs, where this node still holds them. */
 export function renewLeases(ids: number[], leaseUntil: number, nodeId: string): Batch<void> {
@@ -39,6 +39,13 @@ function condition(whose: Whose, now: number): { cond: string; args: (string | n
     cond: "(r.lease_until < ? OR r.node_id IN (SELECT id FROM nodes WHERE heartbeat_at < ? AND id != ?))",
     args: [now, whose.deadBefore, whose.me],
   };
+}
+
+/** The process groups recorded for runs left `running` that `whose` names (local runs still in flight). */
+export async function processesOf(store: Store, now: number, whose: Whose): Promise<{ pgid: number; proc: string }[]> {
+  const { cond, args } = condition(whose, now);
+  const rows = await read(store, { sql: `SELECT r.pgid, r.proc FROM runs AS r WHERE r.status = 'running' AND r.pgid IS NOT NULL AND r.proc IS NOT NULL AND ${cond}`, args });
+  return rows.map((r) => ({ pgid: Number(r.pgid), proc: String(r.proc) }));
 }
 
 /**

@@ -35,6 +35,11 @@ export function markRunning(runs: HeldRun[], now: number, nodeId: string, rooms:
   };
 }
 
+/** Records the process group running a run, and who its leader is (fenced: while this node holds it). */
+export function recordProcess(run: HeldRun, pgid: number, identity: string | null): Batch<void> {
+  return batchOf([{ sql: "UPDATE runs SET pgid = ?, proc = ? WHERE id = ? AND fence = ? AND +status = 'running'", args: [pgid, identity, run.id, run.fence] }]);
+}
+
 /** Runs not marked because the job runs on another node (overlap forbid) end skipped, as on one node. */
 export function skipBlocked(runs: HeldRun[], at: number, nodeId: string): Batch<void> {
   return batchOf([

@@ -113,4 +113,13 @@ export const migrations: EmbeddedMigration[] = [
       "ALTER TABLE `nodes` ADD `executors` text;",
     ],
   },
+  {
+    tag: "0010_run_process",
+    when: 1796182615619,
+    hash: "55167a0692a1db062e80591951ba1eae647e2d5acbbad1f8e57700574148d181",
+    statements: [
+      "ALTER TABLE `runs` ADD `pgid` integer;",
+      "\nALTER TABLE `runs` ADD `proc` text;",
+    ],
+  },
 ];

@@ -37,6 +37,8 @@ export function runRowOf(r: Row): RunRow {
     outputTail: str(r.output_tail),
     killRequestedAt: num(r.kill_requested_at),
     params: json(r.params),
+    pgid: num(r.pgid),
+    proc: str(r.proc),
   };
 }
 

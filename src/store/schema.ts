@@ -85,6 +85,10 @@ export const runs = sqliteTable(
     killRequestedAt: integer("kill_requested_at"),
     // Extra input for this run only, from the trigger that queued it ({ env, args }); its retries keep it.
     params: text("params", { mode: "json" }),
+    // A process, script or container run's process group, and who it is ("<boot id>:<start time>" of its
+    // leader): recovery on the same host ends a group still running, never a process that reused the pid.
+    pgid: integer("pgid"),
+    proc: text("proc"),
   },
   (t) => [
     uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),

@@ -1,0 +1,83 @@
+// No orphans: a process run's group and its leader's identity (boot id and start time) are stored, so that
+// when tock dies (kill -9) with a process still running, the recovery of that run on the same machine ends
+// the old group first, and never a process that merely reused its pid.
+import { afterAll, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { endStaleGroup, processIdentity } from "../../src/runtime/procs.ts";
+import { openStore } from "../../src/store/client.ts";
+import { read } from "../../src/store/sql.ts";
+import { alive, tempDir, waitUntil } from "../helpers.ts";
+import { api, type Proc, ROOT, startTock } from "./process.ts";
+
+const { dir, cleanup } = tempDir("tock-orphans-");
+const procs: Proc[] = [];
+const strays: number[] = [];
+afterAll(() => {
+  for (const p of procs) p.child.kill("SIGKILL");
+  for (const pid of strays) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  cleanup();
+});
+
+const dbUrl = `file:${join(dir, "tock.db")}`;
+const node = async () => {
+  const p = await startTock([process.execPath, join(ROOT, "src/main.ts"), "serve"], {
+    cwd: dir,
+    env: { TOCK_DATABASE_URL: dbUrl, TOCK_SCHEDULER_NODE_ID: "o1", TOCK_SCHEDULER_POLL_INTERVAL: "100ms", TOCK_EXECUTORS_PROCESS_ENABLED: "true" },
+  });
+  procs.push(p);
+  return p;
+};
+
+test("tock killed with a process run in flight: the next start ends the old process group before its recovery attempt runs", async () => {
+  const first = await node();
+  expect((await api(first.url, "PUT", "/api/v1/namespaces/o/jobs/sleep", { target: { process: { command: ["sleep", "60"] } }, timeout: "2m" })).status).toBe(201);
+  const trig = await api(first.url, "POST", "/api/v1/namespaces/o/jobs/sleep/trigger");
+  expect(trig.status).toBe(202);
+  const store = await openStore({ url: dbUrl }, { migrate: false });
+  try {
+    const recorded = async () => (await read(store, { sql: "SELECT pgid, proc FROM runs WHERE id = ?", args: [trig.body.id] }))[0];
+    await waitUntil(async () => (await recorded())?.pgid != null, "the run's process recorded");
+    const { pgid, proc } = await recorded();
+    strays.push(Number(pgid));
+    expect(proc).toBe(processIdentity(Number(pgid)));
+
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(alive(Number(pgid))).toBe(true); // its own session: it outlives tock
+
+    const second = await node();
+    await waitUntil(() => !alive(Number(pgid)), "the old group ended");
+    expect(second.logs.some((l) => l.includes("ended the process group of a run being recovered"))).toBe(true);
+    await waitUntil(async () => (await read(store, "SELECT status FROM runs WHERE trigger = 'recovery'"))[0]?.status === "running", "the recovery attempt running");
+    const runs = await read(store, "SELECT status, trigger, pgid FROM runs ORDER BY id");
+    expect(runs.map((r) => [r.status, r.trigger])).toEqual([
+      ["lost", "manual"],
+      ["running", "recovery"],
+    ]);
+    strays.push(Number(runs[1].pgid));
+    expect(runs[1].pgid).not.toBe(pgid);
+  } finally {
+    store.close();
+  }
+}, 60_000);
+
+test("a recorded group is ended only while its leader is the same process: a pid with another start time is left alone", async () => {
+  const child = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
+  const pid = child.pid!;
+  strays.push(pid);
+  const identity = processIdentity(pid);
+  expect(identity).toMatch(/^[0-9a-f-]{36}:\d+$/);
+  const [boot, start] = identity!.split(":");
+  expect(endStaleGroup(pid, `${boot}:${Number(start) - 1}`)).toBe(false); // another process once had this pid
+  expect(endStaleGroup(pid, `not-this-boot:${start}`)).toBe(false);
+  expect(alive(pid)).toBe(true);
+  expect(endStaleGroup(pid, identity!)).toBe(true);
+  await waitUntil(() => !alive(pid), "the group ended");
+});
