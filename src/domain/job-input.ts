@@ -21,6 +21,9 @@ export function checkName(value: string, field: "namespace" | "name"): string {
 export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input: JobInput; plan: Plan } {
   const input = parseInput(JobInput, body);
   checkTarget(deps.config.executors, input.target, egressPolicy(deps.config.egress), ns);
+  if (input.broadcast && (input.target.http || input.target.tcp)) {
+    throw invalid("broadcast runs each slot on every node: it applies to process, script and container jobs, not to http or tcp callbacks", "broadcast");
+  }
   const compiled = compilePlan(
     {
       schedule: input.schedule,
@@ -83,6 +86,7 @@ export function jobFields(ns: string, name: string, input: JobInput, plan: Plan,
     retry: input.retry ?? null,
     overlap: input.overlap,
     maxConcurrency: input.maxConcurrency ?? null,
+    broadcast: input.broadcast,
     misfire: input.misfire,
     payload: input.payload === undefined ? null : input.payload,
     memo: input.memo ?? null,

@@ -4,7 +4,7 @@ import { firstFire, nextFire } from "../schedule/index.ts";
 import { egressPolicy } from "../net/egress.ts";
 import { type JobFields, type JobRow, jobById, jobByName, jobExists, type JobFilter, jobsByName, jobsPage, sealedSecretsOf } from "../store/jobs.ts";
 import { deleteJob, disableJob, enableJob, insertJob, replaceJobAt, type Saved, savedRow, upsertJob } from "../store/job-writes.ts";
-import { insertTriggered } from "../store/runs.ts";
+import { insertTriggered, insertTriggeredBroadcast } from "../store/runs.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { waitingReason } from "./waiting.ts";
@@ -183,12 +183,17 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   let at = now;
   for (let i = 0; i < 1000; i++, at++) {
     if (row.nextFireAt === at) continue;
-    const queued = await insertTriggered(deps.store, { jobId: row.id, namespace: ns, jobName: name, scheduledAt: at, dueAt: now, trigger, params: stored });
+    const slot = { jobId: row.id, namespace: ns, jobName: name, scheduledAt: at, dueAt: now, trigger, params: stored };
+    // A broadcast job's slot: a run for every live node that can run it, as its scheduled slots get. With
+    // none that can now, one run waits (saying why) for the first node that can; with some, an empty
+    // insert means the slot was taken: the next one is tried.
+    const everywhere = row.broadcast ? await insertTriggeredBroadcast(deps.store, slot, now - deps.config.scheduler.nodeTimeout) : [];
+    const queued = everywhere[0] ?? (row.broadcast && (await waitingReason(deps, row)) === null ? null : await insertTriggered(deps.store, slot));
     if (queued) {
       deps.scheduler.wake();
       const run = runView(queued);
       audit(deps, "job.trigger", { namespace: ns, name, run: run.id });
-      return run;
+      return row.broadcast ? { ...run, broadcastRuns: everywhere.map((r) => ({ id: r.id, forNode: r.forNode })) } : run;
     }
   }
   throw conflict(`job ${ns}/${name} is being triggered too often`);

@@ -38,14 +38,14 @@ export async function listRuns(
   }
   return {
     items,
-    nextCursor: rows.length > limit ? encodeCursor(`${last.scheduledAt}.${last.attempt}`) : null,
+    nextCursor: rows.length > limit ? encodeCursor(`${last.scheduledAt}.${last.attempt}${last.forNode ? `.${last.forNode}` : ""}`) : null,
   };
 }
 
-function decodeSlotCursor(cursor: string): [number, number] {
-  const m = /^(\d{1,16})\.(\d{1,9})$/.exec(decodeCursor<string>(cursor, "string"));
+function decodeSlotCursor(cursor: string): [number, number, string] {
+  const m = /^(\d{1,16})\.(\d{1,9})(?:\.([^]{1,300}))?$/.exec(decodeCursor<string>(cursor, "string"));
   if (!m) throw invalid("cursor is not one this server issued", "cursor");
-  return [Number(m[1]), Number(m[2])];
+  return [Number(m[1]), Number(m[2]), m[3] ?? ""];
 }
 
 export async function getRun(deps: DomainDeps, id: number): Promise<RunView> {

@@ -196,6 +196,8 @@ export const JobInput = v.strictObject({
   retry: v.optional(RetryPolicy),
   overlap: v.optional(Overlap, "forbid"),
   maxConcurrency: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(10_000))),
+  // Each slot once on every live node that can run it: process, script and container jobs only.
+  broadcast: v.optional(v.boolean(), false),
   misfire: v.optional(Misfire, "once"),
   payload: v.optional(v.unknown()),
   // SQLite text columns end at a NUL when read back: a memo holding one would come back cut short.

@@ -28,6 +28,7 @@ export function jobView(r: JobRow) {
     retry: r.retry as RetryPolicy | null,
     overlap: r.overlap as string,
     maxConcurrency: r.maxConcurrency,
+    broadcast: r.broadcast,
     misfire: r.misfire as string,
     payload: r.payload ?? null,
     memo: r.memo,
@@ -64,6 +65,8 @@ export function runView(r: RunRow) {
     outputTail: r.outputTail,
     killRequestedAt: iso(r.killRequestedAt),
     params: paramsView(r.params),
+    /** A broadcast job's run: the node it is for (null for any other run). */
+    forNode: r.forNode === "" ? null : r.forNode,
     /** Why it waits in the queue: no live node can run its target (set by the queries, not stored). */
     waiting: undefined as string | undefined,
   };

@@ -50,6 +50,7 @@ function jobExec(box: SecretBox, j: ClaimJob): JobExec {
     maxConcurrency: j.maxConcurrency,
     payload: j.payload,
     recurring: j.scheduleKind !== "once",
+    broadcast: j.broadcast,
   };
   if (j.secrets === null) return job;
   try {
@@ -83,6 +84,8 @@ export interface ClaimOptions {
   misfireCap: number;
   /** What this node can run (executors' offers): it claims nothing else. */
   offers: readonly string[];
+  /** Nodes whose heartbeat is at or after this are alive (a broadcast slot gets a run for each). */
+  liveSince: number;
 }
 
 /**
@@ -92,13 +95,13 @@ export interface ClaimOptions {
 export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
   const due = await claims.dueJobs(store, o.horizon, o.limit, o.offers);
   if (due.length === 0) return { claimed: [], jobs: 0 };
-  const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], skipped: [], advance: [] };
+  const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], broadcast: [], liveSince: o.liveSince, skipped: [], advance: [] };
   const byJob = new Map<number, { j: ClaimJob; job: JobExec; catchUp: boolean }>();
   for (const j of due) {
     const slot = j.nextFireAt!;
     const d = decideSlots(planOf(j), slot, j.firedCount, o.now, j.misfire, o.misfireThreshold, o.misfireCap);
     c.advance.push([j.id, d.next, d.fire.length, j.version]);
-    for (const at of d.fire) c.fire.push([j.id, at, j.version]);
+    for (const at of d.fire) (j.broadcast ? c.broadcast : c.fire).push([j.id, at, j.version]);
     if (d.skipped > 0) c.skipped.push([j.id, slot, j.version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${j.misfire})`]);
     byJob.set(j.id, { j, job: jobExec(o.secrets, j), catchUp: d.fire.length > 1 });
   }

@@ -36,10 +36,11 @@ export function skipReason(overlap: Overlap): string {
 
 /**
  * The most runs of the job that may run at once across all nodes, checked in SQL when marking; null: no
- * check (only forbid bounds the job across nodes; catch-up runs wait on this node instead).
+ * check (only forbid bounds the job across nodes; catch-up runs wait on this node instead; a broadcast
+ * job runs on every node at once by design, its overlap holds per node).
  */
 export function clusterLimit(run: Claimed): number | null {
-  return run.job.overlap === "forbid" && !run.catchUp ? (run.job.maxConcurrency ?? 1) : null;
+  return run.job.overlap === "forbid" && !run.catchUp && !run.job.broadcast ? (run.job.maxConcurrency ?? 1) : null;
 }
 
 /**

@@ -197,7 +197,7 @@ export class Scheduler implements SchedulerControl {
     const opts = () => {
       const t = clock.now();
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
-      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers };
+      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers, liveSince: t - c.nodeTimeout };
     };
     // (Whether other nodes share the database, and whether the clocks agree, is known from the heartbeat.)
     const problem = this.#nodes.clockProblem;

@@ -36,6 +36,8 @@ export interface JobExec {
   resolve?: { name: string; port: number };
   /** The job definition's updated_at: a retry is queued only while the job is still this definition. */
   updatedAt: number;
+  /** Runs on every node, each its own run: overlap holds per node. */
+  broadcast?: boolean;
   /** Deliveries to store with the run's end (a facade's completion callback), by kind. */
   onEnd: string[] | null;
   /** Why the job's secret values could not be opened (its runs fail with it rather than run without them). */

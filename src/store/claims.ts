@@ -2,7 +2,7 @@
 // transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
 // without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Store } from "./client.ts";
-import type { JobRow } from "./jobs.ts";
+import { type JobRow, NEEDS } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
 import { json, num, read, type Stmt, str, write } from "./sql.ts";
 
@@ -21,11 +21,11 @@ export type ClaimJob = Pick<
   JobRow,
   | "id" | "version" | "namespace" | "name" | "scheduleKind" | "schedule" | "timezone" | "dueAt" | "anchorAt" | "startAt" | "endAt"
   | "repeats" | "firedCount" | "misfire" | "nextFireAt" | "targetKind" | "target" | "secrets" | "timeoutMs" | "overlap"
-  | "maxConcurrency" | "payload" | "updatedAt" | "onEnd"
+  | "maxConcurrency" | "payload" | "updatedAt" | "onEnd" | "broadcast"
 > & { retry: StoredRetry | null };
 
 const CLAIM_COLUMNS =
-  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end";
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end, broadcast";
 
 const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   id: Number(r.id),
@@ -53,13 +53,9 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   payload: json(r.payload),
   updatedAt: Number(r.updated_at),
   onEnd: json<string[]>(r.on_end),
+  broadcast: Boolean(r.broadcast),
 });
 
-/**
- * What a job's target needs of a node, as executors offer it (executors/types.ts `offered`): its kind, or
- * "script:<language>" for a script.
- */
-export const NEEDS = "(CASE jobs.target_kind WHEN 'script' THEN 'script:' || (jobs.target->>'language') ELSE jobs.target_kind END)";
 
 /** Up to `limit` jobs whose next slot is due by `horizon`, earliest first, of those `offers` can run. */
 export async function dueJobs(store: Store, horizon: number, limit: number, offers: readonly string[]): Promise<ClaimJob[]> {
@@ -84,6 +80,9 @@ export interface SlotClaim {
   now: number;
   /** Runs to insert, held by this node: job id, slot, version read. */
   fire: [jobId: number, slot: number, version: number][];
+  /** Broadcast jobs' slots: a run for each node whose heartbeat is at or after `liveSince` and can run it. */
+  broadcast: [jobId: number, slot: number, version: number][];
+  liveSince: number;
   /** Missed slots recorded as skipped runs: job id, slot, version read, why. */
   skipped: [jobId: number, slot: number, version: number, error: string][];
   /** Jobs moved on: job id, next slot (null: none), slots fired now, version read. */
@@ -113,6 +112,18 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
       args: [c.nodeId, c.leaseUntil, JSON.stringify(c.fire)],
     },
   ];
+  if (c.broadcast.length) {
+    // Unowned, each for its node, which alone claims it (claimQueued), as its own claim cycle comes.
+    stmts.push({
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence, for_node)
+            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', NULL, NULL, 0, n.id
+            FROM json_each(?) AS s, jobs, nodes AS n
+            WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2 AND n.heartbeat_at >= ?
+              AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
+            ON CONFLICT DO NOTHING`,
+      args: [JSON.stringify(c.broadcast), c.liveSince],
+    });
+  }
   if (c.skipped.length) {
     stmts.push({
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, fence, ended_at, error)
@@ -141,9 +152,10 @@ export async function claimQueued(store: Store, nodeId: string, leaseUntil: numb
       sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
             WHERE id IN (SELECT runs.id FROM runs JOIN jobs ON jobs.id = runs.job_id
                          WHERE runs.status = 'queued' AND runs.node_id IS NULL AND runs.due_at <= ? AND ${NEEDS} IN (SELECT value FROM json_each(?))
+                           AND (runs.for_node = '' OR runs.for_node = ?)
                          ORDER BY runs.due_at LIMIT ?)
             RETURNING *`,
-      args: [nodeId, leaseUntil, horizon, JSON.stringify(offers), limit],
+      args: [nodeId, leaseUntil, horizon, JSON.stringify(offers), nodeId, limit],
     },
   ]);
   return rs.rows.map(runRowOf);

@@ -19,7 +19,7 @@ export interface Saved {
 const FIELDS = [
   "namespace", "name", "schedule", "scheduleKind", "timezone", "dueTime", "ttl", "dueAt", "anchorAt", "startAt",
   "endAt", "repeats", "firedCount", "enabled", "targetKind", "target", "timeoutMs", "retry", "overlap",
-  "maxConcurrency", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt",
+  "maxConcurrency", "broadcast", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt",
 ] as const satisfies readonly (keyof JobFields)[];
 // A field added to the table but not to FIELDS fails to compile here.
 const _everyField: Exclude<keyof JobFields, (typeof FIELDS)[number]> extends never ? true : never = true;

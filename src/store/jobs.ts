@@ -9,6 +9,12 @@ export type JobRow = typeof jobs.$inferSelect;
 /** A job as a verb writes it; the database decides its id, and its version on a replace. */
 export type JobFields = Omit<JobRow, "id" | "version">;
 
+/**
+ * What a job's target needs of a node, as executors offer it (executors/types.ts `offered`): its kind, or
+ * "script:<language>" for a script.
+ */
+export const NEEDS = "(CASE jobs.target_kind WHEN 'script' THEN 'script:' || (jobs.target->>'language') ELSE jobs.target_kind END)";
+
 /** A jobs row as libSQL returns it (snake_case columns, JSON as text) to its typed form. */
 export function jobRowOf(r: Row): JobRow {
   return {
@@ -33,6 +39,7 @@ export function jobRowOf(r: Row): JobRow {
     retry: json(r.retry),
     overlap: r.overlap as JobRow["overlap"],
     maxConcurrency: num(r.max_concurrency),
+    broadcast: Boolean(r.broadcast),
     misfire: r.misfire as JobRow["misfire"],
     payload: json(r.payload),
     memo: str(r.memo),

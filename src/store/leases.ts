@@ -57,13 +57,14 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
   const { cond, args } = condition(whose, now);
   const results = await write(store, [
     {
-      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params)
-            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params
+      // A broadcast run is for its node: only that node recovers it (at its next start).
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params, for_node)
+            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params, r.for_node
             FROM runs r JOIN jobs j ON j.id = r.job_id
-            WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL
+            WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL AND (r.for_node = '' OR r.for_node = ?)
               AND r.attempt <= max(?, COALESCE(json_extract(j.retry, '$.times'), ?))
             ON CONFLICT DO NOTHING`,
-      args: [rule.dueAt, ...args, rule.minTimes, rule.defaultTimes],
+      args: [rule.dueAt, ...args, "mine" in whose ? whose.mine : "", rule.minTimes, rule.defaultTimes],
     },
     {
       // A run whose kill was requested is not recovered: it ends killed.
@@ -77,6 +78,13 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
     },
     { sql: `UPDATE runs AS r SET node_id = NULL, lease_until = NULL WHERE r.status = 'queued' AND ${cond}`, args },
     ...("deadBefore" in whose ? [{ sql: "DELETE FROM nodes WHERE heartbeat_at < ? AND id != ?", args: [whose.deadBefore, whose.me] }] : []),
+    {
+      // A broadcast run for a node that is gone (stopped, or taken for dead) will never start: it ends skipped.
+      sql: `UPDATE runs SET status = 'skipped', ended_at = ?, lease_until = NULL,
+              error = 'broadcast: node ' || for_node || ' left before this run started'
+            WHERE status = 'queued' AND for_node != '' AND for_node NOT IN (SELECT id FROM nodes)`,
+      args: [now],
+    },
   ]);
   return results[1].rowsAffected;
 }

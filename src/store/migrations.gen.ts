@@ -122,4 +122,16 @@ export const migrations: EmbeddedMigration[] = [
       "\nALTER TABLE `runs` ADD `proc` text;",
     ],
   },
+  {
+    tag: "0011_broadcast",
+    when: 1796182869232,
+    hash: "fe2b8b1630cc82ce5e1ab2e5db12e51e282bb0a674aaa38b0f1108c3a94ef555",
+    statements: [
+      "DROP INDEX `runs_slot`;",
+      "\nALTER TABLE `runs` ADD `for_node` text DEFAULT '' NOT NULL;",
+      "\nCREATE INDEX `runs_queued_for_node` ON `runs` (`for_node`) WHERE status = 'queued' AND for_node != '';",
+      "\nCREATE UNIQUE INDEX `runs_slot` ON `runs` (`job_id`,`scheduled_at`,`attempt`,`for_node`);",
+      "\nALTER TABLE `jobs` ADD `broadcast` integer DEFAULT false NOT NULL;",
+    ],
+  },
 ];

@@ -4,6 +4,7 @@ import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
+import { NEEDS } from "./jobs.ts";
 import { json, num, read, readOne, str, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -38,6 +39,7 @@ export function runRowOf(r: Row): RunRow {
     killRequestedAt: num(r.kill_requested_at),
     params: json(r.params),
     pgid: num(r.pgid),
+    forNode: String(r.for_node ?? ""),
     proc: str(r.proc),
   };
 }
@@ -57,7 +59,7 @@ export async function runState(store: Store, id: number): Promise<{ status: RunR
  * A page of a job's runs, newest slot first and its latest attempt first (the order of the (job, slot,
  * attempt) key, so no sort), before the slot and attempt `before`, with one of `statuses`.
  */
-export async function runsOfJob(store: Store, jobId: number, q: { statuses?: readonly string[]; before?: [number, number]; limit: number; offset?: number }): Promise<RunRow[]> {
+export async function runsOfJob(store: Store, jobId: number, q: { statuses?: readonly string[]; before?: [number, number, string]; limit: number; offset?: number }): Promise<RunRow[]> {
   const args: (string | number)[] = [jobId];
   let sql = "SELECT * FROM runs WHERE job_id = ?";
   if (q.statuses) {
@@ -65,10 +67,11 @@ export async function runsOfJob(store: Store, jobId: number, q: { statuses?: rea
     args.push(...q.statuses);
   }
   if (q.before) {
-    sql += " AND (scheduled_at, attempt) < (?, ?)";
+    sql += " AND (scheduled_at, attempt, for_node) < (?, ?, ?)";
     args.push(...q.before);
   }
-  sql += " ORDER BY scheduled_at DESC, attempt DESC LIMIT ?";
+  // A broadcast job's slot has a run per node: for_node orders them.
+  sql += " ORDER BY scheduled_at DESC, attempt DESC, for_node DESC LIMIT ?";
   args.push(q.limit);
   if (q.offset) {
     sql += " OFFSET ?";
@@ -104,6 +107,27 @@ export async function insertTriggered(
     },
   ]);
   return rs.rows.length ? runRowOf(rs.rows[0]) : null;
+}
+
+/**
+ * A broadcast job's triggered slot: a run for each node whose heartbeat is at or after `liveSince` and that
+ * can run the job (none: nothing is stored). Empty when the slot is taken.
+ */
+export async function insertTriggeredBroadcast(
+  store: Store,
+  run: { jobId: number; namespace: string; jobName: string; scheduledAt: number; dueAt: number; trigger: "manual" | "api"; params: string | null },
+  liveSince: number,
+): Promise<RunRow[]> {
+  const [rs] = await write(store, [
+    {
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params, for_node)
+            SELECT jobs.id, ?, ?, ?, ?, ?, 1, 'queued', 0, ?, n.id FROM jobs, nodes AS n
+            WHERE jobs.id = ? AND n.heartbeat_at >= ? AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
+            ON CONFLICT DO NOTHING RETURNING *`,
+      args: [run.namespace, run.jobName, run.scheduledAt, run.dueAt, run.trigger, run.params, run.jobId, liveSince],
+    },
+  ]);
+  return rs.rows.map(runRowOf).sort((a, b) => a.id - b.id);
 }
 
 /**

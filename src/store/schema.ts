@@ -30,6 +30,8 @@ export const jobs = sqliteTable(
     retry: text("retry", { mode: "json" }),
     overlap: text("overlap", { enum: ["allow", "forbid", "replace", "queue"] }).notNull().default("forbid"),
     maxConcurrency: integer("max_concurrency"),
+    // Each slot runs once on every live node that can run it (process, script and container jobs).
+    broadcast: integer("broadcast", { mode: "boolean" }).notNull().default(false),
     misfire: text("misfire", { enum: ["skip", "once", "all"] }).notNull().default("once"),
     payload: text("payload", { mode: "json" }),
     memo: text("memo"),
@@ -89,9 +91,12 @@ export const runs = sqliteTable(
     // leader): recovery on the same host ends a group still running, never a process that reused the pid.
     pgid: integer("pgid"),
     proc: text("proc"),
+    // A broadcast job's run is for one node, which alone may claim it ('' for every other run): a slot has
+    // one run per attempt and node.
+    forNode: text("for_node").notNull().default(""),
   },
   (t) => [
-    uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt),
+    uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt, t.forNode),
     // Only runs in flight are in these: finished history (the bulk of the table) never weighs on claiming.
     // Queued runs no node holds (triggers, far retries, released ones), by due time: what claiming walks.
     index("runs_unowned").on(t.dueAt).where(sql`status = 'queued' AND node_id IS NULL`),
@@ -99,6 +104,8 @@ export const runs = sqliteTable(
     index("runs_queued_job").on(t.jobId).where(sql`status = 'queued'`),
     index("runs_running").on(t.leaseUntil).where(sql`status = 'running'`),
     index("runs_running_job").on(t.jobId).where(sql`status = 'running'`),
+    // Queued broadcast runs, each for one node (few): those of nodes that left end skipped.
+    index("runs_queued_for_node").on(t.forNode).where(sql`status = 'queued' AND for_node != ''`),
   ],
 );
 

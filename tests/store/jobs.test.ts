@@ -41,6 +41,7 @@ function distinct(name: string, n: number): JobFields {
     retry: { times: 8 + n, interval: "9s" },
     overlap: "queue",
     maxConcurrency: 10 + n,
+    broadcast: n % 2 === 1,
     misfire: "all",
     payload: { n, nested: [1, "two", null] },
     memo: `memo ${n}`,

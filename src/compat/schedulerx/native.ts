@@ -5,7 +5,7 @@ import { invalid } from "../../domain/errors.ts";
 import type { Compat } from "../../domain/job-input.ts";
 import type { JobView } from "../../domain/views.ts";
 import { quartzToCroner } from "./cron.ts";
-import { API, type Given, JOB_PARAMETERS_ENV, MAX_TIMER_S, SCRIPT_TYPES, type Spec, TIME_TYPE } from "./spec.ts";
+import { API, type Given, isBroadcast, JOB_PARAMETERS_ENV, MAX_TIMER_S, SCRIPT_TYPES, type Spec, TIME_TYPE } from "./spec.ts";
 
 type Body = Record<string, unknown>;
 type EnvTarget = { env?: Record<string, string> } & Record<string, unknown>;
@@ -111,6 +111,11 @@ export function nativeBody(s: Spec, g: Given, base: Body | null, config: Config)
     if (s.maxConcurrency > 1) body.maxConcurrency = s.maxConcurrency;
     else delete body.maxConcurrency;
   }
+  // Broadcast: each instance on every live node (worker) that can run it.
+  if (has("executeMode")) {
+    if (isBroadcast(s.executeMode)) body.broadcast = true;
+    else delete body.broadcast;
+  }
   if (has("maxAttempt", "attemptInterval")) body.retry = { times: s.maxAttempt, interval: `${s.attemptInterval}s`, backoff: "fixed" };
   // Without timeoutKillEnable the vendor only alarms at the threshold: natively the longest timeout.
   if (has("timeout", "timeoutKillEnable")) body.timeout = `${s.monitorConfig.timeoutKillEnable ? s.monitorConfig.timeout : MAX_TIMER_S}s`;
@@ -133,6 +138,7 @@ export function bodyOf(job: JobView): Body {
   const keep = { schedule: job.schedule, dueTime: job.dueTime, repeats: job.repeats, ttl: job.ttl, startAt: job.startAt, endAt: job.endAt, timeout: job.timeout, retry: job.retry, maxConcurrency: job.maxConcurrency, memo: job.memo };
   for (const [k, v] of Object.entries(keep)) if (v !== null) body[k] = v;
   if (job.payload !== null) body.payload = job.payload;
+  if (job.broadcast) body.broadcast = true;
   if (Object.keys(job.labels).length) body.labels = job.labels;
   return body;
 }

@@ -95,6 +95,9 @@ export function merge(base: Spec, g: Given): Spec {
   };
 }
 
+/** Broadcast: every worker runs each instance (the document also spells it "broadcatst"). */
+export const isBroadcast = (mode: string): boolean => mode === "broadcast" || mode === "broadcatst";
+
 /** A create's spec: the given fields over the defaults, with the required ones present. */
 export function createSpec(g: Given): Spec {
   for (const name of ["jobType", "name", "executeMode"] as const) {
@@ -108,13 +111,10 @@ export function createSpec(g: Given): Spec {
 export function checkSpec(s: Spec, g: Given): void {
   if (s.name.trim() === "") throw invalid("parameter name must not be empty", "name");
   const mode = s.executeMode;
-  if (mode === "broadcast" || mode === "broadcatst") {
-    throw invalid(`parameter executeMode ${mode} runs a job on every worker of a group; tock runs each instance once, and broadcast comes with clustering support; use standalone`, "executeMode");
-  }
   if (["parallel", "grid", "batch", "sharding"].includes(mode)) {
     throw invalid(`parameter executeMode ${mode} (distributed map/grid computing) is not supported by tock; use standalone`, "executeMode");
   }
-  if (mode !== "standalone") throw invalid("parameter executeMode must be standalone, broadcast, parallel, grid or batch", "executeMode");
+  if (mode !== "standalone" && !isBroadcast(mode)) throw invalid("parameter executeMode must be standalone, broadcast, parallel, grid or batch", "executeMode");
   if (g.timeType !== undefined && !([TIME_TYPE.cron, TIME_TYPE.fixRate, TIME_TYPE.secondDelay, TIME_TYPE.api] as number[]).includes(s.timeType)) {
     throw invalid("parameter timeType must be 1 (cron), 3 (fix_rate), 4 (second_delay) or 100 (api)", "timeType");
   }
@@ -160,7 +160,7 @@ export function specOf(job: JobView, config: Config): Spec {
     ...native,
     jobType: target.script?.language ?? Object.keys(job.target)[0]!,
     name: job.name,
-    executeMode: "standalone",
+    executeMode: job.broadcast ? "broadcast" : "standalone",
     maxConcurrency: job.maxConcurrency ?? 1,
     maxAttempt: retry.times,
     attemptInterval: seconds(retry.interval) ?? DEFAULTS.attemptInterval,

@@ -181,9 +181,17 @@ describe("java and execute modes", () => {
     expect(await execute(withGo, jobId, "x")).toMatchObject({ status: 4, result: "go ran with x" });
   });
 
+  test.each(["broadcast", "broadcatst"])("executeMode %p makes a native broadcast job (each instance on every node); standalone undoes it", async (mode) => {
+    const e = await env();
+    const jobId = await create(e, { jobType: "shell", content: "true", name: "b", executeMode: mode, timeType: 100 });
+    expect((await getInfo(e, jobId)).executeMode).toBe(mode);
+    expect((await findJobs(e.deps, { offset: 0, limit: 1 })).items[0].broadcast).toBe(true);
+    expectOk(await sx(e, "/openapi/v1/job/update", { ...NS, jobId, executeMode: "standalone" }));
+    expect((await getInfo(e, jobId)).executeMode).toBe("standalone");
+    expect((await findJobs(e.deps, { offset: 0, limit: 1 })).items[0].broadcast).toBe(false);
+  });
+
   test.each([
-    ["broadcast", "clustering"],
-    ["broadcatst", "clustering"],
     ["parallel", "not supported"],
     ["grid", "not supported"],
     ["batch", "not supported"],
