@@ -88,6 +88,8 @@ export async function openStore(
         authToken: config.authToken || undefined,
         syncUrl: config.syncUrl || undefined,
         syncInterval: config.syncUrl && config.syncIntervalMs ? config.syncIntervalMs / 1000 : undefined,
+        // A replica reads its own writes at once (libSQL's default, made explicit: the API relies on it).
+        readYourWrites: config.syncUrl ? true : undefined,
         // SQLite's own wait for a lock blocks the event loop: a short slice, the rest is waited for
         // asynchronously (busy.ts). Only this option reaches every pooled connection (a PRAGMA reaches one).
         timeout: BUSY_SLICE_MS,
