@@ -23,12 +23,18 @@ export class StorageUnavailable extends Error {
 }
 
 /**
- * Whether an error says the database cannot take writes at all (locked, full, read-only, its file gone or
- * broken), rather than that one statement was refused.
+ * Whether an error says the database cannot take requests at all (locked, full, read-only, its file gone or
+ * broken, its server out of reach), rather than that one statement was refused.
  */
 export function isStorageFailure(e: unknown): boolean {
-  const code = String((e as { code?: string })?.code ?? "");
-  return e instanceof StorageUnavailable || isBusy(e) || /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code);
+  const code = String((e as { code?: unknown })?.code ?? "");
+  return (
+    e instanceof StorageUnavailable ||
+    isBusy(e) ||
+    /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code) ||
+    // A libSQL server out of reach, or answering with an error of its own (HTTP 5xx, 401).
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ConnectionRefused|ConnectionClosed|SERVER_ERROR|HRANA_WEBSOCKET_ERROR|HRANA_CLOSED_ERROR|STREAM_EXPIRED)$/.test(code)
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

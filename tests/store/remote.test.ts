@@ -368,6 +368,26 @@ describe("a node on a libSQL server, in-process", () => {
     expect((await call(node, "GET", "/readyz")).status).toBe(200);
   });
 
+  test("a server out of reach: reads and writes answer 503 (never a 500), /readyz says why", async () => {
+    const s = server({});
+    const node = await remoteNode(s);
+    const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/" } } };
+    expect((await call(node, "PUT", "/api/v1/namespaces/r/jobs/a", job)).status).toBe(201);
+    s.stop();
+    for (const [method, path, body] of [
+      ["GET", "/api/v1/namespaces/r/jobs/a", undefined],
+      ["PUT", "/api/v1/namespaces/r/jobs/b", job],
+      ["POST", "/api/v1/namespaces/r/jobs/a/trigger", {}],
+    ] as const) {
+      const r = await call(node, method, path, body);
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe("unavailable");
+    }
+    const ready = await call(node, "GET", "/readyz");
+    expect(ready.status).toBe(503);
+    expect(ready.body.database).toMatch(/ECONNREFUSED|Unable to connect/);
+  });
+
   test("/readyz is 503 while another process locks the database, and ready again by itself after", async () => {
     const s = server({ busyTimeoutMs: 200 });
     const node = await remoteNode(s);
