@@ -48,6 +48,10 @@ export function createContainerExecutor(opts: ContainerExecutorOptions): Executo
   return {
     // Without its CLI here, this node claims no container runs (a node that has it takes them).
     offers: present(opts.cli, env.PATH) ? ["container"] : [],
+    async cleanup(name: string) {
+      const req = { runId: 0, key: "", namespace: "", jobName: "", scheduledAt: 0, attempt: 0, target: null, payload: null };
+      await runCommand([opts.cli, "rm", "-f", name], { env: passed, killGrace: 0 }, req, AbortSignal.timeout(Math.max(opts.killGrace, 10_000)));
+    },
     async execute(req: ExecRequest, signal: AbortSignal): Promise<Outcome> {
       const target = req.target as ContainerTarget;
       const name = containerName(req.runId);
@@ -75,7 +79,8 @@ export function createContainerExecutor(opts: ContainerExecutorOptions): Executo
           onAbort: () => engine(["kill"]),
           onGraceExpired: () => engine(["rm", "-f"]),
         },
-        req,
+        // The container's name goes with its CLI's process group: recovery removes it if tock dies.
+        { ...req, spawned: req.spawned && ((pgid, identity) => req.spawned!(pgid, identity, name)) },
         signal,
       );
       // The engine commands finish (or time out) before the run counts as over.

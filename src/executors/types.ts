@@ -14,8 +14,11 @@ export interface ExecRequest {
   payload: unknown;
   /** Where the run's output goes as it comes (process, script and container runs). */
   output?: RunOutput;
-  /** Told the process group of a process, script or container run once it started, and who its leader is. */
-  spawned?(pgid: number, identity: string | null): void;
+  /**
+   * Told the process group of a process, script or container run once it started, who its leader is, and
+   * the container's name for a container run.
+   */
+  spawned?(pgid: number, identity: string | null, container?: string): void;
 }
 
 /** What an HTTP run sends: `method` defaults to POST, `body` to the job's payload as JSON. */
@@ -97,6 +100,11 @@ export interface Executor {
    * whose interpreter is present; none for container jobs when the container CLI is missing.
    */
   offers?: readonly string[];
+  /**
+   * Ends what a run of this executor left behind when the tock that ran it died (a container, by the name
+   * `spawned` reported: it outlives its CLI); called by the run's recovery on the same machine. Never rejects.
+   */
+  cleanup?(handle: string): Promise<void>;
 }
 
 /** HTTP and TCP always; process, script and container only where the config turns them on. */

@@ -3,6 +3,7 @@
 import type { Clock } from "../clock.ts";
 import type { Store } from "../store/client.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
+import type { Executors } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import { endStaleGroup, onThisMachine } from "../runtime/procs.ts";
 import { processesOf, recoverLapsed, renewLeases, type Whose } from "../store/leases.ts";
@@ -14,6 +15,8 @@ export interface LeaseDeps {
   writer: GroupWriter;
   clock: Clock;
   log: Logger;
+  /** This node's executors: what a dead tock's run left behind is ended through them. */
+  executors: Executors;
   config: SchedulerConfig;
   /** Ids of every run this node holds (in the heap or the runner). */
   held: () => number[];
@@ -67,9 +70,12 @@ export class Leases {
    */
   async #recover(now: number, whose: Whose): Promise<number> {
     for (const p of await processesOf(this.deps.store, now, whose)) {
-      if (onThisMachine(p.proc) && endStaleGroup(p.pgid, p.proc)) {
-        this.deps.log.warn("ended the process group of a run being recovered, left running by a tock that stopped", { pgid: p.pgid });
+      if (!onThisMachine(p.proc)) continue;
+      if (endStaleGroup(p.pgid, p.proc)) {
+        this.deps.log.warn("ended the process group of a run being recovered, left running by a tock that stopped", { run: p.runId, pgid: p.pgid });
       }
+      // A container outlives its CLI: the engine removes it.
+      if (p.container) await this.deps.executors[p.kind as keyof Executors]?.cleanup?.(p.container);
     }
     return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
   }

@@ -246,7 +246,7 @@ export class Runner {
     // Only local processes have output to keep; HTTP and TCP results are kept on the run itself.
     const sink = kind === "http" || kind === "tcp" ? null : this.#logs.open(run.id);
     // A local run's process group is recorded, so that recovery on this machine can end it if tock dies.
-    const spawned = sink ? (pgid: number, identity: string | null) => this.#recordProcess(run, pgid, identity) : undefined;
+    const spawned = sink ? (pgid: number, identity: string | null, container?: string) => this.#recordProcess(run, pgid, identity, container) : undefined;
     const done = execute(run, this.deps.executors, this.deps.recheck, sink, controller.signal, spawned).then(async (outcome) => {
       clock.clearTimer(timer);
       // The oldest runs waiting for this host and for this namespace go next (at stop they stay unstarted,
@@ -268,8 +268,8 @@ export class Runner {
     this.#track(done);
   }
 
-  #recordProcess(run: Claimed, pgid: number, identity: string | null) {
-    this.deps.writer.submit(recordProcess(run, pgid, identity)).catch((e) => this.deps.log.warn("could not record a run's process", { run: run.id, error: errorText(e) }));
+  #recordProcess(run: Claimed, pgid: number, identity: string | null, container?: string) {
+    this.deps.writer.submit(recordProcess(run, pgid, identity, container)).catch((e) => this.deps.log.warn("could not record a run's process", { run: run.id, error: errorText(e) }));
   }
 
   /** Records the end of a run (fenced), with its retry when the policy allows. */

@@ -74,7 +74,7 @@ export class Scheduler implements SchedulerControl {
       liveNodes: () => this.#nodes.live,
       wake: () => this.wake(),
     });
-    this.#leases = new Leases({ store, writer: this.#writer, clock, log: deps.log, config, held: () => [...this.#dispatch.held.ids(), ...this.#runner.ids()] });
+    this.#leases = new Leases({ store, writer: this.#writer, clock, log: deps.log, executors: deps.executors, config, held: () => [...this.#dispatch.held.ids(), ...this.#runner.ids()] });
     const declaredDead = (now: number) => this.#declaredDead(now);
     this.#heartbeat = new Heartbeat({ clock, log: deps.log, config, nodes: this.#nodes, leases: this.#leases, declaredDead, wake: () => this.wake() });
   }

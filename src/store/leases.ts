@@ -3,7 +3,7 @@
 // are released for any node.
 import type { Store } from "./client.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
-import { read, write } from "./sql.ts";
+import { read, str, write } from "./sql.ts";
 
 /** Extends the leases of exactly these runs, where this node still holds them. */
 export function renewLeases(ids: number[], leaseUntil: number, nodeId: string): Batch<void> {
@@ -42,10 +42,14 @@ function condition(whose: Whose, now: number): { cond: string; args: (string | n
 }
 
 /** The process groups recorded for runs left `running` that `whose` names (local runs still in flight). */
-export async function processesOf(store: Store, now: number, whose: Whose): Promise<{ pgid: number; proc: string }[]> {
+export async function processesOf(store: Store, now: number, whose: Whose): Promise<{ runId: number; kind: string; pgid: number; proc: string; container: string | null }[]> {
   const { cond, args } = condition(whose, now);
-  const rows = await read(store, { sql: `SELECT r.pgid, r.proc FROM runs AS r WHERE r.status = 'running' AND r.pgid IS NOT NULL AND r.proc IS NOT NULL AND ${cond}`, args });
-  return rows.map((r) => ({ pgid: Number(r.pgid), proc: String(r.proc) }));
+  const rows = await read(store, {
+    sql: `SELECT r.id, j.target_kind, r.pgid, r.proc, r.container FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+          WHERE r.status = 'running' AND r.pgid IS NOT NULL AND r.proc IS NOT NULL AND ${cond}`,
+    args,
+  });
+  return rows.map((r) => ({ runId: Number(r.id), kind: String(r.target_kind), pgid: Number(r.pgid), proc: String(r.proc), container: str(r.container) }));
 }
 
 /**

@@ -35,9 +35,14 @@ export function markRunning(runs: HeldRun[], now: number, nodeId: string, rooms:
   };
 }
 
-/** Records the process group running a run, and who its leader is (fenced: while this node holds it). */
-export function recordProcess(run: HeldRun, pgid: number, identity: string | null): Batch<void> {
-  return batchOf([{ sql: "UPDATE runs SET pgid = ?, proc = ? WHERE id = ? AND fence = ? AND +status = 'running'", args: [pgid, identity, run.id, run.fence] }]);
+/**
+ * Records the process group running a run, who its leader is and its container's name (fenced: while this
+ * node holds it).
+ */
+export function recordProcess(run: HeldRun, pgid: number, identity: string | null, container?: string): Batch<void> {
+  return batchOf([
+    { sql: "UPDATE runs SET pgid = ?, proc = ?, container = ? WHERE id = ? AND fence = ? AND +status = 'running'", args: [pgid, identity, container ?? null, run.id, run.fence] },
+  ]);
 }
 
 /** Runs not marked because the job runs on another node (overlap forbid) end skipped, as on one node. */

@@ -134,4 +134,12 @@ export const migrations: EmbeddedMigration[] = [
       "\nALTER TABLE `jobs` ADD `broadcast` integer DEFAULT false NOT NULL;",
     ],
   },
+  {
+    tag: "0012_run_container",
+    when: 1796184093151,
+    hash: "16fbc5303f404f87254c1fc852b997f765af9c430f494101659fc13ad1c184a2",
+    statements: [
+      "ALTER TABLE `runs` ADD `container` text;",
+    ],
+  },
 ];

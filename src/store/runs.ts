@@ -39,6 +39,7 @@ export function runRowOf(r: Row): RunRow {
     killRequestedAt: num(r.kill_requested_at),
     params: json(r.params),
     pgid: num(r.pgid),
+    container: str(r.container),
     forNode: String(r.for_node ?? ""),
     proc: str(r.proc),
   };

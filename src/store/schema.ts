@@ -91,6 +91,8 @@ export const runs = sqliteTable(
     // leader): recovery on the same host ends a group still running, never a process that reused the pid.
     pgid: integer("pgid"),
     proc: text("proc"),
+    // A container run's container name: recovery on the same machine removes it (it outlives its CLI).
+    container: text("container"),
     // A broadcast job's run is for one node, which alone may claim it ('' for every other run): a slot has
     // one run per attempt and node.
     forNode: text("for_node").notNull().default(""),

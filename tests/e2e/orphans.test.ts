@@ -3,6 +3,7 @@
 // the old group first, and never a process that merely reused its pid.
 import { afterAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { endStaleGroup, processIdentity } from "../../src/runtime/procs.ts";
 import { openStore } from "../../src/store/client.ts";
@@ -26,10 +27,22 @@ afterAll(() => {
 });
 
 const dbUrl = `file:${join(dir, "tock.db")}`;
-const node = async () => {
+// A stand-in container CLI: `run` stays in the foreground like a container, every call is logged.
+const cli = join(dir, "fake-docker");
+const cliLog = join(dir, "cli.log");
+writeFileSync(cli, `#!/bin/sh\necho "$*" >> "${cliLog}"\ncase "$1" in run) exec sleep 60 ;; esac\n`, { mode: 0o755 });
+const node = async (db = dbUrl) => {
   const p = await startTock([process.execPath, join(ROOT, "src/main.ts"), "serve"], {
     cwd: dir,
-    env: { TOCK_DATABASE_URL: dbUrl, TOCK_SCHEDULER_NODE_ID: "o1", TOCK_SCHEDULER_POLL_INTERVAL: "100ms", TOCK_EXECUTORS_PROCESS_ENABLED: "true" },
+    env: {
+      TOCK_DATABASE_URL: db,
+      // A stop ends what still runs at once (the recovery attempts here would run for a minute).
+      TOCK_SCHEDULER_SHUTDOWN_GRACE: "0s",
+      TOCK_SCHEDULER_NODE_ID: "o1",
+      TOCK_SCHEDULER_POLL_INTERVAL: "100ms",
+      TOCK_EXECUTORS_PROCESS_ENABLED: "true",
+      TOCK_EXECUTORS_CONTAINER_CLI: cli,
+    },
   });
   procs.push(p);
   return p;
@@ -63,6 +76,32 @@ test("tock killed with a process run in flight: the next start ends the old proc
     ]);
     strays.push(Number(runs[1].pgid));
     expect(runs[1].pgid).not.toBe(pgid);
+    second.child.kill("SIGTERM");
+    await second.exited;
+  } finally {
+    store.close();
+  }
+}, 60_000);
+
+test("tock killed with a container run in flight: the next start ends its CLI and removes the container by name", async () => {
+  const boxUrl = `file:${join(dir, "box.db")}`;
+  const first = await node(boxUrl);
+  expect((await api(first.url, "PUT", "/api/v1/namespaces/o/jobs/box", { target: { container: { image: "alpine" } }, timeout: "2m" })).status).toBe(201);
+  const trig = await api(first.url, "POST", "/api/v1/namespaces/o/jobs/box/trigger");
+  const store = await openStore({ url: boxUrl }, { migrate: false });
+  try {
+    const recorded = async () => (await read(store, { sql: "SELECT pgid, container FROM runs WHERE id = ?", args: [trig.body.id] }))[0];
+    await waitUntil(async () => (await recorded())?.container != null, "the run's container recorded");
+    const { pgid, container } = await recorded();
+    strays.push(Number(pgid));
+    expect(String(container)).toMatch(new RegExp(`^tock-run-${trig.body.id}-[0-9a-f]{8}$`));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = await node(boxUrl);
+    await waitUntil(() => !alive(Number(pgid)), "the old CLI ended");
+    await waitUntil(() => existsSync(cliLog) && readFileSync(cliLog, "utf8").includes(`rm -f ${container}`), "the container removed");
+    second.child.kill("SIGTERM");
+    await second.exited;
   } finally {
     store.close();
   }
