@@ -632,67 +632,73 @@ export function startHranaServer(opts: HranaServerOptions): HranaServer {
 
   let baseUrl = "";
 
-  async function pipeline(req: Request, version: number): Promise<Response> {
-    let body: { baton?: string | null; requests?: StreamRequest[] };
+  /**
+   * Reads a request body, finds the stream its baton names (or opens one), and serves `work` on it, one
+   * request at a time per stream; answers with what `answer` makes of the next baton.
+   */
+  async function onStream<B extends { baton?: string | null }>(req: Request, work: (s: Stream, body: B) => Promise<void>, answer: (baton: string | null, head: { baton: string | null; base_url: string | null }) => Response): Promise<Response> {
+    let body: B;
     try {
-      body = (await req.json()) as typeof body;
+      body = (await req.json()) as B;
     } catch {
       return httpError(400, "The request body is not valid JSON", "PROTO_ERROR");
     }
     const s = streamFor(body.baton);
     if (s instanceof Response) return s;
     s.serving = true;
-    const results: unknown[] = [];
     try {
-      for (const r of body.requests ?? []) {
-        stats.requests[r.type] = (stats.requests[r.type] ?? 0) + 1;
-        if (s.closed) {
-          results.push({ type: "error", error: { message: "The stream is closed", code: "STREAM_CLOSED" } });
-          continue;
-        }
-        try {
-          results.push({ type: "ok", response: await serveRequest(s, r, version) });
-        } catch (e) {
-          results.push({ type: "error", error: fromSqlite(e, false).toProto() });
-        }
-      }
+      await work(s, body);
     } finally {
       s.serving = false;
     }
     const baton = handOver(s);
-    return json({ baton, base_url: opts.sendBaseUrl && baton ? baseUrl : null, results });
+    return answer(baton, { baton, base_url: opts.sendBaseUrl && baton ? baseUrl : null });
   }
 
-  async function cursor(req: Request): Promise<Response> {
-    let body: { baton?: string | null; batch?: Batch };
-    try {
-      body = (await req.json()) as typeof body;
-    } catch {
-      return httpError(400, "The request body is not valid JSON", "PROTO_ERROR");
-    }
-    const s = streamFor(body.baton);
-    if (s instanceof Response) return s;
-    s.serving = true;
-    const lines: unknown[] = [];
-    try {
-      stats.requests.cursor = (stats.requests.cursor ?? 0) + 1;
-      await runBatch(s, body.batch ?? { steps: [] }, 3, (step, r, e) => {
-        if (e) {
-          lines.push({ type: "step_error", step, error: e });
-          return;
+  function pipeline(req: Request, version: number): Promise<Response> {
+    const results: unknown[] = [];
+    return onStream<{ baton?: string | null; requests?: StreamRequest[] }>(
+      req,
+      async (s, body) => {
+        for (const r of body.requests ?? []) {
+          stats.requests[r.type] = (stats.requests[r.type] ?? 0) + 1;
+          if (s.closed) {
+            results.push({ type: "error", error: { message: "The stream is closed", code: "STREAM_CLOSED" } });
+            continue;
+          }
+          try {
+            results.push({ type: "ok", response: await serveRequest(s, r, version) });
+          } catch (e) {
+            results.push({ type: "error", error: fromSqlite(e, false).toProto() });
+          }
         }
-        lines.push({ type: "step_begin", step, cols: r!.cols });
-        for (const row of r!.rows) lines.push({ type: "row", row });
-        lines.push({ type: "step_end", affected_row_count: r!.affected_row_count, last_insert_rowid: r!.last_insert_rowid });
-      });
-    } catch (e) {
-      lines.push({ type: "error", error: fromSqlite(e, false).toProto() });
-    } finally {
-      s.serving = false;
-    }
-    const baton = handOver(s);
-    const head = { baton, base_url: opts.sendBaseUrl && baton ? baseUrl : null };
-    return new Response([head, ...lines].map((l) => `${JSON.stringify(l)}\n`).join(""), { headers: { "content-type": "text/plain" } });
+      },
+      (_, head) => json({ ...head, results }),
+    );
+  }
+
+  function cursor(req: Request): Promise<Response> {
+    const lines: unknown[] = [];
+    return onStream<{ baton?: string | null; batch?: Batch }>(
+      req,
+      async (s, body) => {
+        try {
+          stats.requests.cursor = (stats.requests.cursor ?? 0) + 1;
+          await runBatch(s, body.batch ?? { steps: [] }, 3, (step, r, e) => {
+            if (e) {
+              lines.push({ type: "step_error", step, error: e });
+              return;
+            }
+            lines.push({ type: "step_begin", step, cols: r!.cols });
+            for (const row of r!.rows) lines.push({ type: "row", row });
+            lines.push({ type: "step_end", affected_row_count: r!.affected_row_count, last_insert_rowid: r!.last_insert_rowid });
+          });
+        } catch (e) {
+          lines.push({ type: "error", error: fromSqlite(e, false).toProto() });
+        }
+      },
+      (_, head) => new Response([head, ...lines].map((l) => `${JSON.stringify(l)}\n`).join(""), { headers: { "content-type": "text/plain" } }),
+    );
   }
 
   const authorized = (req: Request): Response | null => {

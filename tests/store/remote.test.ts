@@ -88,6 +88,15 @@ async function pipeline(s: HranaServer, body: unknown, version = 3): Promise<{ s
 
 const exec = (sql: string, args: unknown[] = []) => ({ type: "execute", stmt: { sql, args } });
 
+/** Two clients of the server (two streams), and a table t (n INTEGER) made by the first. */
+async function twoClients(s: HranaServer) {
+  const a = createClient({ url: s.url });
+  const b = createClient({ url: s.url });
+  closers.push(() => a.close(), () => b.close());
+  await a.execute("CREATE TABLE t (n INTEGER)");
+  return [a, b] as const;
+}
+
 describe("the test server speaks Hrana over HTTP as @libsql/client uses it", () => {
   test("values, results and errors", async () => {
     const s = server();
@@ -133,10 +142,7 @@ describe("the test server speaks Hrana over HTTP as @libsql/client uses it", () 
 
   test("an interactive transaction holds its stream, connection and write lock across HTTP requests", async () => {
     const s = server({ busyTimeoutMs: 10_000 });
-    const a = createClient({ url: s.url });
-    const b = createClient({ url: s.url });
-    closers.push(() => a.close(), () => b.close());
-    await a.execute("CREATE TABLE t (n INTEGER)");
+    const [a, b] = await twoClients(s);
     const tx = await a.transaction("write");
     await tx.execute("INSERT INTO t VALUES (1)");
     await tx.execute("INSERT INTO t VALUES (2)"); // a second request on the same stream, by its baton
@@ -165,10 +171,7 @@ describe("the test server speaks Hrana over HTTP as @libsql/client uses it", () 
 
   test("a writer that gives up on the lock gets SQLITE_BUSY, and its connection commits what comes after", async () => {
     const s = server({ busyTimeoutMs: 150 });
-    const a = createClient({ url: s.url });
-    const b = createClient({ url: s.url });
-    closers.push(() => a.close(), () => b.close());
-    await a.execute("CREATE TABLE t (n INTEGER)");
+    const [a, b] = await twoClients(s);
     const tx = await a.transaction("write");
     await tx.execute("INSERT INTO t VALUES (1)");
     const err = await b.execute("INSERT INTO t VALUES (2)").catch((e) => e);
