@@ -6,7 +6,7 @@
 // queue behind it.
 
 /** How long SQLite itself waits for a lock, blocking the event loop, before `write` waits asynchronously. */
-export const BUSY_SLICE_MS = 20;
+export const BUSY_SLICE_MS = 10;
 
 export function isBusy(e: unknown): boolean {
   const code = String((e as { code?: unknown })?.code ?? "");

@@ -40,7 +40,7 @@ test("a write that meets another process's lock waits without blocking the event
   expect(isStorageFailure(value)).toBe(true);
   expect((value as Error).message).toMatch(/^the database is locked by another process or node: waited 0\.6 s/);
   expect(performance.now() - started).toBeGreaterThanOrEqual(590); // it waited the whole bound
-  // SQLite's own wait is one 20 ms slice at a time; the old 5 s busy timeout blocked the loop throughout.
+  // SQLite's own wait is one 10 ms slice at a time; the old 5 s busy timeout blocked the loop throughout.
   expect(stallMs).toBeLessThan(400);
 
   // A write with a longer bound, started while the lock is held, waits for it and commits.
