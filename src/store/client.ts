@@ -125,6 +125,9 @@ export async function openStore(
     writeWaitMs,
     gate: local ? new WriteGate() : undefined,
     async reconnect() {
+      // A local connection that met a busy error is dropped (see sql.ts); a server's HTTP streams are not
+      // affected, and replacing them would fail requests under way.
+      if (!local) return;
       client.reconnect();
       await pragmas();
     },

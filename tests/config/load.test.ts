@@ -541,6 +541,13 @@ x = 1
     ]);
   });
 
+  test("a node_timeout shorter than three heartbeats is reported (a live node would be taken for dead)", () => {
+    expect(issuesOf('[scheduler]\nheartbeat = "2s"\nnode_timeout = "5s"\n')).toEqual([
+      { path: "scheduler.node_timeout", message: "must be at least three times scheduler.heartbeat (a node would be taken for dead between two of its beats)" },
+    ]);
+    expect(parseConfig('[scheduler]\nheartbeat = "500ms"\nnode_timeout = "1500ms"\n', {}).scheduler).toMatchObject({ heartbeat: 500, nodeTimeout: 1500 });
+  });
+
   test("a retry ceiling below the first interval is reported", () => {
     expect(issuesOf('[scheduler.default_retry]\ninterval = "2m"\n')).toEqual([
       { path: "scheduler.default_retry.max_interval", message: "must be at least scheduler.default_retry.interval" },
