@@ -1,6 +1,6 @@
 // Domain errors know nothing of HTTP: each carries a code that the native API and every
 // compat facade map to their own status codes and shapes.
-import { isStorageFailure } from "../store/busy.ts";
+import { isStorageFailure, outcomeUnknown } from "../store/busy.ts";
 
 export type ErrorCode =
   | "invalid"
@@ -37,5 +37,6 @@ export const forbidden = (message: string) => new DomainError("forbidden", messa
 export function domainErrorOf(err: unknown): unknown {
   if (err instanceof DomainError || !isStorageFailure(err)) return err;
   const why = err instanceof Error ? err.message : String(err);
-  return new DomainError("unavailable", `the database cannot take requests now (${why}); nothing was changed: retry shortly`);
+  const changed = outcomeUnknown(err) ? "the request may or may not have been applied" : "nothing was changed";
+  return new DomainError("unavailable", `the database cannot take requests now (${why}); ${changed}: retry shortly`);
 }

@@ -187,7 +187,7 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
     // A broadcast job's slot: a run for every live node that can run it, as its scheduled slots get. With
     // none that can now, one run waits (saying why) for the first node that can; with some, an empty
     // insert means the slot was taken: the next one is tried.
-    const everywhere = row.broadcast ? await insertTriggeredBroadcast(deps.store, slot, now - deps.config.scheduler.nodeTimeout) : [];
+    const everywhere = row.broadcast ? await insertTriggeredBroadcast(deps.store, slot, deps.config.scheduler.nodeTimeout) : [];
     const queued = everywhere[0] ?? (row.broadcast && (await waitingReason(deps, row)) === null ? null : await insertTriggered(deps.store, slot));
     if (queued) {
       deps.scheduler.wake();

@@ -43,7 +43,7 @@ export async function listRuns(
 }
 
 function decodeSlotCursor(cursor: string): [number, number, string] {
-  const m = /^(\d{1,16})\.(\d{1,9})(?:\.([^]{1,300}))?$/.exec(decodeCursor<string>(cursor, "string"));
+  const m = /^(\d{1,16})\.(\d{1,9})(?:\.([^]+))?$/.exec(decodeCursor<string>(cursor, "string"));
   if (!m) throw invalid("cursor is not one this server issued", "cursor");
   return [Number(m[1]), Number(m[2]), m[3] ?? ""];
 }

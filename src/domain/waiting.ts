@@ -26,7 +26,7 @@ function reason(need: string, nodes: number): string {
 
 /** Why no live node can run `job`'s target now, or null when one can. */
 export async function waitingReason(deps: Pick<DomainDeps, "store" | "clock" | "config">, job: TargetOf): Promise<string | null> {
-  const offers = await liveOffers(deps.store, deps.clock.now() - deps.config.scheduler.nodeTimeout);
+  const offers = await liveOffers(deps.store, deps.config.scheduler.nodeTimeout);
   const need = needOf(job);
   return offers.some((o) => o.includes(need)) ? null : reason(need, offers.length);
 }

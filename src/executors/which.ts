@@ -2,6 +2,7 @@
 // shell would. A node offers script languages and container jobs only where their program is present.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import process from "node:process";
 
 const runnable = (path: string): boolean => {
   try {

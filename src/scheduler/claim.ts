@@ -84,8 +84,8 @@ export interface ClaimOptions {
   misfireCap: number;
   /** What this node can run (executors' offers): it claims nothing else. */
   offers: readonly string[];
-  /** Nodes whose heartbeat is at or after this are alive (a broadcast slot gets a run for each). */
-  liveSince: number;
+  /** Nodes that beat within this many ms are alive (a broadcast slot gets a run for each). */
+  liveFor: number;
 }
 
 /**
@@ -95,7 +95,7 @@ export interface ClaimOptions {
 export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
   const due = await claims.dueJobs(store, o.horizon, o.limit, o.offers);
   if (due.length === 0) return { claimed: [], jobs: 0 };
-  const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], broadcast: [], liveSince: o.liveSince, skipped: [], advance: [] };
+  const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], broadcast: [], liveFor: o.liveFor, skipped: [], advance: [] };
   const byJob = new Map<number, { j: ClaimJob; job: JobExec; catchUp: boolean }>();
   for (const j of due) {
     const slot = j.nextFireAt!;

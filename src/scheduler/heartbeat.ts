@@ -4,8 +4,9 @@
 // and its row goes, all in one transaction. A node that finds its own row gone was taken for dead (it was
 // frozen, or cut off from the database): it drops what it held, since others own it now, and joins again.
 //
-// Nobody is taken for dead on a stale view: this node must itself have beaten on time for a whole
-// node_timeout first. A database locked for everyone (or this node frozen) stops every heartbeat at once,
+// Heartbeats are written and compared in the database's time, so nodes whose clocks differ (each within
+// max_clock_skew of the database) agree on who is silent. Nobody is taken for dead on a stale view: this
+// node must itself have beaten on time for a whole node_timeout first. A database locked for everyone (or this node frozen) stops every heartbeat at once,
 // and that is no reason to take over anyone's runs when it ends.
 import type { Clock } from "../clock.ts";
 import { errorText } from "../executors/types.ts";
@@ -63,7 +64,7 @@ export class Heartbeat {
     const { clock, config: c, nodes, log } = this.deps;
     const now = clock.now();
     try {
-      const present = await nodes.beat(now);
+      const present = await nodes.beat();
       // A beat that comes late (this node or the database stalled) restarts the time on record.
       if (now - this.#lastBeat > 2 * c.heartbeat) this.#onTimeSince = now;
       const silent = now - this.#lastBeat;
@@ -76,15 +77,14 @@ export class Heartbeat {
         await this.deps.declaredDead(now);
         this.#onTimeSince = clock.now();
       }
-      await nodes.refresh(now);
+      await nodes.refresh();
       if (nodes.clockProblem || now - this.#onTimeSince < c.nodeTimeout) return;
-      const before = now - c.nodeTimeout;
-      const dead = await nodes.dead(before);
+      const dead = await nodes.dead();
       if (dead.length === 0) return;
-      const lost = await this.deps.leases.takeOver(now, before);
+      const lost = await this.deps.leases.takeOver(clock.now());
       log.warn("took over the runs of nodes with no heartbeat within node_timeout", {
         nodes: dead.map((d) => d.id),
-        silentMs: dead.map((d) => now - d.heartbeatAt),
+        silentMs: dead.map((d) => d.silentMs),
         lostInFlight: lost,
       });
       this.deps.wake();

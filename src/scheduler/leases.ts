@@ -49,11 +49,11 @@ export class Leases {
   }
 
   /**
-   * Takes back the runs of the nodes whose heartbeat is older than `before` (and of lapsed leases), and
-   * removes those nodes' rows. Returns how many runs in flight ended lost (or killed).
+   * Takes back the runs of the nodes silent for more than node_timeout (and of lapsed leases), and removes
+   * those nodes' rows. Returns how many runs in flight ended lost (or killed).
    */
-  takeOver(now: number, before: number): Promise<number> {
-    return this.#recover(now, { deadBefore: before, me: this.deps.config.nodeId });
+  takeOver(now: number): Promise<number> {
+    return this.#recover(now, { deadFor: this.deps.config.nodeTimeout, me: this.deps.config.nodeId });
   }
 
   /**
@@ -74,8 +74,9 @@ export class Leases {
       if (endStaleGroup(p.pgid, p.proc)) {
         this.deps.log.warn("ended the process group of a run being recovered, left running by a tock that stopped", { run: p.runId, pgid: p.pgid });
       }
-      // A container outlives its CLI: the engine removes it.
-      if (p.container) await this.deps.executors[p.kind as keyof Executors]?.cleanup?.(p.container);
+      // A container outlives its CLI: the engine removes it, in the background (an engine slow to answer
+      // must not hold up the heartbeat this may run in; the recovery attempt gets a container of its own).
+      if (p.container) void this.deps.executors[p.kind as keyof Executors]?.cleanup?.(p.container);
     }
     return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
   }

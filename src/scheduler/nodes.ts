@@ -41,26 +41,27 @@ export class Membership {
     return this.#live;
   }
 
-  join(now: number): Promise<void> {
-    return joinNode(this.deps.store, this.deps.nodeId, now, this.deps.version, this.deps.executors);
+  join(): Promise<void> {
+    return joinNode(this.deps.store, this.deps.nodeId, this.deps.version, this.deps.executors);
   }
 
   /** Beats this node's heartbeat; false when its row is gone (the others took it for dead). */
-  beat(now: number): Promise<boolean> {
-    return this.deps.writer.submit(beatNode(this.deps.nodeId, now));
+  beat(): Promise<boolean> {
+    return this.deps.writer.submit(beatNode(this.deps.nodeId));
   }
 
-  /** The other nodes whose heartbeat is older than `before`. */
-  dead(before: number): Promise<{ id: string; heartbeatAt: number }[]> {
-    return deadNodes(this.deps.store, before, this.deps.nodeId);
+  /** The other nodes silent for more than node_timeout, and for how long. */
+  dead(): Promise<{ id: string; silentMs: number }[]> {
+    return deadNodes(this.deps.store, this.deps.nodeTimeout, this.deps.nodeId);
   }
 
   /**
-   * Counts the nodes whose heartbeat is within node_timeout of `now` (known within a poll), and measures this
+   * Counts the nodes that beat within node_timeout (heartbeats are the database's times), and measures this
    * node's clock against the database's: against the middle of the read, so its round trip does not count.
    */
-  async refresh(now: number): Promise<void> {
-    const { live, dbNow } = await liveNodes(this.deps.store, now - this.deps.nodeTimeout);
+  async refresh(): Promise<void> {
+    const now = this.deps.clock.now();
+    const { live, dbNow } = await liveNodes(this.deps.store, this.deps.nodeTimeout);
     this.#live = Math.max(1, live);
     if (!Number.isFinite(dbNow)) return;
     const before = this.clockProblem;

@@ -103,8 +103,8 @@ export class Scheduler implements SchedulerControl {
     const now = this.deps.clock.now();
     const lost = await this.#leases.recoverOwn(now);
     if (lost > 0) this.deps.log.warn("recovered runs left in flight by a previous process", { count: lost, node: this.nodeId });
-    await this.#nodes.join(now);
-    await this.#nodes.refresh(now);
+    await this.#nodes.join();
+    await this.#nodes.refresh();
     this.#started = true;
     this.#heartbeat.start(now);
     await this.#leases.renew(now);
@@ -120,7 +120,7 @@ export class Scheduler implements SchedulerControl {
     this.#dispatch.held.clear();
     for (const id of this.#runner.ids()) this.#runner.abort(id);
     await this.#leases.recoverOwn(now);
-    await this.#nodes.join(now);
+    await this.#nodes.join();
   }
 
   // --- SchedulerControl -------------------------------------------------------------------------
@@ -197,7 +197,7 @@ export class Scheduler implements SchedulerControl {
     const opts = () => {
       const t = clock.now();
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
-      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers, liveSince: t - c.nodeTimeout };
+      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers, liveFor: c.nodeTimeout };
     };
     // (Whether other nodes share the database, and whether the clocks agree, is known from the heartbeat.)
     const problem = this.#nodes.clockProblem;
@@ -304,6 +304,9 @@ export class Scheduler implements SchedulerControl {
         await this.#nodes.leave();
       } catch (e) {
         this.deps.log.error("could not release runs at stop", { error: errorText(e) });
+      } finally {
+        // Stopped beats, whatever failed above: a stopped node takes nobody's runs over.
+        await this.#heartbeat.stop();
       }
     })();
     return this.#stopping;

@@ -27,14 +27,32 @@ export class StorageUnavailable extends Error {
  * broken, its server out of reach), rather than that one statement was refused.
  */
 export function isStorageFailure(e: unknown): boolean {
-  const code = String((e as { code?: unknown })?.code ?? "");
-  return (
-    e instanceof StorageUnavailable ||
-    isBusy(e) ||
-    /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code) ||
-    // A libSQL server out of reach, or answering with an error of its own (HTTP 5xx, 401).
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ConnectionRefused|ConnectionClosed|SERVER_ERROR|HRANA_WEBSOCKET_ERROR|HRANA_CLOSED_ERROR|STREAM_EXPIRED)$/.test(code)
-  );
+  // The query builder wraps the driver's error (its cause).
+  for (let err = e, depth = 0; err && depth < 4; err = (err as { cause?: unknown }).cause, depth++) {
+    const code = String((err as { code?: unknown })?.code ?? "");
+    if (err instanceof StorageUnavailable || isBusy(err) || LOCAL_FAILURE.test(code) || REMOTE_FAILURE.test(code)) return true;
+  }
+  return false;
+}
+
+/** SQLite's own: the file cannot take it. The statement was rolled back. */
+const LOCAL_FAILURE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/;
+/** A libSQL server out of reach, or answering with an error of its own (HTTP 5xx, 401). */
+const REMOTE_FAILURE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ConnectionRefused|ConnectionClosed|SERVER_ERROR|HRANA_WEBSOCKET_ERROR|HRANA_CLOSED_ERROR|STREAM_EXPIRED)$/;
+
+/** The server was never reached: nothing was sent. */
+const NEVER_CONNECTED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ConnectionRefused)$/;
+
+/**
+ * Whether a storage failure leaves it unknown if the write committed: the connection to a server broke, or
+ * the disk failed mid-write. (A lock, a full disk or a read-only file refuse before anything is written.)
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  for (let err = e, depth = 0; err && depth < 4; err = (err as { cause?: unknown }).cause, depth++) {
+    const code = String((err as { code?: unknown })?.code ?? "");
+    if ((REMOTE_FAILURE.test(code) && !NEVER_CONNECTED.test(code)) || code.startsWith("SQLITE_IOERR")) return true;
+  }
+  return false;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

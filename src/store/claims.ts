@@ -4,7 +4,7 @@
 import type { Store } from "./client.ts";
 import { type JobRow, NEEDS } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
-import { json, num, read, type Stmt, str, write } from "./sql.ts";
+import { DB_NOW, json, num, read, type Stmt, str, write } from "./sql.ts";
 
 export interface StoredRetry {
   times: number;
@@ -80,9 +80,9 @@ export interface SlotClaim {
   now: number;
   /** Runs to insert, held by this node: job id, slot, version read. */
   fire: [jobId: number, slot: number, version: number][];
-  /** Broadcast jobs' slots: a run for each node whose heartbeat is at or after `liveSince` and can run it. */
+  /** Broadcast jobs' slots: a run for each node that beat within `liveFor` ms and can run it (this one too). */
   broadcast: [jobId: number, slot: number, version: number][];
-  liveSince: number;
+  liveFor: number;
   /** Missed slots recorded as skipped runs: job id, slot, version read, why. */
   skipped: [jobId: number, slot: number, version: number, error: string][];
   /** Jobs moved on: job id, next slot (null: none), slots fired now, version read. */
@@ -118,10 +118,10 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence, for_node)
             SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', NULL, NULL, 0, n.id
             FROM json_each(?) AS s, jobs, nodes AS n
-            WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2 AND n.heartbeat_at >= ?
+            WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2 AND (n.heartbeat_at >= ${DB_NOW} - ? OR n.id = ?)
               AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
             ON CONFLICT DO NOTHING`,
-      args: [JSON.stringify(c.broadcast), c.liveSince],
+      args: [JSON.stringify(c.broadcast), c.liveFor, c.nodeId],
     });
   }
   if (c.skipped.length) {
@@ -145,13 +145,15 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
 /**
  * Takes up to `limit` queued runs no node holds, due by `horizon` (triggers, far retries, runs released by a
  * stopped node or whose holder's lease lapsed), of jobs `offers` can run, with a lease and a new fence.
+ * Runs whose job is gone are taken too, for the caller to delete.
  */
 export async function claimQueued(store: Store, nodeId: string, leaseUntil: number, horizon: number, limit: number, offers: readonly string[]): Promise<RunRow[]> {
   const [rs] = await write(store, [
     {
       sql: `UPDATE runs SET node_id = ?, lease_until = ?, fence = fence + 1
-            WHERE id IN (SELECT runs.id FROM runs JOIN jobs ON jobs.id = runs.job_id
-                         WHERE runs.status = 'queued' AND runs.node_id IS NULL AND runs.due_at <= ? AND ${NEEDS} IN (SELECT value FROM json_each(?))
+            WHERE id IN (SELECT runs.id FROM runs LEFT JOIN jobs ON jobs.id = runs.job_id
+                         WHERE runs.status = 'queued' AND runs.node_id IS NULL AND runs.due_at <= ?
+                           AND (jobs.id IS NULL OR ${NEEDS} IN (SELECT value FROM json_each(?)))
                            AND (runs.for_node = '' OR runs.for_node = ?)
                          ORDER BY runs.due_at LIMIT ?)
             RETURNING *`,

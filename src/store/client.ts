@@ -27,6 +27,8 @@ export interface Store {
   file?: OpenedFile;
   /** How long a write waits for a locked database by default ([database] busy_timeout). */
   writeWaitMs: number;
+  /** An embedded replica: writes go to its primary. */
+  replica: boolean;
   /** One write at a time tries a local file (busy.ts); none for a server, reached asynchronously. */
   gate?: WriteGate;
   /** Drops every pooled connection (after a busy error) and re-applies the connection pragmas. */
@@ -123,6 +125,7 @@ export async function openStore(
     db,
     file: opened && file !== undefined ? { path: file, ...opened } : undefined,
     writeWaitMs,
+    replica: Boolean(config.syncUrl),
     gate: local ? new WriteGate() : undefined,
     async reconnect() {
       // A local connection that met a busy error is dropped (see sql.ts); a server's HTTP streams are not

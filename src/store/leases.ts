@@ -3,7 +3,7 @@
 // are released for any node.
 import type { Store } from "./client.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
-import { read, str, write } from "./sql.ts";
+import { DB_NOW, read, str, write } from "./sql.ts";
 
 /** Extends the leases of exactly these runs, where this node still holds them. */
 export function renewLeases(ids: number[], leaseUntil: number, nodeId: string): Batch<void> {
@@ -27,17 +27,18 @@ export interface RecoveryRule {
 
 /**
  * Whose runs are taken back: those whose lease lapsed, and also `mine` (this node's own, at start and stop),
- * or those of every node but `me` whose heartbeat is older than `deadBefore` (dead nodes, whose rows go).
+ * or those of every node but `me` silent for more than `deadFor` ms by the database's clock (dead nodes,
+ * whose rows go).
  */
-export type Whose = { mine: string } | { lapsed: true } | { deadBefore: number; me: string };
+export type Whose = { mine: string } | { lapsed: true } | { deadFor: number; me: string };
 
 /** The runs `whose` names (alias r), as a condition and its arguments, given the time `now`. */
 function condition(whose: Whose, now: number): { cond: string; args: (string | number)[] } {
   if ("mine" in whose) return { cond: "(r.lease_until < ? OR r.node_id = ?)", args: [now, whose.mine] };
   if ("lapsed" in whose) return { cond: "r.lease_until < ?", args: [now] };
   return {
-    cond: "(r.lease_until < ? OR r.node_id IN (SELECT id FROM nodes WHERE heartbeat_at < ? AND id != ?))",
-    args: [now, whose.deadBefore, whose.me],
+    cond: `(r.lease_until < ? OR r.node_id IN (SELECT id FROM nodes WHERE heartbeat_at < ${DB_NOW} - ? AND id != ?))`,
+    args: [now, whose.deadFor, whose.me],
   };
 }
 
@@ -45,7 +46,7 @@ function condition(whose: Whose, now: number): { cond: string; args: (string | n
 export async function processesOf(store: Store, now: number, whose: Whose): Promise<{ runId: number; kind: string; pgid: number; proc: string; container: string | null }[]> {
   const { cond, args } = condition(whose, now);
   const rows = await read(store, {
-    sql: `SELECT r.id, j.target_kind, r.pgid, r.proc, r.container FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+    sql: `SELECT r.id, j.target_kind, r.pgid, r.proc, r.container FROM runs AS r LEFT JOIN jobs AS j ON j.id = r.job_id
           WHERE r.status = 'running' AND r.pgid IS NOT NULL AND r.proc IS NOT NULL AND ${cond}`,
     args,
   });
@@ -81,13 +82,14 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
       args: [now, ...args],
     },
     { sql: `UPDATE runs AS r SET node_id = NULL, lease_until = NULL WHERE r.status = 'queued' AND ${cond}`, args },
-    ...("deadBefore" in whose ? [{ sql: "DELETE FROM nodes WHERE heartbeat_at < ? AND id != ?", args: [whose.deadBefore, whose.me] }] : []),
+    ...("deadFor" in whose ? [{ sql: `DELETE FROM nodes WHERE heartbeat_at < ${DB_NOW} - ? AND id != ?`, args: [whose.deadFor, whose.me] }] : []),
     {
       // A broadcast run for a node that is gone (stopped, or taken for dead) will never start: it ends skipped.
       sql: `UPDATE runs SET status = 'skipped', ended_at = ?, lease_until = NULL,
               error = 'broadcast: node ' || for_node || ' left before this run started'
-            WHERE status = 'queued' AND for_node != '' AND for_node NOT IN (SELECT id FROM nodes)`,
-      args: [now],
+            WHERE status = 'queued' AND for_node != '' AND for_node != ? AND for_node NOT IN (SELECT id FROM nodes)`,
+      // (A node recovering its own runs at start has not joined again yet: its own are kept for it.)
+      args: [now, "mine" in whose ? whose.mine : ""],
     },
   ]);
   return results[1].rowsAffected;

@@ -4,47 +4,50 @@
 import type { Store } from "./client.ts";
 import type { Batch } from "./group-writer.ts";
 import { nodes } from "./schema.ts";
-import { json, read, readOne, write } from "./sql.ts";
+import { DB_NOW, json, read, readOne, write } from "./sql.ts";
 
 export type NodeRow = typeof nodes.$inferSelect;
 
-/** Registers (or re-registers) a node as started now, with the kinds of target it can run. */
-export async function joinNode(store: Store, id: string, now: number, version: string, executors: readonly string[]): Promise<void> {
+/** Registers (or re-registers) a node as started now (the database's time), with what it can run. */
+export async function joinNode(store: Store, id: string, version: string, executors: readonly string[]): Promise<void> {
   await write(store, [
     {
-      sql: `INSERT INTO nodes (id, started_at, heartbeat_at, version, executors) VALUES (?, ?, ?, ?, ?)
+      sql: `INSERT INTO nodes (id, started_at, heartbeat_at, version, executors) VALUES (?, ${DB_NOW}, ${DB_NOW}, ?, ?)
             ON CONFLICT(id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, version = excluded.version, executors = excluded.executors`,
-      args: [id, now, now, version, JSON.stringify(executors)],
+      args: [id, version, JSON.stringify(executors)],
     },
   ]);
 }
 
-/** Beats this node's heartbeat; resolves false when its row is gone (other nodes took it for dead). */
-export function beatNode(id: string, now: number): Batch<boolean> {
+/** Beats this node's heartbeat (the database's time); resolves false when its row is gone (others took it for dead). */
+export function beatNode(id: string): Batch<boolean> {
   return {
-    stmts: [{ sql: "UPDATE nodes SET heartbeat_at = ? WHERE id = ?", args: [now, id] }],
+    stmts: [{ sql: `UPDATE nodes SET heartbeat_at = ${DB_NOW} WHERE id = ?`, args: [id] }],
     result: ([rs]) => rs.rowsAffected === 1,
   };
 }
 
-/** Other nodes whose heartbeat is older than `before`, with it. */
-export async function deadNodes(store: Store, before: number, me: string): Promise<{ id: string; heartbeatAt: number }[]> {
-  const rows = await read(store, { sql: "SELECT id, heartbeat_at FROM nodes WHERE heartbeat_at < ? AND id != ?", args: [before, me] });
-  return rows.map((r) => ({ id: String(r.id), heartbeatAt: Number(r.heartbeat_at) }));
+/** Other nodes silent for more than `timeoutMs` (by the database's clock), and for how long. */
+export async function deadNodes(store: Store, timeoutMs: number, me: string): Promise<{ id: string; silentMs: number }[]> {
+  const rows = await read(store, {
+    sql: `SELECT id, ${DB_NOW} - heartbeat_at AS silent FROM nodes WHERE heartbeat_at < ${DB_NOW} - ? AND id != ?`,
+    args: [timeoutMs, me],
+  });
+  return rows.map((r) => ({ id: String(r.id), silentMs: Number(r.silent) }));
 }
 
-/** Nodes whose heartbeat is at or after `since`, and the database's clock (ms) as it answered. */
-export async function liveNodes(store: Store, since: number): Promise<{ live: number; dbNow: number }> {
+/** Nodes that beat within `timeoutMs` (by the database's clock), and that clock (ms) as it answered. */
+export async function liveNodes(store: Store, timeoutMs: number): Promise<{ live: number; dbNow: number }> {
   const row = await readOne(store, {
-    sql: "SELECT (SELECT count(*) FROM nodes WHERE heartbeat_at >= ?) AS n, CAST(unixepoch('subsec') * 1000 AS INTEGER) AS db_now",
-    args: [since],
+    sql: `SELECT (SELECT count(*) FROM nodes WHERE heartbeat_at >= ${DB_NOW} - ?) AS n, ${DB_NOW} AS db_now`,
+    args: [timeoutMs],
   });
   return { live: Number(row?.n ?? 0), dbNow: Number(row?.db_now) };
 }
 
-/** What each node whose heartbeat is at or after `since` can run (its executors' offers). */
-export async function liveOffers(store: Store, since: number): Promise<string[][]> {
-  const rows = await read(store, { sql: "SELECT executors FROM nodes WHERE heartbeat_at >= ?", args: [since] });
+/** What each node that beat within `timeoutMs` can run (its executors' offers). */
+export async function liveOffers(store: Store, timeoutMs: number): Promise<string[][]> {
+  const rows = await read(store, { sql: `SELECT executors FROM nodes WHERE heartbeat_at >= ${DB_NOW} - ?`, args: [timeoutMs] });
   return rows.map((r) => json<string[]>(r.executors) ?? []);
 }
 

@@ -5,7 +5,7 @@ import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
 import { NEEDS } from "./jobs.ts";
-import { json, num, read, readOne, str, write } from "./sql.ts";
+import { DB_NOW, json, num, read, readOne, str, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -111,21 +111,20 @@ export async function insertTriggered(
 }
 
 /**
- * A broadcast job's triggered slot: a run for each node whose heartbeat is at or after `liveSince` and that
- * can run the job (none: nothing is stored). Empty when the slot is taken.
+ * A broadcast job's triggered slot: a run for each node that beat within `liveFor` ms and can run the job (none: nothing is stored). Empty when the slot is taken.
  */
 export async function insertTriggeredBroadcast(
   store: Store,
   run: { jobId: number; namespace: string; jobName: string; scheduledAt: number; dueAt: number; trigger: "manual" | "api"; params: string | null },
-  liveSince: number,
+  liveFor: number,
 ): Promise<RunRow[]> {
   const [rs] = await write(store, [
     {
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params, for_node)
             SELECT jobs.id, ?, ?, ?, ?, ?, 1, 'queued', 0, ?, n.id FROM jobs, nodes AS n
-            WHERE jobs.id = ? AND n.heartbeat_at >= ? AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
+            WHERE jobs.id = ? AND n.heartbeat_at >= ${DB_NOW} - ? AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
             ON CONFLICT DO NOTHING RETURNING *`,
-      args: [run.namespace, run.jobName, run.scheduledAt, run.dueAt, run.trigger, run.params, run.jobId, liveSince],
+      args: [run.namespace, run.jobName, run.scheduledAt, run.dueAt, run.trigger, run.params, run.jobId, liveFor],
     },
   ]);
   return rs.rows.map(runRowOf).sort((a, b) => a.id - b.id);

@@ -31,7 +31,8 @@ export async function write(store: Store, stmts: Stmt[], waitMs = store.writeWai
   const release = store.gate ? await store.gate.enter(waitMs) : null;
   try {
     const rs = await retryBusy(() => store.client.batch(stmts, "write"), release ? release.left() : waitMs, () => store.reconnect(), waitMs);
-    const gone = fileProblem(store.file);
+    // (A replica's writes go to its primary: its local file says nothing of them.)
+    const gone = store.replica ? null : fileProblem(store.file);
     if (gone) throw new StorageUnavailable(gone);
     problems.delete(store);
     return rs;
@@ -50,6 +51,12 @@ export async function read(store: Store, stmt: Stmt): Promise<Row[]> {
 export async function readOne(store: Store, stmt: Stmt): Promise<Row | undefined> {
   return (await store.client.execute(stmt)).rows[0];
 }
+
+/**
+ * The database's clock, in ms: heartbeats are written and compared in it, so nodes whose own clocks differ
+ * (within max_clock_skew each) never take a live node for dead.
+ */
+export const DB_NOW = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 /** A JSON column to its value (null stays null). */
 export const json = <T>(value: unknown): T | null => (value == null ? null : (JSON.parse(String(value)) as T));

@@ -1,6 +1,7 @@
-// The heartbeat's takeover rule, on a test clock: a node silent for node_timeout is dead and its runs are
-// released at once, but only once this node has itself beaten on time for a whole node_timeout, so that a
-// stall everyone shared (a locked database, this node frozen) takes nobody for dead.
+// The heartbeat's takeover rule, this node's beats driven by a test clock: a node silent for node_timeout
+// (by the database's clock, which every node's heartbeat is written in) is dead and its runs are released
+// at once, but only once this node has itself beaten on time for a whole node_timeout, so that a stall
+// everyone shared (a locked database, this node frozen) takes nobody for dead.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TestClock } from "../../src/clock.ts";
 import { read, write } from "../../src/store/sql.ts";
@@ -17,11 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-/** Another node, silent since `heartbeatAt`, holding a queued run of the job with a lease an hour long. */
-async function ghost(id: string, heartbeatAt: number) {
+/** Another node, silent for `silentMs` by the database's clock, holding a queued run with a lease an hour long. */
+async function ghost(id: string, silentMs: number) {
   const t = clock.now();
+  const at = `CAST(unixepoch('subsec') * 1000 AS INTEGER) - ${silentMs}`;
   await write(env.deps.store, [
-    { sql: "INSERT INTO nodes (id, started_at, heartbeat_at, version) VALUES (?, ?, ?, 'test')", args: [id, heartbeatAt, heartbeatAt] },
+    { sql: `INSERT INTO nodes (id, started_at, heartbeat_at, version) VALUES (?, ${at}, ${at}, 'test')`, args: [id] },
     {
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
             VALUES (?, 't', 'later', ?, ?, 'manual', 1, 'queued', ?, ?, 1)`,
@@ -41,7 +43,7 @@ async function beats(n: number, step = 1000) {
 }
 
 test("a node silent for node_timeout is taken for dead once this node has beaten on time that long: its runs are released and its row goes", async () => {
-  await ghost("g1", clock.now() - 10_000);
+  await ghost("g1", 10_000);
   await beats(4); // on time for 4 s of the 5
   expect(await present("g1")).toBe(true);
   expect(await holder("g1")).toBe(1);
@@ -52,13 +54,22 @@ test("a node silent for node_timeout is taken for dead once this node has beaten
   expect(took).toMatchObject({ level: "warn", nodes: ["g1"], lostInFlight: 0 });
 });
 
+test("a node whose heartbeat is recent by the database's clock is alive, however far this node's clock runs ahead", async () => {
+  await ghost("g3", 1000);
+  clock.advance(60_000); // this node's clock a minute ahead (max_clock_skew is off in this test)
+  await beats(6);
+  expect(await present("g3")).toBe(true);
+  expect(await holder("g3")).toBe(1);
+  await write(env.deps.store, [{ sql: "DELETE FROM runs WHERE node_id = 'g3'", args: [] }, { sql: "DELETE FROM nodes WHERE id = 'g3'", args: [] }]);
+});
+
 test("after a stall this node shared (its own beat came late), nobody is taken for dead until it has beaten on time for node_timeout again", async () => {
-  await ghost("g2", clock.now() - 1000);
   // Ten seconds pass while a beat is still under way (the database was locked for everyone, or this node
   // was frozen): the next beat that goes through comes 10 s after the last one, and restarts the record.
   await beats(1, 10_000);
-  expect(await present("g2")).toBe(true);
-  await beats(5); // the late beat, then 4 s on time
+  await beats(1); // the late beat
+  await ghost("g2", 10_000); // silent for 10 s by the database's clock: dead, but not yet to this node
+  await beats(4);
   expect(await present("g2")).toBe(true);
   await beats(1);
   expect(await present("g2")).toBe(false);

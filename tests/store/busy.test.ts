@@ -6,6 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { openStore } from "../../src/store/client.ts";
+import { outcomeUnknown } from "../../src/store/busy.ts";
 import { isStorageFailure, StorageUnavailable, write } from "../../src/store/sql.ts";
 import { holdLock, tempDir } from "../helpers.ts";
 
@@ -72,4 +73,18 @@ test("writes queued behind a write waiting for a lock fail at their own bound, h
   await Promise.all([first, lock.done]);
   expect((await store.client.execute("SELECT n FROM t")).rows.map((r) => Number(r.n))).toEqual([1]);
   store.close();
+});
+
+test("storage failures are recognised through the query builder's wrapping, and those that leave a commit uncertain are told apart", () => {
+  const wrapped = (code: string) => Object.assign(new Error("Failed query: SELECT 1"), { cause: Object.assign(new Error("driver"), { code }) });
+  for (const code of ["SQLITE_BUSY", "SQLITE_FULL", "SQLITE_READONLY", "ECONNREFUSED", "SERVER_ERROR"]) expect(isStorageFailure(wrapped(code))).toBe(true);
+  expect(isStorageFailure(wrapped("SQLITE_CONSTRAINT_UNIQUE"))).toBe(false);
+  expect(isStorageFailure(new Error("no code"))).toBe(false);
+  // A lock or a full disk refuse before anything is written; a broken connection leaves it unknown.
+  expect(outcomeUnknown(wrapped("SQLITE_BUSY"))).toBe(false);
+  expect(outcomeUnknown(wrapped("SQLITE_FULL"))).toBe(false);
+  expect(outcomeUnknown(new StorageUnavailable("locked"))).toBe(false);
+  expect(outcomeUnknown(wrapped("ECONNREFUSED"))).toBe(false); // never reached the server
+  expect(outcomeUnknown(wrapped("ECONNRESET"))).toBe(true);
+  expect(outcomeUnknown(wrapped("SQLITE_IOERR_WRITE"))).toBe(true);
 });
