@@ -12,6 +12,17 @@ import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
 import type { RouteDeps } from "./api/deps.ts";
 
+/** The message of an error answer, in any of the APIs' shapes (cut to 300 characters). */
+async function refusalReason(res: Response): Promise<string | null> {
+  try {
+    const b = (await res.clone().json()) as Record<string, any>;
+    const why = b?.error?.message ?? b?.msg ?? b?.message ?? b?.errors?.[0]?.message ?? b?.errorCode ?? null;
+    return why === null ? null : String(why).slice(0, 300);
+  } catch {
+    return null;
+  }
+}
+
 export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   const app = new Hono<{ Bindings: Bindings }>();
   const server = deps.config.server;
@@ -21,8 +32,12 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
     await next();
     // Every 503 (the database cannot take requests now, too many in flight) says when to come back, in
     // whichever API's shape it was answered.
-    if (c.res.status === 503 && !c.res.headers.has("Retry-After")) c.res.headers.set("Retry-After", "1");
-    deps.log.debug("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+    const status = c.res.status;
+    if (status === 503 && !c.res.headers.has("Retry-After")) c.res.headers.set("Retry-After", "1");
+    const line = { method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
+    // A refused request says why, whichever API's error shape it was answered in.
+    if (status >= 400 && status < 500) deps.log.info("request refused", { ...line, reason: await refusalReason(c.res) });
+    else deps.log.debug("request", line);
   });
   app.use(hostCheck(server));
   const cors = corsFor(server);

@@ -1,4 +1,6 @@
-// A small structured logger: one JSON object (or one text line) per event on stderr.
+// A small structured logger: one JSON object (or one text line) per event on stdout. Under systemd
+// (JOURNAL_STREAM set) each line starts with its syslog priority (<3> error … <7> debug), which journald
+// takes off and keeps, so `journalctl -p warning` shows warnings and errors only.
 //
 // Every line is scrubbed of secrets here, once, rather than at each call site: a database URL with
 // ?authToken=, a callback URL with user:password@, or an error message quoting either can reach a log
@@ -6,16 +8,22 @@
 import process from "node:process";
 
 export type Level = "debug" | "info" | "warn" | "error";
-export type Logger = Record<Level, (msg: string, fields?: Record<string, unknown>) => void>;
+export type Logger = Record<Level, (msg: string, fields?: Record<string, unknown>) => void> & {
+  /** Whether lines of `level` are written (a logger without it writes every level). */
+  enabled?(level: Level): boolean;
+};
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** sd-daemon(3) priorities: journald reads them from the start of each line. */
+const PRIORITY: Record<Level, number> = { debug: 7, info: 6, warn: 4, error: 3 };
+
 /**
- * Writes lines to stderr, those of one turn of the event loop together: a busy API logs a line per change,
+ * Writes lines to stdout (or stderr), those of one turn of the event loop together: a busy API logs a line per change,
  * and one write per line would cost more than the change. Warnings and errors go out at once, and whatever
  * waits goes out when the process exits.
  */
-function stderrLines(): (line: string, urgent: boolean) => void {
+function lineWriter(stream: "stdout" | "stderr"): (line: string, urgent: boolean) => void {
   let pending: string[] = [];
   let scheduled = false;
   const flush = () => {
@@ -23,7 +31,8 @@ function stderrLines(): (line: string, urgent: boolean) => void {
     if (pending.length === 0) return;
     const text = pending.join("\n");
     pending = [];
-    console.error(text);
+    if (stream === "stdout") console.log(text);
+    else console.error(text);
   };
   process.on("exit", flush);
   return (line, urgent) => {
@@ -36,9 +45,12 @@ function stderrLines(): (line: string, urgent: boolean) => void {
   };
 }
 
-export function createLogger(opts: { level?: Level; format?: "json" | "text"; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  opts: { level?: Level; format?: "json" | "text"; write?: (line: string) => void; journal?: boolean; stream?: "stdout" | "stderr" } = {},
+): Logger {
   const min = ORDER[opts.level ?? "info"];
-  const lines = opts.write ? undefined : stderrLines();
+  const lines = opts.write ? undefined : lineWriter(opts.stream ?? "stdout");
+  const journal = opts.journal ?? Boolean(process.env.JOURNAL_STREAM);
   const emit = (level: Level) => (rawMsg: string, rawFields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const time = new Date().toISOString();
@@ -51,10 +63,11 @@ export function createLogger(opts: { level?: Level; format?: "json" | "text"; wr
     } else {
       line = JSON.stringify({ time, level, msg, ...fields });
     }
+    if (journal) line = `<${PRIORITY[level]}>${line}`;
     if (lines) lines(line, ORDER[level] >= ORDER.warn);
     else opts.write!(line);
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled: (level) => ORDER[level] >= min };
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

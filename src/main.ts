@@ -112,7 +112,8 @@ async function main(argv: string[]) {
   if (!["serve", "migrate", "check-config", "keys"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
-  const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
+  // The server logs to stdout; the other commands keep stdout for what they print (a new key, a list).
+  const log = createLogger({ level: cfg.log.level, format: cfg.log.format, stream: command === "serve" ? "stdout" : "stderr" });
   switch (command) {
     case "check-config":
       transport(cfg);

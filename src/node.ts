@@ -69,7 +69,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // through the deps the scheduler is part of, so they are filled in once those exist.
     const renderers: Record<string, RenderDelivery> = {};
     const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
-    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, ...processOptions(config) });
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, runLog: config.log.runs, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
     Object.assign(renderers, deliveryRenderers(deps));

@@ -60,3 +60,24 @@ describe("every log line", () => {
     expect(second.error).toBe("cannot reach libsql://u:***@db.example.io?authToken=***");
   });
 });
+
+describe("under systemd and by level", () => {
+  test("with JOURNAL_STREAM, each line starts with its syslog priority, for journalctl -p", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "debug", write: (l) => lines.push(l), journal: true });
+    log.debug("d");
+    log.info("i");
+    log.warn("w");
+    log.error("e");
+    expect(lines.map((l) => l.slice(0, 3))).toEqual(["<7>", "<6>", "<4>", "<3>"]);
+    expect(JSON.parse(lines[2].slice(3))).toMatchObject({ level: "warn", msg: "w" });
+  });
+
+  test("without it, lines are bare JSON; enabled() tells which levels are written", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", write: (l) => lines.push(l), journal: false });
+    log.info("i");
+    expect(lines[0].startsWith("{")).toBe(true);
+    expect([log.enabled?.("debug"), log.enabled?.("info"), log.enabled?.("error")]).toEqual([false, true, true]);
+  });
+});

@@ -168,6 +168,9 @@ const Compat = section({
 const Log = section({
   level: v.optional(oneOf(["debug", "info", "warn", "error"]), "info"),
   format: v.optional(oneOf(["json", "text"]), "json"),
+  // A line per finished run: "all" (successes at info), "failures" (failures and timeouts at warn, the
+  // rest at debug) or "none".
+  runs: v.optional(oneOf(["all", "failures", "none"]), "failures"),
 });
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;

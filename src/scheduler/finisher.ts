@@ -9,6 +9,7 @@ import type { GroupWriter } from "../store/group-writer.ts";
 import { endUnstarted } from "../store/marks.ts";
 import { type Emitter, runEvent } from "./events.ts";
 import { heldRetryOf, retryAfterEnd, type RetryPlan } from "./retry.ts";
+import { logRunEnd, type RunLogMode } from "./run-log.ts";
 import type { Claimed, Final, SchedulerConfig } from "./types.ts";
 
 interface FinishRecord {
@@ -49,6 +50,8 @@ export interface FinisherDeps {
   defer: () => boolean;
   /** Told when recorded ends stored deliveries to send. */
   deliveries?: { wake(): void };
+  /** Which run ends get a log line ([log] runs; default: failures at warn, the rest at debug). */
+  runLog?: RunLogMode;
 }
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
@@ -70,6 +73,7 @@ export class Finisher {
       const retry = retryAfterEnd(run, status, retryAfterMs, now, config);
       const done = await this.#add({ run, status, startedAt, endedAt: now, result, error, outputTail, retry });
       if (!done.recorded) log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
+      else logRunEnd(log, this.deps.runLog ?? "failures", run, status, error, startedAt, now);
       if (done.retry) this.deps.hold([done.retry]);
     } catch (e) {
       // Not recorded: the run is no longer held, so its lease lapses and it is recovered (lost, then retried).
@@ -82,8 +86,10 @@ export class Finisher {
   unstarted(run: Claimed, status: "skipped" | "killed", error: string): Promise<void> {
     const { events } = this.deps;
     const delivers = Boolean(run.job.onEnd?.length);
-    return this.deps.writer.submit(endUnstarted(run, status, this.deps.clock.now(), error, delivers)).then(
+    const at = this.deps.clock.now();
+    return this.deps.writer.submit(endUnstarted(run, status, at, error, delivers)).then(
       () => {
+        logRunEnd(this.deps.log, this.deps.runLog ?? "failures", run, status, error, null, at);
         if (delivers) this.deps.deliveries?.wake();
         if (events.has("run:finished")) events.emit("run:finished", runEvent(run, status));
       },

@@ -65,6 +65,7 @@ export class Scheduler implements SchedulerControl {
       egress: deps.egress,
       recheck: deps.recheck,
       deliveries: deps.deliveries,
+      runLog: deps.runLog,
     });
     this.#dispatch = new Dispatcher({
       clock,

@@ -104,4 +104,6 @@ export interface SchedulerDeps {
   limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
   /** Told when run ends stored deliveries to send (the outbox's deliverer). */
   deliveries?: { wake(): void };
+  /** Which run ends get a log line ([log] runs). */
+  runLog?: "all" | "failures" | "none";
 }
