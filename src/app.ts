@@ -7,6 +7,7 @@ import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
 import { type Bindings, corsFor, hostCheck, inFlightCap, originCheck } from "./api/requests.ts";
+import { fleetRoutes } from "./api/fleet.ts";
 import { runRoutes } from "./api/runs.ts";
 import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
@@ -63,6 +64,7 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   app.route("/", systemRoutes(deps));
   app.route("/api/v1", jobRoutes(deps));
   app.route("/api/v1", runRoutes(deps));
+  app.route("/api/v1", fleetRoutes(deps));
   app.route("/api/v1", keyRoutes(deps));
   app.route("/", compatRoutes(deps));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -6,6 +6,7 @@ import { invalid } from "../domain/errors.ts";
 import { getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { checkName } from "../domain/job-input.ts";
 import { listRuns } from "../domain/runs.ts";
+import { jobsByNextFireTime } from "../domain/fleet.ts";
 import { intParam, jsonBody, parseJsonText } from "./http.ts";
 
 export function jobRoutes(deps: RouteDeps) {
@@ -48,6 +49,13 @@ export function jobRoutes(deps: RouteDeps) {
   app.get("/namespaces/:ns/jobs", async (c) => {
     const { ns } = c.req.param();
     names(ns);
+    const sort = c.req.query("sort") || "name";
+    if (sort !== "name" && sort !== "nextFireAt") throw invalid("sort must be name or nextFireAt", "sort");
+    if (sort === "nextFireAt") {
+      if (c.req.query("prefix")) throw invalid("prefix applies to sort=name", "prefix");
+      const limit = intParam(c, "limit", { min: 1, max: 1000, def: 100 });
+      return c.json(await jobsByNextFireTime(scoped(c, deps), { namespace: ns, limit, cursor: c.req.query("cursor") || undefined }));
+    }
     const page = await listJobs(scoped(c, deps), ns, {
       prefix: c.req.query("prefix"),
       limit: intParam(c, "limit", { min: 1, max: 1000, def: 100 }),

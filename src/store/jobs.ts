@@ -96,6 +96,50 @@ export async function jobsByName(store: Store, ns: string, q: { prefix?: string;
   return (await read(store, { sql, args })).map(jobRowOf);
 }
 
+/**
+ * A namespace's jobs by next fire time, soonest first (those with none last, by name), after `after` (the
+ * last row of the page before: [has no next fire, next fire, name]).
+ */
+export async function jobsByNextFire(store: Store, q: { namespace: string; after?: [number, number, string]; limit: number }): Promise<JobRow[]> {
+  const args: (string | number)[] = [q.namespace];
+  let sql = "SELECT * FROM jobs WHERE namespace = ?";
+  if (q.after) {
+    sql += " AND (next_fire_at IS NULL, COALESCE(next_fire_at, 0), name) > (?, ?, ?)";
+    args.push(...q.after);
+  }
+  sql += " ORDER BY next_fire_at IS NULL, next_fire_at, name LIMIT ?";
+  args.push(q.limit);
+  return (await read(store, { sql, args })).map(jobRowOf);
+}
+
+/** A fire to come: a job's next slot (run null), or a run already queued for its time. */
+export interface Upcoming {
+  namespace: string;
+  job: string;
+  at: number;
+  run: number | null;
+}
+
+/**
+ * What fires next, soonest first: jobs' next slots and runs queued (claimed ahead or triggered), after
+ * `after` (the last of the page before: [at, namespace, job, run or 0]).
+ */
+export async function upcomingFires(store: Store, q: { namespace?: string; after?: [number, string, string, number]; limit: number }): Promise<Upcoming[]> {
+  const ns = q.namespace === undefined ? "" : " AND namespace = ?";
+  const args: (string | number)[] = q.namespace === undefined ? [] : [q.namespace, q.namespace];
+  let sql = `SELECT * FROM (
+      SELECT namespace, name AS job, next_fire_at AS at, 0 AS run FROM jobs WHERE next_fire_at IS NOT NULL${ns}
+      UNION ALL
+      SELECT namespace, job_name AS job, due_at AS at, id AS run FROM runs WHERE status = 'queued'${ns})`;
+  if (q.after) {
+    sql += " WHERE (at, namespace, job, run) > (?, ?, ?, ?)";
+    args.push(...q.after);
+  }
+  sql += " ORDER BY at, namespace, job, run LIMIT ?";
+  args.push(q.limit);
+  return (await read(store, { sql, args })).map((r) => ({ namespace: String(r.namespace), job: String(r.job), at: Number(r.at), run: Number(r.run) || null }));
+}
+
 export interface JobFilter {
   /** Only this namespace; all of them when absent. */
   namespace?: string;

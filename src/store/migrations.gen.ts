@@ -142,4 +142,12 @@ export const migrations: EmbeddedMigration[] = [
       "ALTER TABLE `runs` ADD `container` text;",
     ],
   },
+  {
+    tag: "0013_runs_by_slot",
+    when: 1796186662746,
+    hash: "24448275657f9981c44ae26b1be2309425daef8b432cdcebf2e317de6cba7597",
+    statements: [
+      "CREATE INDEX `runs_scheduled_at` ON `runs` (`scheduled_at`);",
+    ],
+  },
 ];

@@ -81,6 +81,41 @@ export async function runsOfJob(store: Store, jobId: number, q: { statuses?: rea
   return (await read(store, { sql, args })).map(runRowOf);
 }
 
+/**
+ * Runs across jobs, newest slot first: optionally of one namespace and some statuses, with slots in
+ * [since, until), after `before` (the last row of the page before: [slot, id]).
+ */
+export async function runsAcross(
+  store: Store,
+  q: { namespace?: string; statuses?: readonly string[]; since?: number; until?: number; before?: [number, number]; limit: number },
+): Promise<RunRow[]> {
+  const args: (string | number)[] = [];
+  let sql = "SELECT * FROM runs WHERE 1 = 1";
+  if (q.namespace !== undefined) {
+    sql += " AND namespace = ?";
+    args.push(q.namespace);
+  }
+  if (q.statuses) {
+    sql += ` AND status IN (${q.statuses.map(() => "?").join(", ")})`;
+    args.push(...q.statuses);
+  }
+  if (q.since !== undefined) {
+    sql += " AND scheduled_at >= ?";
+    args.push(q.since);
+  }
+  if (q.until !== undefined) {
+    sql += " AND scheduled_at < ?";
+    args.push(q.until);
+  }
+  if (q.before) {
+    sql += " AND (scheduled_at, id) < (?, ?)";
+    args.push(...q.before);
+  }
+  sql += " ORDER BY scheduled_at DESC, id DESC LIMIT ?";
+  args.push(q.limit);
+  return (await read(store, { sql, args })).map(runRowOf);
+}
+
 export async function countRunsOfJob(store: Store, jobId: number): Promise<number> {
   const r = await readOne(store, { sql: "SELECT count(*) AS n FROM runs WHERE job_id = ?", args: [jobId] });
   return Number(r?.n ?? 0);

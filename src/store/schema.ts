@@ -106,6 +106,8 @@ export const runs = sqliteTable(
     index("runs_queued_job").on(t.jobId).where(sql`status = 'queued'`),
     index("runs_running").on(t.leaseUntil).where(sql`status = 'running'`),
     index("runs_running_job").on(t.jobId).where(sql`status = 'running'`),
+    // Every run by slot: the fleet's run list across jobs (newest first, a time window).
+    index("runs_scheduled_at").on(t.scheduledAt),
     // Queued broadcast runs, each for one node (few): those of nodes that left end skipped.
     index("runs_queued_for_node").on(t.forNode).where(sql`status = 'queued' AND for_node != ''`),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX `runs_scheduled_at` ON `runs` (`scheduled_at`);
