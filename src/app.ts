@@ -13,6 +13,12 @@ import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
 import type { RouteDeps } from "./api/deps.ts";
 
+/** A route's path pattern (/jobs/:name, /static/*) as a regular expression over request paths. */
+function pathPattern(path: string): RegExp {
+  const parts = path.split("/").map((seg) => (seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  return new RegExp(`^${parts.join("/")}/?$`);
+}
+
 /** The message of an error answer, in any of the APIs' shapes (cut to 300 characters). */
 async function refusalReason(res: Response): Promise<string | null> {
   try {
@@ -67,7 +73,17 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   app.route("/api/v1", fleetRoutes(deps));
   app.route("/api/v1", keyRoutes(deps));
   app.route("/", compatRoutes(deps));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  // A path served for other methods: 405 with what it allows, not a 404 that says the path does not exist.
+  let routes: { method: string; re: RegExp }[] | undefined;
+  app.notFound((c) => {
+    routes ??= app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, re: pathPattern(r.path) }));
+    const allowed = new Set(routes.filter((r) => r.re.test(c.req.path)).map((r) => r.method));
+    if (allowed.has("GET")) allowed.add("HEAD");
+    if (allowed.size === 0) return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+    const allow = [...allowed].sort().join(", ");
+    c.header("Allow", allow);
+    return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; it allows ${allow}`), 405);
+  });
   app.onError((err, c) => toErrorResponse(c, err, deps.log.error));
   return app;
 }

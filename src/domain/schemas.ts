@@ -217,6 +217,30 @@ export function parseInput<S extends v.GenericSchema>(schema: S, input: unknown)
   if (result.success) return result.output;
   const issue = result.issues[0];
   const field = v.getDotPath(issue) ?? undefined;
-  const message = issue.expected && issue.message.startsWith("Invalid") ? `${field ?? "body"}: ${issue.message}` : `${field ?? "body"} ${issue.message}`;
-  throw invalid(message, field);
+  throw invalid(issueMessage(issue, field ?? "body"), field);
+}
+
+/** What a type a schema expected is, in words ("string" → "a string", a picklist → one of its values). */
+function expectedText(expected: string): string {
+  const words: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", Object: "an object", Array: "an array", integer: "an integer" };
+  if (words[expected]) return words[expected];
+  // A picklist or union: ("a" | "b") or "a" | "b".
+  const options = expected.replace(/^\(|\)$/g, "").split(" | ");
+  return options.length > 1 ? `one of ${options.join(", ")}` : expected;
+}
+
+/**
+ * A validation issue in the words of the field, not of the validation library: "timeout must be a string,
+ * not 5", "target is required". Messages the schemas set themselves are kept.
+ */
+function issueMessage(issue: v.BaseIssue<unknown>, field: string): string {
+  if (issue.kind === "schema" && issue.expected && issue.message.startsWith("Invalid")) {
+    if (issue.received === "undefined") {
+      if (field === "target") return `target is required: one of http, tcp, process, script or container`;
+      return `${field} is required`;
+    }
+    if (issue.type === "strict_object" && issue.message.startsWith("Invalid key")) return `${field} is not a field this accepts`;
+    return `${field} must be ${expectedText(issue.expected)}, not ${issue.received}`;
+  }
+  return issue.expected && issue.message.startsWith("Invalid") ? `${field}: ${issue.message}` : `${field} ${issue.message}`;
 }

@@ -37,6 +37,9 @@ export function parseSpec(schedule: string, timezone: string, minEveryMs: number
   if (/^P/i.test(s)) {
     return { ok: false, message: `"${s}" is a duration, not a schedule; write R/${s} to repeat it, or use it as dueTime` };
   }
+  // "every 10s", "every 1h": the @every form without its @.
+  const bare = /^every\s+(.+)$/i.exec(s);
+  if (bare && parseDuration(bare[1].trim()) !== null) return { ok: false, message: `"${s}" is not a schedule; did you mean "@every ${bare[1].trim()}"?` };
   const cron = parseCron(s, timezone);
   return cron.ok ? { ok: true, value: { kind: "cron", pattern: s } } : cron;
 }
