@@ -5,6 +5,7 @@ export {
   ConfigError,
   type ConfigFlags,
   type ConfigIssue,
+  configFile,
   envName,
   type LoadOptions,
   loadConfig,

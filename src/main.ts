@@ -5,10 +5,10 @@ import { parseArgs } from "node:util";
 import { exposure } from "./api/auth.ts";
 import { defaultHostNames } from "./api/requests.ts";
 import { KEYS_USAGE, keysCommand } from "./cli/keys.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, configFile, loadConfig } from "./config.ts";
 import { DomainError } from "./domain/errors.ts";
 import { isSecretsKey } from "./config/security.ts";
-import { createLogger, type Logger, maskSecrets } from "./log.ts";
+import { createLogger, type Logger, maskFields, maskSecrets } from "./log.ts";
 import { isLoopbackHost } from "./net/address.ts";
 import { loadTls } from "./config/tls.ts";
 import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
@@ -21,7 +21,8 @@ const USAGE = `tock ${VERSION}: a job scheduler in one executable
 Usage:
   tock serve [--config tock.toml] [--port 8080] [--db file:tock.db]   run the API and the scheduler
   tock migrate [--config …] [--db …]                                  apply database migrations and exit
-  tock check-config [--config …]                                      validate the configuration and exit
+  tock check-config [--config …] [--print]                            validate the configuration, say which file was read, and exit;
+                                                                      --print shows the effective configuration (secrets masked)
   tock keys create|list|revoke …                                      API keys (tock keys --help)
   tock version                                                        print the version
 
@@ -103,6 +104,8 @@ async function main(argv: string[]) {
       name: { type: "string" },
       expires: { type: "string" },
       json: { type: "boolean" },
+      // tock check-config
+      print: { type: "boolean" },
     },
   });
   const command = positionals[0] ?? "help";
@@ -115,11 +118,14 @@ async function main(argv: string[]) {
   // The server logs to stdout; the other commands keep stdout for what they print (a new key, a list).
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format, stream: command === "serve" ? "stdout" : "stderr" });
   switch (command) {
-    case "check-config":
+    case "check-config": {
       transport(cfg);
       secretKeys(cfg);
-      process.stdout.write("configuration is valid\n");
+      const file = configFile({ file: values.config, env: process.env });
+      process.stdout.write(`configuration is valid (${file ? `read ${file}` : "no file read: defaults"}, with the TOCK_* environment and flags over it)\n`);
+      if (values.print) process.stdout.write(`${JSON.stringify(maskFields(cfg as unknown as Record<string, unknown>), null, 2)}\n`);
       return;
+    }
     case "migrate": {
       const store = await openStore(databaseOf(cfg), { warn: log.warn });
       store.close();

@@ -1,6 +1,6 @@
 // Reads tock.toml, overlays environment variables and command-line flags, validates once and either returns
 // the Config or throws a ConfigError listing every problem with where it came from.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
 import { parse, TomlError } from "smol-toml";
@@ -42,6 +42,18 @@ export function envName(path: readonly string[]): string {
 
 // Mapped from the known keys, because "_" both joins sections and sits inside key names.
 const ENV_KEYS: ReadonlyMap<string, KeyInfo> = new Map(KEYS.map((key) => [envName(key.path), key]));
+
+/** TOCK_* variables that are not config keys: the config file's path, and the CLI client's server and key. */
+const NOT_KEYS: ReadonlySet<string> = new Set(["TOCK_CONFIG", "TOCK_SERVER", "TOCK_TOKEN"]);
+
+/** An unknown TOCK_* variable, reported like an unknown key: with the nearest one, when one is near. */
+function unknownVariable(name: string): string {
+  const guess = [...ENV_KEYS.keys()]
+    .map((k) => ({ k, d: editDistance(name, k) }))
+    .filter(({ d }) => d <= 3)
+    .sort((x, y) => x.d - y.d)[0];
+  return guess ? `unknown variable; did you mean ${guess.k}?` : "unknown variable: no configuration key has this name (TOCK_ followed by a key's path, e.g. TOCK_SCHEDULER_LEASE)";
+}
 
 type Table = Record<string, unknown>;
 
@@ -157,7 +169,8 @@ export function parseConfig(
 
   for (const [name, text] of Object.entries(env)) {
     const key = ENV_KEYS.get(name);
-    if (!key || text === undefined) continue; // other TOCK_* variables (TOCK_CONFIG, …) are not keys
+    if (!key && name.startsWith("TOCK_") && !NOT_KEYS.has(name)) issues.push({ path: `env ${name}`, message: unknownVariable(name) });
+    if (!key || text === undefined) continue;
     const coerced = coerce(text, key.kind);
     if ("error" in coerced) issues.push({ path: `env ${name}`, message: coerced.error });
     else if (setIn(raw, key.path, coerced.value)) sources.set(key.path.join("."), `env ${name}`);
@@ -193,6 +206,13 @@ export interface LoadOptions {
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
   flags?: ConfigFlags;
+}
+
+/** The configuration file `loadConfig` reads with these options, or null when none (defaults, environment, flags). */
+export function configFile(opts: Pick<LoadOptions, "file" | "env"> = {}): string | null {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? (env.TOCK_CONFIG || "tock.toml");
+  return opts.file !== undefined || env.TOCK_CONFIG || existsSync(file) ? file : null;
 }
 
 /** Reads and validates the configuration; throws ConfigError. A file named explicitly must exist. */

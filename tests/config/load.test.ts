@@ -434,10 +434,8 @@ describe("precedence", () => {
     expect(config.database.authToken).toBeUndefined();
   });
 
-  test("unknown TOCK_ variables and TOCK_CONFIG are ignored by parseConfig", () => {
-    expect(parseConfig(null, { TOCK_SERVER_PROT: "1", TOCK_CONFIG: "x.toml", TOCK: "", PATH: "/bin" })).toEqual(
-      DEFAULTS,
-    );
+  test("TOCK_CONFIG and variables not named TOCK_… are no keys: parseConfig leaves them alone", () => {
+    expect(parseConfig(null, { TOCK_CONFIG: "x.toml", TOCK: "", PATH: "/bin" })).toEqual(DEFAULTS);
   });
 });
 
@@ -539,6 +537,12 @@ x = 1
       { path: "log", message: "must be a table, got a date" },
       { path: "scheduler.default_retry", message: "must be a table, got an array" },
     ]);
+  });
+
+  test("an unknown TOCK_* variable is reported like an unknown key, with the nearest one; TOCK_CONFIG, TOCK_SERVER and TOCK_TOKEN are not keys", () => {
+    expect(issuesOf(null, { TOCK_SCHEDULER_LEESE: "40s" })).toEqual([{ path: "env TOCK_SCHEDULER_LEESE", message: "unknown variable; did you mean TOCK_SCHEDULER_LEASE?" }]);
+    expect(issuesOf(null, { TOCK_NOTHING_LIKE_IT_AT_ALL: "1" })[0].message).toMatch(/^unknown variable: no configuration key has this name/);
+    expect(() => parseConfig(null, { TOCK_CONFIG: "x.toml", TOCK_SERVER: "http://127.0.0.1:8080", TOCK_TOKEN: "t", OTHER: "1" })).not.toThrow();
   });
 
   test("a node_timeout shorter than three heartbeats is reported (a live node would be taken for dead)", () => {
