@@ -1,5 +1,5 @@
 // The CLI: serve | migrate | check-config | version. The only module with side effects at import.
-import { readFileSync, writeSync } from "node:fs";
+import { existsSync, readFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { exposure } from "./api/auth.ts";
@@ -14,6 +14,7 @@ import { loadTls } from "./config/tls.ts";
 import { assertServable, runtimeName, serve } from "./runtime/serve.ts";
 import { createNode, databaseOf } from "./node.ts";
 import { openStore } from "./store/client.ts";
+import { backupTo } from "./store/system.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `tock ${VERSION}: a job scheduler in one executable
@@ -24,6 +25,8 @@ Usage:
   tock check-config [--config …] [--print]                            validate the configuration, say which file was read, and exit;
                                                                       --print shows the effective configuration (secrets masked)
   tock keys create|list|revoke …                                      API keys (tock keys --help)
+  tock backup PATH [--config …] [--db …]                              an online, consistent copy of a database file
+                                                                      (while tock serves it); PATH must not exist
   tock version                                                        print the version
 
 Every config key can also be set from the environment: TOCK_SERVER_PORT=9000, TOCK_DATABASE_URL=…
@@ -112,7 +115,7 @@ async function main(argv: string[]) {
   if (values.help && command === "keys") return void process.stdout.write(`${KEYS_USAGE}\n`);
   if (values.help || command === "help") return void process.stdout.write(USAGE);
   if (command === "version") return void process.stdout.write(`tock ${VERSION} (${runtimeName})\n`);
-  if (!["serve", "migrate", "check-config", "keys"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
+  if (!["serve", "migrate", "check-config", "keys", "backup"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
   // The server logs to stdout; the other commands keep stdout for what they print (a new key, a list).
@@ -130,6 +133,22 @@ async function main(argv: string[]) {
       const store = await openStore(databaseOf(cfg), { warn: log.warn });
       store.close();
       process.stdout.write("migrations applied\n");
+      return;
+    }
+    case "backup": {
+      const target = positionals[1];
+      if (!target) fatal("tock backup: give the path of the copy to write: tock backup PATH\n", 2);
+      if (existsSync(target!)) fatal(`tock backup: ${target} exists already; give a new path\n`, 2);
+      if (!cfg.database.url.startsWith("file:") || cfg.database.syncUrl) {
+        fatal("tock backup copies a local database file; a libSQL server or Turso database is backed up by the server's own means\n", 2);
+      }
+      const store = await openStore(databaseOf(cfg), { warn: log.warn, migrate: false });
+      try {
+        await backupTo(store, target!);
+      } finally {
+        store.close();
+      }
+      process.stdout.write(`wrote ${target}: a consistent copy of ${cfg.database.url}\n`);
       return;
     }
     case "keys": {

@@ -28,3 +28,11 @@ export async function probeWrite(store: Store): Promise<void> {
 }
 
 export { writeProblem } from "./sql.ts";
+
+/**
+ * Writes a consistent copy of the whole database to a new file at `path` (VACUUM INTO): a snapshot taken
+ * in one read transaction, so writers go on meanwhile, and compacted. The file must not exist yet.
+ */
+export async function backupTo(store: Store, path: string): Promise<void> {
+  await read(store, { sql: "VACUUM INTO ?", args: [path] });
+}
