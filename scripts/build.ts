@@ -1,4 +1,4 @@
-// `npm run build`: one self-contained executable (default src/main.ts -> dist/tock).
+// `npm run build`: one self-contained executable (default src/bin.ts, the CLI behind a temp-directory check -> dist/tock).
 //
 //   bun scripts/build.ts [--entry <file>] [--out <file>] [--libsql-target <name>]
 //
@@ -45,7 +45,8 @@ function argValue(name: string): string | undefined {
   }
 }
 
-const entry = resolve(argValue("--entry") ?? join(root, "src/main.ts"));
+// src/bin.ts checks the temp directory the binary unpacks its addon into, then loads src/main.ts.
+const entry = resolve(argValue("--entry") ?? join(root, "src/bin.ts"));
 const outfile = resolve(argValue("--out") ?? join(root, "dist/tock"));
 if (!existsSync(entry)) fail(`entry point ${entry} does not exist`);
 
