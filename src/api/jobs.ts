@@ -4,7 +4,7 @@ import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
-import { checkName } from "../domain/job-input.ts";
+import { checkName, fromJobView } from "../domain/job-input.ts";
 import { listRuns } from "../domain/runs.ts";
 import { jobsByNextFireTime } from "../domain/fleet.ts";
 import { intParam, jsonBody, parseJsonText } from "./http.ts";
@@ -21,7 +21,8 @@ export function jobRoutes(deps: RouteDeps) {
     names(ns, name);
     const ifMatch = c.req.header("if-match");
     if (ifMatch !== undefined && !/^"?\d+"?$/.test(ifMatch.trim())) throw invalid("If-Match must be a job version (its ETag)", "If-Match");
-    const body = await jsonBody(c);
+    // What a GET returned is taken back as it is (server-set fields and nulls left out).
+    const body = fromJobView(await jsonBody(c), ns, name);
     const { created, job } = await putJob(scoped(c, deps), ns, name, body, {
       createOnly: c.req.header("if-none-match")?.trim() === "*",
       ifVersion: ifMatch !== undefined ? Number(ifMatch.replaceAll('"', "")) : undefined,

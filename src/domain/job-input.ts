@@ -105,3 +105,26 @@ export function planOf(r: Pick<JobRow, "scheduleKind" | "schedule" | "timezone" 
   return { kind: r.scheduleKind, schedule: r.schedule, timezone: r.timezone, dueAt: r.dueAt, anchorAt: r.anchorAt, startAt: r.startAt, endAt: r.endAt, repeats: r.repeats };
 }
 
+
+/** What a GET of a job adds that a PUT does not take: set by the server. */
+const SERVER_SET: ReadonlySet<string> = new Set(["id", "scheduleKind", "status", "compat", "nextFireAt", "firedCount", "version", "createdAt", "updatedAt", "waiting"]);
+
+/**
+ * A PUT body as the native API takes it, from what a GET of a job returned: the fields the server sets and
+ * the null ones are left out, so an exported job can be put back unchanged (`namespace` and `name`, when
+ * present, must be those of the path). Anything else is left for validation to judge.
+ */
+export function fromJobView(body: unknown, ns: string, name: string): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(body)) {
+    if (value === null || SERVER_SET.has(k)) continue;
+    if (k === "namespace" || k === "name") {
+      const expected = k === "namespace" ? ns : name;
+      if (value !== expected) throw invalid(`${k} in the body is ${JSON.stringify(value)}, but the path says ${JSON.stringify(expected)}`, k);
+      continue;
+    }
+    out[k] = value;
+  }
+  return out;
+}
