@@ -31,6 +31,8 @@ const unkeptKey = (x: unknown) => (x !== null && typeof x === "object" ? Object.
  */
 export const keepingKeys = <S extends v.GenericSchema>(record: S) =>
   v.pipe(
+    // (A record schema takes an array as an object of index keys: a map given as [] is refused, not emptied.)
+    v.custom<unknown>((x) => !Array.isArray(x), "must be an object of names and values, not an array"),
     v.custom<unknown>((x) => unkeptKey(x) === undefined, (issue) => `may not hold the key ${JSON.stringify(unkeptKey(issue.input))}: tock cannot keep it`),
     record,
   );
@@ -240,7 +242,8 @@ function issueMessage(issue: v.BaseIssue<unknown>, field: string): string {
       return `${field} is required`;
     }
     if (issue.type === "strict_object" && issue.message.startsWith("Invalid key")) return `${field} is not a field this accepts`;
-    return `${field} must be ${expectedText(issue.expected)}, not ${issue.received}`;
+    const received = issue.received === "Object" ? "an object" : issue.received === "Array" ? "an array" : issue.received;
+    return `${field} must be ${expectedText(issue.expected)}, not ${received}`;
   }
   return issue.expected && issue.message.startsWith("Invalid") ? `${field}: ${issue.message}` : `${field} ${issue.message}`;
 }

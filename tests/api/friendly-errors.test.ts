@@ -21,6 +21,10 @@ test('"every 10s" suggests "@every 10s"', async () => {
 test("a missing target names the kinds; a wrong type says what was expected; an unknown field is named", async () => {
   expect((await put({ schedule: "@every 10s" })).body.error).toEqual({ code: "invalid", field: "target", message: "target is required: one of http, tcp, process, script or container" });
   expect((await put({ schedule: "@every 10s", timeout: 5, target })).body.error).toEqual({ code: "invalid", field: "timeout", message: "timeout must be a string, not 5" });
+  expect((await put({ schedule: "@every 10s", retry: "x", target })).body.error).toEqual({ code: "invalid", field: "retry", message: 'retry must be an object, not "x"' });
+  // A map given as an array is refused, not taken as an empty map.
+  expect((await put({ schedule: "@every 10s", labels: [], target })).body.error).toEqual({ code: "invalid", field: "labels", message: "labels must be an object of names and values, not an array" });
+  expect((await put({ schedule: "@every 10s", target: { http: { url: "http://127.0.0.1:9/", headers: [] } } })).body.error.field).toBe("target.http.headers");
   expect((await put({ schedule: "@every 10s", overlap: "never", target })).body.error.message).toMatch(/^overlap must be one of allow, forbid, replace, queue/);
   expect((await put({ schedule: "@every 10s", tags: {}, target })).body.error).toMatchObject({ field: "tags", message: "tags is not a field this accepts" });
   for (const m of ["timeout", "overlap", "tags"]) expect(JSON.stringify((await put({ schedule: "@every 10s", [m]: 5, target })).body)).not.toMatch(/Invalid (type|key|option)/);
