@@ -48,11 +48,8 @@ const NOT_KEYS: ReadonlySet<string> = new Set(["TOCK_CONFIG", "TOCK_SERVER", "TO
 
 /** An unknown TOCK_* variable, reported like an unknown key: with the nearest one, when one is near. */
 function unknownVariable(name: string): string {
-  const guess = [...ENV_KEYS.keys()]
-    .map((k) => ({ k, d: editDistance(name, k) }))
-    .filter(({ d }) => d <= 3)
-    .sort((x, y) => x.d - y.d)[0];
-  return guess ? `unknown variable; did you mean ${guess.k}?` : "unknown variable: no configuration key has this name (TOCK_ followed by a key's path, e.g. TOCK_SCHEDULER_LEASE)";
+  const guess = nearest(name, ENV_KEYS.keys(), 3);
+  return guess ? `unknown variable; did you mean ${guess}?` : "unknown variable: no configuration key has this name (TOCK_ followed by a key's path, e.g. TOCK_SCHEDULER_LEASE)";
 }
 
 type Table = Record<string, unknown>;
@@ -98,6 +95,16 @@ function coerce(text: string, kind: KeyInfo["kind"]): { value: unknown } | { err
   }
 }
 
+/** The candidate nearest to `word` within `max` edits, for a "did you mean" (none when none is that near). */
+function nearest(word: string, candidates: Iterable<string>, max: number): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const k of candidates) {
+    const d = editDistance(word, k);
+    if (d <= max && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -129,14 +136,11 @@ function unknownKeys(table: Table, path: string[], issues: ConfigIssue[]): void 
       }
       continue;
     }
-    const guess = Object.keys(known)
-      .map((k) => ({ k, d: editDistance(key.toLowerCase(), k) }))
-      .filter(({ d }) => d <= 2)
-      .sort((x, y) => x.d - y.d)[0];
+    const guess = nearest(key.toLowerCase(), Object.keys(known), 2);
     const where = path.length ? `[${path.join(".")}]` : "the top level";
     issues.push({
       path: at.map(showKey).join("."),
-      message: guess ? `unknown key; did you mean "${guess.k}"?` : `unknown key; ${where} has ${Object.keys(known).join(", ")}`,
+      message: guess ? `unknown key; did you mean "${guess}"?` : `unknown key; ${where} has ${Object.keys(known).join(", ")}`,
     });
   }
 }

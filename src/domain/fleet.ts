@@ -33,21 +33,44 @@ export function instantParam(value: string | undefined, field: string, now: numb
   throw invalid(`${field} must be an RFC 3339 instant (2026-01-31T09:00:00Z) or a duration before now (1h, 30m)`, field);
 }
 
+type Key = (string | number)[];
+
+/** A page's cursor: its last row's sort key, as JSON. */
+const keyCursor = (key: Key): string => encodeCursor(JSON.stringify(key));
+
+/** The sort key a cursor carries, checked against the kinds of its parts ("n": a safe integer, "s": a string). */
+function cursorKey<K extends Key>(cursor: string, kinds: readonly ("n" | "s")[]): K {
+  try {
+    const v = JSON.parse(decodeCursor<string>(cursor, "string"));
+    if (Array.isArray(v) && v.length === kinds.length && kinds.every((k, i) => (k === "n" ? Number.isSafeInteger(v[i]) : typeof v[i] === "string"))) return v as K;
+  } catch {
+    // fall through
+  }
+  throw invalid("cursor is not one this server issued", "cursor");
+}
+
 /**
- * Reads pages of `read` (each after the last row of the one before) until `limit` rows the caller may see
- * are found or none is left; a page of rows it may not see costs another read, not an empty answer.
+ * A page of up to `limit` rows the caller may see, after the row `cursor` names, and the cursor of the next
+ * page: pages of `read` are read (each after the last row of the one before) until that many visible rows
+ * are found or none is left, so a page of rows the caller may not see costs another read, not an empty
+ * answer. `keyOf` is a row's sort key, whose parts are of `kinds`.
  */
-async function visible<R extends { namespace: string }, C>(deps: Pick<DomainDeps, "access">, limit: number, first: C | undefined, read: (after: C | undefined, n: number) => Promise<R[]>, cursorOf: (r: R) => C): Promise<{ rows: R[]; more: boolean }> {
+async function visible<R extends { namespace: string }, K extends Key>(
+  deps: Pick<DomainDeps, "access">,
+  q: { limit: number; cursor?: string; kinds: readonly ("n" | "s")[] },
+  read: (after: K | undefined, n: number) => Promise<R[]>,
+  keyOf: (r: R) => K,
+): Promise<{ rows: R[]; nextCursor: string | null }> {
   const all = deps.access.namespaces === null;
   const rows: R[] = [];
-  let after = first;
+  let after = q.cursor ? cursorKey<K>(q.cursor, q.kinds) : undefined;
   for (;;) {
-    const n = all ? limit + 1 : SCAN;
+    const n = all ? q.limit + 1 : SCAN;
     const page = await read(after, n);
     for (const r of page) if (all || sees(deps.access, r.namespace)) rows.push(r);
-    if (rows.length > limit) return { rows: rows.slice(0, limit), more: true };
-    if (page.length < n) return { rows, more: false };
-    after = cursorOf(page[page.length - 1]);
+    if (rows.length > q.limit) return { rows: rows.slice(0, q.limit), nextCursor: keyCursor(keyOf(rows[q.limit - 1])) };
+    if (page.length < n) return { rows, nextCursor: null };
+    after = keyOf(page[page.length - 1]);
   }
 }
 
@@ -64,74 +87,35 @@ export async function listRunsAcross(
   const now = deps.clock.now();
   const since = instantParam(q.since, "since", now);
   const until = instantParam(q.until, "until", now);
-  const limit = q.limit ?? 100;
-  const first = q.cursor ? pair(decodeCursor<string>(q.cursor, "string")) : undefined;
-  const { rows, more } = await visible(
+  const { rows, nextCursor } = await visible(
     deps,
-    limit,
-    first,
-    (before, n) => runsAcross(deps.store, { namespace: q.namespace, statuses, since, until, before, limit: n }),
+    { limit: q.limit ?? 100, cursor: q.cursor, kinds: ["n", "n"] },
+    (before: [number, number] | undefined, n) => runsAcross(deps.store, { namespace: q.namespace, statuses, since, until, before, limit: n }),
     (r) => [r.scheduledAt, r.id] as [number, number],
   );
-  const last = rows[rows.length - 1];
-  return { items: rows.map(runView), nextCursor: more && last ? encodeCursor(`${last.scheduledAt}.${last.id}`) : null };
-}
-
-function pair(text: string): [number, number] {
-  const m = /^(\d{1,16})\.(\d{1,15})$/.exec(text);
-  if (!m) throw invalid("cursor is not one this server issued", "cursor");
-  return [Number(m[1]), Number(m[2])];
+  return { items: rows.map(runView), nextCursor };
 }
 
 /** A namespace's jobs by next fire time, soonest first, those with none last (by name). */
 export async function jobsByNextFireTime(deps: DomainDeps, q: { namespace: string; limit?: number; cursor?: string }): Promise<Page<JobView>> {
   if (!sees(deps.access, q.namespace)) return { items: [], nextCursor: null };
-  const limit = q.limit ?? 100;
-  const first = q.cursor ? nextFireCursor(decodeCursor<string>(q.cursor, "string")) : undefined;
-  const { rows, more } = await visible(
+  const { rows, nextCursor } = await visible(
     deps,
-    limit,
-    first,
-    (after, n) => jobsByNextFire(deps.store, { namespace: q.namespace, after, limit: n }),
+    { limit: q.limit ?? 100, cursor: q.cursor, kinds: ["n", "n", "s"] },
+    (after: [number, number, string] | undefined, n) => jobsByNextFire(deps.store, { namespace: q.namespace, after, limit: n }),
     (j) => [j.nextFireAt === null ? 1 : 0, j.nextFireAt ?? 0, j.name] as [number, number, string],
   );
-  const last = rows[rows.length - 1];
-  const cursor = last ? JSON.stringify([last.nextFireAt === null ? 1 : 0, last.nextFireAt ?? 0, last.name]) : "";
-  return { items: rows.map(jobView), nextCursor: more && last ? encodeCursor(cursor) : null };
-}
-
-function nextFireCursor(text: string): [number, number, string] {
-  try {
-    const v = JSON.parse(text);
-    if (Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && Number.isSafeInteger(v[1]) && typeof v[2] === "string") return v as [number, number, string];
-  } catch {
-    // fall through
-  }
-  throw invalid("cursor is not one this server issued", "cursor");
+  return { items: rows.map(jobView), nextCursor };
 }
 
 /** What fires next across jobs and namespaces, soonest first: jobs' next slots and runs already queued. */
 export async function upcoming(deps: DomainDeps, q: { namespace?: string; limit?: number; cursor?: string }): Promise<Page<{ namespace: string; name: string; at: string; runId: number | null }>> {
   if (q.namespace !== undefined && !sees(deps.access, q.namespace)) return { items: [], nextCursor: null };
-  const limit = q.limit ?? 20;
-  const keyOf = (u: Upcoming) => [u.at, u.namespace, u.job, u.run ?? 0] as [number, string, string, number];
-  const first = q.cursor ? upcomingCursor(decodeCursor<string>(q.cursor, "string")) : undefined;
-  const { rows, more } = await visible(deps, limit, first, (after, n) => upcomingFires(deps.store, { namespace: q.namespace, after, limit: n }), keyOf);
-  const last = rows[rows.length - 1];
-  return {
-    items: rows.map((u) => ({ namespace: u.namespace, name: u.job, at: iso(u.at)!, runId: u.run })),
-    nextCursor: more && last ? encodeCursor(JSON.stringify(keyOf(last))) : null,
-  };
-}
-
-function upcomingCursor(text: string): [number, string, string, number] {
-  try {
-    const v = JSON.parse(text);
-    if (Array.isArray(v) && v.length === 4 && Number.isSafeInteger(v[0]) && typeof v[1] === "string" && typeof v[2] === "string" && Number.isSafeInteger(v[3])) {
-      return v as [number, string, string, number];
-    }
-  } catch {
-    // fall through
-  }
-  throw invalid("cursor is not one this server issued", "cursor");
+  const { rows, nextCursor } = await visible(
+    deps,
+    { limit: q.limit ?? 20, cursor: q.cursor, kinds: ["n", "s", "s", "n"] },
+    (after: [number, string, string, number] | undefined, n) => upcomingFires(deps.store, { namespace: q.namespace, after, limit: n }),
+    (u: Upcoming) => [u.at, u.namespace, u.job, u.run ?? 0] as [number, string, string, number],
+  );
+  return { items: rows.map((u) => ({ namespace: u.namespace, name: u.job, at: iso(u.at)!, runId: u.run })), nextCursor };
 }

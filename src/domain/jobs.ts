@@ -180,20 +180,21 @@ export async function triggerJob(deps: DomainDeps, ns: string, name: string, tri
   const now = deps.clock.now();
   // Two triggers in the same millisecond would share a slot: take the next free one (both due now). The
   // job's own next slot is not free either, though no run holds it yet.
+  // A broadcast job's slot gets a run for every live node that can run it, as its scheduled slots do; with
+  // none that can now, one run waits (saying why) for the first node that can.
+  const fanOut = row.broadcast && (await waitingReason(deps, row)) === null;
   let at = now;
   for (let i = 0; i < 1000; i++, at++) {
     if (row.nextFireAt === at) continue;
     const slot = { jobId: row.id, namespace: ns, jobName: name, scheduledAt: at, dueAt: now, trigger, params: stored };
-    // A broadcast job's slot: a run for every live node that can run it, as its scheduled slots get. With
-    // none that can now, one run waits (saying why) for the first node that can; with some, an empty
-    // insert means the slot was taken: the next one is tried.
-    const everywhere = row.broadcast ? await insertTriggeredBroadcast(deps.store, slot, deps.config.scheduler.nodeTimeout) : [];
-    const queued = everywhere[0] ?? (row.broadcast && (await waitingReason(deps, row)) === null ? null : await insertTriggered(deps.store, slot));
+    // Nothing inserted: the slot was taken, the next one is tried.
+    const runs = fanOut ? await insertTriggeredBroadcast(deps.store, slot, deps.config.scheduler.nodeTimeout) : [await insertTriggered(deps.store, slot)];
+    const queued = runs[0];
     if (queued) {
       deps.scheduler.wake();
       const run = runView(queued);
       audit(deps, "job.trigger", { namespace: ns, name, run: run.id });
-      return row.broadcast ? { ...run, broadcastRuns: everywhere.map((r) => ({ id: r.id, forNode: r.forNode })) } : run;
+      return row.broadcast ? { ...run, broadcastRuns: fanOut ? runs.map((r) => ({ id: r!.id, forNode: r!.forNode })) : [] } : run;
     }
   }
   throw conflict(`job ${ns}/${name} is being triggered too often`);

@@ -18,16 +18,21 @@ export function bootId(): string | null {
   return boot;
 }
 
-/** When process `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22), or null. */
-function startTicks(pid: number): string | null {
+/**
+ * The fields of /proc/<pid>/stat from the third (state) on: the command name before them may hold spaces
+ * and parentheses, so they start after its last ")". `count` keeps only the first few. Null when gone.
+ */
+export function statFields(pid: number | string, count?: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // After "(comm) " come the fields from 3 (state) on: start time is field 22.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ", count);
   } catch {
     return null;
   }
 }
+
+/** When process `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22), or null. */
+const startTicks = (pid: number): string | null => statFields(pid, 20)?.[19] ?? null;
 
 /** "<boot id>:<start time>" of a live process, or null where that cannot be told (not Linux, gone). */
 export function processIdentity(pid: number): string | null {

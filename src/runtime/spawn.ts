@@ -1,8 +1,9 @@
 // The one place Bun and Deno differ for tock: starting a child process. Every child gets its own session
 // and process group, so one signal to the group reaches everything it started (grandchildren included);
 // killing only the direct child leaves descendants holding the output pipes open.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import process from "node:process";
+import { statFields } from "./procs.ts";
 import { runtimeName } from "./serve.ts";
 
 export interface SpawnSpec {
@@ -91,15 +92,9 @@ function groupAlive(pgid: number): boolean {
   for (const name of names) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "latin1");
-    } catch {
-      continue; // gone meanwhile
-    }
-    // After "(comm) ": state, ppid, pgrp.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 3);
-    if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+    // State, ppid, pgrp (null: gone meanwhile).
+    const fields = statFields(name, 3);
+    if (fields && Number(fields[2]) === pgid && fields[0] !== "Z") return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 // Calling a run's executor: the request it gets, and the outcome of a run that cannot execute here (its
 // secret values could not be opened, its kind is turned off, its target is refused by this node's config).
 import type { Config } from "../config.ts";
-import type { Target, TargetKind } from "../domain/schemas.ts";
+import type { Target } from "../domain/schemas.ts";
 import { checkTarget, withParams } from "../domain/targets.ts";
 import { errorText, type ExecRequest, type Executors, type Outcome, type RunOutput } from "../executors/types.ts";
 import { egressPolicy } from "../net/egress.ts";

@@ -79,7 +79,7 @@ export class Heartbeat {
       }
       await nodes.refresh();
       if (nodes.clockProblem || now - this.#onTimeSince < c.nodeTimeout) return;
-      const dead = await nodes.dead();
+      const dead = nodes.dead;
       if (dead.length === 0) return;
       const lost = await this.deps.leases.takeOver(clock.now());
       log.warn("took over the runs of nodes with no heartbeat within node_timeout", {

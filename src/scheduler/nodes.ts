@@ -7,10 +7,11 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
-import { beatNode, deadNodes, joinNode, leaveNode, liveNodes } from "../store/nodes.ts";
+import { beatNode, joinNode, leaveNode, nodeSilences } from "../store/nodes.ts";
 
 export class Membership {
   #live = 1;
+  #dead: { id: string; silentMs: number }[] = [];
   /** How far this node's clock was ahead of the database's at the last refresh (negative: behind). */
   #skewMs = 0;
 
@@ -50,19 +51,22 @@ export class Membership {
     return this.deps.writer.submit(beatNode(this.deps.nodeId));
   }
 
-  /** The other nodes silent for more than node_timeout, and for how long. */
-  dead(): Promise<{ id: string; silentMs: number }[]> {
-    return deadNodes(this.deps.store, this.deps.nodeTimeout, this.deps.nodeId);
+  /** The other nodes silent for more than node_timeout at the last refresh, and for how long. */
+  get dead(): readonly { id: string; silentMs: number }[] {
+    return this.#dead;
   }
 
   /**
-   * Counts the nodes that beat within node_timeout (heartbeats are the database's times), and measures this
-   * node's clock against the database's: against the middle of the read, so its round trip does not count.
+   * Counts the nodes that beat within node_timeout and finds the others (heartbeats are the database's
+   * times), and measures this node's clock against the database's: against the middle of the read, so its
+   * round trip does not count. One read.
    */
   async refresh(): Promise<void> {
     const now = this.deps.clock.now();
-    const { live, dbNow } = await liveNodes(this.deps.store, this.deps.nodeTimeout);
-    this.#live = Math.max(1, live);
+    const { nodes, dbNow } = await nodeSilences(this.deps.store);
+    const { nodeTimeout, nodeId } = this.deps;
+    this.#live = Math.max(1, nodes.filter((n) => n.silentMs <= nodeTimeout).length);
+    this.#dead = nodes.filter((n) => n.silentMs > nodeTimeout && n.id !== nodeId);
     if (!Number.isFinite(dbNow)) return;
     const before = this.clockProblem;
     this.#skewMs = Math.round((now + this.deps.clock.now()) / 2) - dbNow;

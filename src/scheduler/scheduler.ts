@@ -2,12 +2,9 @@
 // slots and queued runs by index up to the lookahead horizon, renews leases and hands what is due to the
 // dispatcher (dispatch.ts), which hands runs to the runner (runner.ts) as they come due, never early. The
 // heartbeat (heartbeat.ts) takes over the runs of nodes that died.
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { TimerHandle } from "../clock.ts";
 import type { SchedulerControl } from "../domain/ports.ts";
-import type { Executors } from "../executors/types.ts";
 import { errorText, offered } from "../executors/types.ts";
-import type { Logger } from "../log.ts";
-import type { Store } from "../store/client.ts";
 import { GroupWriter } from "../store/group-writer.ts";
 import { killRequested, requeueUnstarted } from "../store/marks.ts";
 import { claimQueued, claimSlots } from "./claim.ts";

@@ -8,8 +8,11 @@
 /** How long SQLite itself waits for a lock, blocking the event loop, before `write` waits asynchronously. */
 export const BUSY_SLICE_MS = 10;
 
+/** An error's code (SQLITE_BUSY, ECONNREFUSED …), or "". */
+const codeOf = (err: unknown): string => String((err as { code?: unknown })?.code ?? "");
+
 export function isBusy(e: unknown): boolean {
-  const code = String((e as { code?: unknown })?.code ?? "");
+  const code = codeOf(e);
   return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /database is locked/i.test(String((e as Error)?.message));
 }
 
@@ -27,13 +30,19 @@ export class StorageUnavailable extends Error {
  * broken, its server out of reach), rather than that one statement was refused.
  */
 export function isStorageFailure(e: unknown): boolean {
-  // The query builder wraps the driver's error (its cause).
-  for (let err = e, depth = 0; err && depth < 4; err = (err as { cause?: unknown }).cause, depth++) {
-    const code = String((err as { code?: unknown })?.code ?? "");
-    if (err instanceof StorageUnavailable || isBusy(err) || LOCAL_FAILURE.test(code) || REMOTE_FAILURE.test(code)) return true;
-  }
-  return false;
+  return causes(e).some((err) => {
+    const code = codeOf(err);
+    return err instanceof StorageUnavailable || isBusy(err) || LOCAL_FAILURE.test(code) || REMOTE_FAILURE.test(code);
+  });
 }
+
+/** An error and those it wraps (the query builder wraps the driver's error as its cause), a few deep. */
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let err = e; err && out.length < 4; err = (err as { cause?: unknown }).cause) out.push(err);
+  return out;
+}
+
 
 /** SQLite's own: the file cannot take it. The statement was rolled back. */
 const LOCAL_FAILURE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/;
@@ -48,11 +57,10 @@ const NEVER_CONNECTED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNR
  * the disk failed mid-write. (A lock, a full disk or a read-only file refuse before anything is written.)
  */
 export function outcomeUnknown(e: unknown): boolean {
-  for (let err = e, depth = 0; err && depth < 4; err = (err as { cause?: unknown }).cause, depth++) {
-    const code = String((err as { code?: unknown })?.code ?? "");
-    if ((REMOTE_FAILURE.test(code) && !NEVER_CONNECTED.test(code)) || code.startsWith("SQLITE_IOERR")) return true;
-  }
-  return false;
+  return causes(e).some((err) => {
+    const code = codeOf(err);
+    return (REMOTE_FAILURE.test(code) && !NEVER_CONNECTED.test(code)) || code.startsWith("SQLITE_IOERR");
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

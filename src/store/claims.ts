@@ -2,7 +2,7 @@
 // transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
 // without an owner (triggers, recovery) are claimed with a lease and a fence.
 import type { Store } from "./client.ts";
-import { type JobRow, NEEDS } from "./jobs.ts";
+import { type JobRow, NEEDS, NODE_CAN_RUN } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
 import { DB_NOW, json, num, read, type Stmt, str, write } from "./sql.ts";
 
@@ -119,7 +119,7 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
             SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', NULL, NULL, 0, n.id
             FROM json_each(?) AS s, jobs, nodes AS n
             WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2 AND (n.heartbeat_at >= ${DB_NOW} - ? OR n.id = ?)
-              AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
+              AND ${NODE_CAN_RUN}
             ON CONFLICT DO NOTHING`,
       args: [JSON.stringify(c.broadcast), c.liveFor, c.nodeId],
     });

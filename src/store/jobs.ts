@@ -15,6 +15,9 @@ export type JobFields = Omit<JobRow, "id" | "version">;
  */
 export const NEEDS = "(CASE jobs.target_kind WHEN 'script' THEN 'script:' || (jobs.target->>'language') ELSE jobs.target_kind END)";
 
+/** Whether node `n` (a nodes row) offers what the job (a jobs row) needs: a broadcast slot gets a run on each such node. */
+export const NODE_CAN_RUN = `EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})`;
+
 /** A jobs row as libSQL returns it (snake_case columns, JSON as text) to its typed form. */
 export function jobRowOf(r: Row): JobRow {
   return {

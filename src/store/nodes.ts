@@ -27,22 +27,14 @@ export function beatNode(id: string): Batch<boolean> {
   };
 }
 
-/** Other nodes silent for more than `timeoutMs` (by the database's clock), and for how long. */
-export async function deadNodes(store: Store, timeoutMs: number, me: string): Promise<{ id: string; silentMs: number }[]> {
-  const rows = await read(store, {
-    sql: `SELECT id, ${DB_NOW} - heartbeat_at AS silent FROM nodes WHERE heartbeat_at < ${DB_NOW} - ? AND id != ?`,
-    args: [timeoutMs, me],
-  });
-  return rows.map((r) => ({ id: String(r.id), silentMs: Number(r.silent) }));
-}
-
-/** Nodes that beat within `timeoutMs` (by the database's clock), and that clock (ms) as it answered. */
-export async function liveNodes(store: Store, timeoutMs: number): Promise<{ live: number; dbNow: number }> {
-  const row = await readOne(store, {
-    sql: `SELECT (SELECT count(*) FROM nodes WHERE heartbeat_at >= ${DB_NOW} - ?) AS n, ${DB_NOW} AS db_now`,
-    args: [timeoutMs],
-  });
-  return { live: Number(row?.n ?? 0), dbNow: Number(row?.db_now) };
+/**
+ * How long each node has been silent (ms since its heartbeat, by the database's clock), and that clock as it
+ * answered: one read serves the live count, the dead ones and the clock check of a heartbeat.
+ */
+export async function nodeSilences(store: Store): Promise<{ dbNow: number; nodes: { id: string; silentMs: number }[] }> {
+  const row = await readOne(store, `SELECT ${DB_NOW} AS db_now, (SELECT json_group_array(json_array(id, ${DB_NOW} - heartbeat_at)) FROM nodes) AS silences`);
+  const silences = json<[string, number][]>(row?.silences) ?? [];
+  return { dbNow: Number(row?.db_now), nodes: silences.map(([id, silentMs]) => ({ id, silentMs })) };
 }
 
 /** What each node that beat within `timeoutMs` can run (its executors' offers). */

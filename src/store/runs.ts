@@ -4,7 +4,7 @@ import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
-import { NEEDS } from "./jobs.ts";
+import { NODE_CAN_RUN } from "./jobs.ts";
 import { DB_NOW, json, num, read, readOne, str, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -157,7 +157,7 @@ export async function insertTriggeredBroadcast(
     {
       sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, fence, params, for_node)
             SELECT jobs.id, ?, ?, ?, ?, ?, 1, 'queued', 0, ?, n.id FROM jobs, nodes AS n
-            WHERE jobs.id = ? AND n.heartbeat_at >= ${DB_NOW} - ? AND EXISTS (SELECT 1 FROM json_each(n.executors) AS e WHERE e.value = ${NEEDS})
+            WHERE jobs.id = ? AND n.heartbeat_at >= ${DB_NOW} - ? AND ${NODE_CAN_RUN}
             ON CONFLICT DO NOTHING RETURNING *`,
       args: [run.namespace, run.jobName, run.scheduledAt, run.dueAt, run.trigger, run.params, run.jobId, liveFor],
     },
