@@ -1,11 +1,13 @@
 // createApp(deps) -> Hono, with no side effects: listening and signals live in main.ts.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { matchedRoutes } from "hono/route";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { guard } from "./api/auth.ts";
 import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
+import { metricsRoutes } from "./api/metrics.ts";
 import { type Bindings, corsFor, hostCheck, inFlightCap, originCheck } from "./api/requests.ts";
 import { fleetRoutes } from "./api/fleet.ts";
 import { runRoutes } from "./api/runs.ts";
@@ -17,6 +19,16 @@ import type { RouteDeps } from "./api/deps.ts";
 function pathPattern(path: string): RegExp {
   const parts = path.split("/").map((seg) => (seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
   return new RegExp(`^${parts.join("/")}/?$`);
+}
+
+/**
+ * The route pattern that answered (/api/v1/namespaces/:ns/jobs/:name), for the metrics: a label of few values.
+ * A request refused by a middleware counts under the route it was for; one no route serves, as "unmatched".
+ */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) if (routes[i].method !== "ALL") return routes[i].path;
+  return "unmatched";
 }
 
 /** The message of an error answer, in any of the APIs' shapes (cut to 300 characters). */
@@ -41,7 +53,9 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
     // whichever API's shape it was answered.
     const status = c.res.status;
     if (status === 503 && !c.res.headers.has("Retry-After")) c.res.headers.set("Retry-After", "1");
-    const line = { method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
+    const ms = performance.now() - started;
+    deps.metrics?.httpRequest(c.req.method, routeOf(c), status, ms);
+    const line = { method: c.req.method, path: c.req.path, status, ms: Math.round(ms) };
     // A refused request says why, whichever API's error shape it was answered in.
     if (status >= 400 && status < 500) deps.log.info("request refused", { ...line, reason: await refusalReason(c.res) });
     else deps.log.debug("request", line);
@@ -68,6 +82,7 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   // Every native route needs a key where keys are required; /healthz and /readyz stay open.
   app.use("/api/v1/*", guard(deps));
   app.route("/", systemRoutes(deps));
+  if (deps.metrics) app.route("/", metricsRoutes(deps, deps.metrics));
   app.route("/api/v1", jobRoutes(deps));
   app.route("/api/v1", runRoutes(deps));
   app.route("/api/v1", fleetRoutes(deps));

@@ -12,6 +12,7 @@ import { createExecutors } from "./executors/index.ts";
 import { sweepScriptFolders } from "./executors/script.ts";
 import type { Executors } from "./executors/types.ts";
 import type { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
 import { Egress, egressPolicy } from "./net/egress.ts";
 import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts";
 import type { RenderDelivery } from "./domain/deliveries.ts";
@@ -20,6 +21,8 @@ import { Pruner } from "./scheduler/pruner.ts";
 import { processOptions } from "./scheduler/execute.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { openStore, type Store } from "./store/client.ts";
+import { jobsByState } from "./store/namespaces.ts";
+import { runtimeName } from "./runtime/serve.ts";
 import { VERSION } from "./version.ts";
 
 /** Everything a node's parts are given: the routes' deps, and the scheduler and executors themselves. */
@@ -69,9 +72,11 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // through the deps the scheduler is part of, so they are filled in once those exist.
     const renderers: Record<string, RenderDelivery> = {};
     const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
-    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, runLog: config.log.runs, ...processOptions(config) });
+    const metrics = config.metrics.enabled ? new Metrics({ version, runtime: runtimeName, node: config.scheduler.nodeId }) : undefined;
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, runLog: config.log.runs, metrics, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
-    const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version };
+    const observe = metrics && watch(store, metrics, scheduler);
+    const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version, metrics };
     Object.assign(renderers, deliveryRenderers(deps));
     const app = createApp(deps);
     let stopping: Promise<void> | null = null;
@@ -94,6 +99,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
           await scheduler.stop();
           await deliverer.stop();
           await keys.flush();
+          if (store.observe === observe) store.observe = undefined;
           store.close();
         })();
         return stopping;
@@ -103,6 +109,19 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     if (!opts.store) store.close(); // a store the caller gave stays the caller's
     throw e;
   }
+}
+
+/** The metrics' readings of this node and its database; returns the store's call observer it installed. */
+function watch(store: Store, metrics: Metrics, scheduler: Scheduler): Store["observe"] {
+  const observe: Store["observe"] = (kind, ms, ok) => metrics.dbCall(kind, ms, ok);
+  store.observe = observe;
+  metrics.readFrom({
+    inFlight: () => scheduler.stats.inFlight,
+    held: () => scheduler.stats.held,
+    liveNodes: () => scheduler.stats.liveNodes,
+    jobs: () => jobsByState(store),
+  });
+  return observe;
 }
 
 /**

@@ -68,6 +68,7 @@ describe("the layout of src/", () => {
       log: SOURCES.map((f) => partOf(f.path)).filter((p) => p !== "log"),
       clock: SOURCES.map((f) => partOf(f.path)).filter((p) => p !== "clock"),
       version: SOURCES.map((f) => partOf(f.path)).filter((p) => p !== "version"),
+      metrics: SOURCES.map((f) => partOf(f.path)).filter((p) => p !== "metrics"),
     };
     const found: string[] = [];
     for (const [from, tos] of Object.entries(forbidden)) {

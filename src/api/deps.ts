@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import type { DomainDeps } from "../domain/deps.ts";
 import type { KeyRing } from "../domain/keys.ts";
 import type { RunEvents, SchedulerControl } from "../domain/ports.ts";
+import type { Metrics } from "../metrics.ts";
 
 /** The local scheduler as routes see it: the control every verb has, its run events and its state. */
 export interface SchedulerView extends SchedulerControl {
@@ -20,6 +21,8 @@ export interface RouteDeps extends Omit<DomainDeps, "access" | "config" | "sched
   /** This node's copy of the API keys. */
   keys: KeyRing;
   version: string;
+  /** The node's metrics (GET /metrics, and every request counted); none with [metrics] enabled = false. */
+  metrics?: Metrics;
 }
 
 /** The deps of one request: who asks comes with it. */

@@ -165,6 +165,12 @@ const Compat = section({
   schedulerx_java_command: v.optional(strings("strings", 32), []),
 });
 
+// GET /metrics, in the Prometheus text format: behind API keys where the API is (any key that sees every
+// namespace), off with enabled = false.
+const Metrics = section({
+  enabled: v.optional(bool(), true),
+});
+
 const Log = section({
   level: v.optional(oneOf(["debug", "info", "warn", "error"]), "info"),
   format: v.optional(oneOf(["json", "text"]), "json"),
@@ -199,6 +205,7 @@ export const ConfigSchema = v.pipe(
       history: v.optional(History, {}),
       compat: v.optional(Compat, {}),
       log: v.optional(Log, {}),
+      metrics: v.optional(Metrics, {}),
       auth: v.optional(Auth, {}),
       egress: v.optional(Egress, {}),
       callbacks: v.optional(Callbacks, {}),

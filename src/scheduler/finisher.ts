@@ -4,6 +4,7 @@
 import type { Clock } from "../clock.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import { type Ends, recordEnds } from "../store/finishes.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
 import { endUnstarted } from "../store/marks.ts";
@@ -52,6 +53,8 @@ export interface FinisherDeps {
   deliveries?: { wake(): void };
   /** Which run ends get a log line ([log] runs; default: failures at warn, the rest at debug). */
   runLog?: RunLogMode;
+  /** Counts recorded run ends (the node's metrics). */
+  metrics?: Pick<Metrics, "runEnded">;
 }
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
@@ -73,7 +76,7 @@ export class Finisher {
       const retry = retryAfterEnd(run, status, retryAfterMs, now, config);
       const done = await this.#add({ run, status, startedAt, endedAt: now, result, error, outputTail, retry });
       if (!done.recorded) log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
-      else logRunEnd(log, this.deps.runLog ?? "failures", run, status, error, startedAt, now);
+      else this.#report(run, status, error, startedAt, now);
       if (done.retry) this.deps.hold([done.retry]);
     } catch (e) {
       // Not recorded: the run is no longer held, so its lease lapses and it is recovered (lost, then retried).
@@ -89,12 +92,18 @@ export class Finisher {
     const at = this.deps.clock.now();
     return this.deps.writer.submit(endUnstarted(run, status, at, error, delivers)).then(
       () => {
-        logRunEnd(this.deps.log, this.deps.runLog ?? "failures", run, status, error, null, at);
+        this.#report(run, status, error, null, at);
         if (delivers) this.deps.deliveries?.wake();
         if (events.has("run:finished")) events.emit("run:finished", runEvent(run, status));
       },
       (e) => this.deps.log.error("could not record a run that did not start", { run: run.id, error: errorText(e) }),
     );
+  }
+
+  /** A recorded end, told to the log and the metrics. */
+  #report(run: Claimed, status: Final, error: string | null, startedAt: number | null, endedAt: number) {
+    logRunEnd(this.deps.log, this.deps.runLog ?? "failures", run, status, error, startedAt, endedAt);
+    this.deps.metrics?.runEnded(run.job.targetKind, status, run.dueAt, startedAt, endedAt);
   }
 
   #add(rec: FinishRecord): Promise<Finished> {

@@ -18,6 +18,11 @@ export class HeldRuns {
     return this.#heap.peek();
   }
 
+  /** Runs held (dropped ones not counted). */
+  get count(): number {
+    return this.#byId.size;
+  }
+
   ids(): number[] {
     return [...this.#byId.keys()];
   }

@@ -5,6 +5,7 @@ import type { Store } from "../store/client.ts";
 import type { GroupWriter } from "../store/group-writer.ts";
 import type { Executors } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import { endStaleGroup, onThisMachine } from "../runtime/procs.ts";
 import { processesOf, recoverLapsed, renewLeases, type Whose } from "../store/leases.ts";
 import { recoveryRule } from "./retry.ts";
@@ -20,6 +21,8 @@ export interface LeaseDeps {
   config: SchedulerConfig;
   /** Ids of every run this node holds (in the heap or the runner). */
   held: () => number[];
+  /** Counts the runs in flight this node ended lost (the node's metrics). */
+  metrics?: Pick<Metrics, "runsLost">;
 }
 
 export class Leases {
@@ -78,6 +81,8 @@ export class Leases {
       // must not hold up the heartbeat this may run in; the recovery attempt gets a container of its own).
       if (p.container) void this.deps.executors[p.kind as keyof Executors]?.cleanup?.(p.container);
     }
-    return recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
+    const lost = await recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
+    if (lost > 0) this.deps.metrics?.runsLost(lost);
+    return lost;
   }
 }

@@ -63,6 +63,7 @@ export class Scheduler implements SchedulerControl {
       recheck: deps.recheck,
       deliveries: deps.deliveries,
       runLog: deps.runLog,
+      metrics: deps.metrics,
     });
     this.#dispatch = new Dispatcher({
       clock,
@@ -72,7 +73,7 @@ export class Scheduler implements SchedulerControl {
       liveNodes: () => this.#nodes.live,
       wake: () => this.wake(),
     });
-    this.#leases = new Leases({ store, writer: this.#writer, clock, log: deps.log, executors: deps.executors, config, held: () => [...this.#dispatch.held.ids(), ...this.#runner.ids()] });
+    this.#leases = new Leases({ store, writer: this.#writer, clock, log: deps.log, executors: deps.executors, config, held: () => [...this.#dispatch.held.ids(), ...this.#runner.ids()], metrics: deps.metrics });
     const declaredDead = (now: number) => this.#declaredDead(now);
     this.#heartbeat = new Heartbeat({ clock, log: deps.log, config, nodes: this.#nodes, leases: this.#leases, declaredDead, wake: () => this.wake() });
   }
@@ -192,6 +193,7 @@ export class Scheduler implements SchedulerControl {
     if (!this.running) return;
     const { store, clock, config: c } = this.deps;
     const now = clock.now();
+    const started = performance.now();
     const opts = () => {
       const t = clock.now();
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
@@ -218,6 +220,7 @@ export class Scheduler implements SchedulerControl {
     }
     await this.#leases.renewIfDue(now);
     await this.#killRequested();
+    this.deps.metrics?.claimCycle(performance.now() - started, claimed);
     this.events.emit("tick", { claimed, at: now });
     await this.#dispatch.dispatch();
   }
@@ -249,7 +252,7 @@ export class Scheduler implements SchedulerControl {
   }
 
   get stats() {
-    return { held: this.#dispatch.held.size, inFlight: this.#runner.inFlight, parked: this.#runner.parkedCount };
+    return { held: this.#dispatch.held.count, inFlight: this.#runner.inFlight, parked: this.#runner.parkedCount, liveNodes: this.running ? this.#nodes.live : 0 };
   }
 
   // --- stopping ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import type { SecretBox } from "../domain/secrets.ts";
 import type { Executors as RunExecutors } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import type { Egress } from "../net/egress.ts";
 import type { Store } from "../store/client.ts";
 import type { RetryPolicy, RunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
@@ -106,4 +107,6 @@ export interface SchedulerDeps {
   deliveries?: { wake(): void };
   /** Which run ends get a log line ([log] runs). */
   runLog?: "all" | "failures" | "none";
+  /** The node's metrics: run ends and claim cycles are counted there. */
+  metrics?: Pick<Metrics, "runEnded" | "claimCycle" | "runsLost">;
 }

@@ -31,6 +31,8 @@ export interface Store {
   replica: boolean;
   /** One write at a time tries a local file (busy.ts); none for a server, reached asynchronously. */
   gate?: WriteGate;
+  /** Told of every database call once it returns (the node's metrics): a statement read, or a write's batch. */
+  observe?: (kind: "read" | "write", ms: number, ok: boolean) => void;
   /** Drops every pooled connection (after a busy error) and re-applies the connection pragmas. */
   reconnect(): Promise<void>;
   close(): void;
@@ -118,11 +120,10 @@ export async function openStore(
     client.close();
     throw e;
   }
-  const db = drizzle(client, { schema });
   const opened = file === undefined ? undefined : identity(file);
-  return {
+  const store: Store = {
     client,
-    db,
+    db: drizzle(client, { schema }),
     file: opened && file !== undefined ? { path: file, ...opened } : undefined,
     writeWaitMs,
     replica: Boolean(config.syncUrl),
@@ -136,4 +137,27 @@ export async function openStore(
     },
     close: () => client.close(),
   };
+  timeCalls(store);
+  return store;
+}
+
+/** Times the client's calls for `store.observe` (drizzle's queries go through the same two methods). */
+function timeCalls(store: Store): void {
+  const { client } = store;
+  const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>, kindOf: (args: A) => "read" | "write") =>
+    async (...args: A): Promise<R> => {
+      const observe = store.observe;
+      if (!observe) return call(...args);
+      const started = performance.now();
+      try {
+        const result = await call(...args);
+        observe(kindOf(args), performance.now() - started, true);
+        return result;
+      } catch (e) {
+        observe(kindOf(args), performance.now() - started, false);
+        throw e;
+      }
+    };
+  client.execute = timed(client.execute.bind(client) as (...args: unknown[]) => Promise<any>, () => "read") as Client["execute"];
+  client.batch = timed(client.batch.bind(client), (args) => (args[1] === "write" ? "write" : "read"));
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Webhook } from "standardwebhooks";
 import { startSink, tempDir, waitUntil } from "../helpers.ts";
+import { scrapeChecked, value } from "../prometheus.ts";
 import { api, type Proc, ROOT, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-deno-");
@@ -52,6 +53,10 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
     return pinned?.status === "succeeded";
   }, "the pinned run to end", 15_000);
   expect(pinned!.result.body).toBe("hello from gzip");
+  // Its metrics on Deno, in Prometheus's format (promtool's check).
+  const metrics = await scrapeChecked(proc.url);
+  expect(value(metrics, "tock_runs_finished_total", { target: "http", status: "succeeded" })).toBe(2);
+  expect(value(metrics, "tock_build_info", { runtime: "deno" })).toBe(1);
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 90_000);

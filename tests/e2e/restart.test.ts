@@ -3,6 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { startSink, tempDir, waitUntil } from "../helpers.ts";
+import { scrapeChecked, value } from "../prometheus.ts";
 import { api, buildBinary, type Proc, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-e2e-");
@@ -49,6 +50,11 @@ test("the built binary fires @every 1s with webhook-id, and keeps every job and 
   const before = (await api(base, "GET", "/api/v1/namespaces/e2e/jobs/every/runs?limit=1000")).body.items;
   const hangRun = (await api(base, "GET", "/api/v1/namespaces/e2e/jobs/hang/runs")).body.items[0];
   expect(hangRun.status).toBe("running");
+  // Its metrics, in Prometheus's format (promtool's check): the runs that ended, the one in flight.
+  const metrics = await scrapeChecked(base);
+  expect(value(metrics, "tock_runs_finished_total", { target: "http", status: "succeeded" })).toBeGreaterThanOrEqual(1);
+  expect(value(metrics, "tock_runs_in_flight")).toBeGreaterThanOrEqual(1);
+  expect(value(metrics, "tock_build_info")).toBe(1);
 
   first.child.kill("SIGKILL");
   expect(await first.exited).toBe("SIGKILL");

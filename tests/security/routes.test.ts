@@ -65,6 +65,8 @@ const CASES: Case[] = [
   { route: "GET /api/v1/keys", surface: "native", needs: "admin", request: () => ({ path: "/api/v1/keys" }) },
   { route: "GET /api/v1/keys/:id", surface: "native", needs: "admin", request: (f) => ({ path: `/api/v1/keys/${f.keyId}` }) },
   { route: "DELETE /api/v1/keys/:id", surface: "native", needs: "admin", request: (f) => ({ path: `/api/v1/keys/${f.keyId}` }) },
+  // (any role, but a key that sees every namespace: the admin key here; a namespace's keys get 403)
+  { route: "GET /metrics", surface: "native", needs: "admin", request: () => ({ path: "/metrics" }) },
   // DCS
   { route: "PUT /jobs/:ns/:name", surface: "dcs", needs: "writer", request: () => ({ path: `/jobs/${A}/dnew`, body: dcsJob }) },
   { route: "GET /jobs/:ns/:name", surface: "dcs", needs: "reader", request: () => ({ path: `/jobs/${A}/dj` }) },
