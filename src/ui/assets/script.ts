@@ -22,6 +22,8 @@ document.addEventListener("submit", function (e) {
     var l = JSON.parse(e.data);
     var stick = nearBottom();
     if (empty) { empty.remove(); empty = null; }
+    // Output means the run has started, whatever the page said when it was served.
+    if (status && status.textContent === "queued") { status.textContent = "running"; status.className = "badge running"; }
     var row = document.createElement("div");
     row.className = l.stream;
     row.setAttribute("data-seq", String(l.seq));

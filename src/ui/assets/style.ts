@@ -53,6 +53,7 @@ form.stack { display: flex; flex-direction: column; gap: .8rem; max-width: 32rem
 form.stack label { display: flex; flex-direction: column; gap: .25rem; }
 .error-text { color: var(--bad); }
 .note { font-size: .85rem; color: var(--warn); }
+tr.noted td { background: #fff8e6; }
 .pager { margin-top: .8rem; }
 .logs { background: #11161f; color: #d8dee9; padding: .6rem .8rem; border-radius: 6px; max-height: 32rem; overflow: auto; white-space: pre-wrap; word-break: break-all; margin: 0; }
 .logs .stderr { color: #ff9b94; }

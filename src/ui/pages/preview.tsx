@@ -53,7 +53,7 @@ export const PreviewPage: FC<{ frame: Frame; data: PreviewData }> = ({ frame, da
         </thead>
         <tbody>
           {data.items.map((item, i) => (
-            <tr>
+            <tr class={item.note ? "noted" : undefined}>
               <td class="num">{i + 1}</td>
               <td class="mono">{item.at}</td>
               <td class="mono">{item.local}</td>

@@ -1,0 +1,29 @@
+// Headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no browser is downloaded) for
+// the dashboard's browser tests, and screenshots of its pages into $UI_SHOTS when that is set.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** One browser per test file: launched headless, sandbox off (tests run as root), quiet (no updates, no sync). */
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** Saves a full-page screenshot as $UI_SHOTS/<name>.png (e.g. UI_SHOTS=/tmp/ui-shots); nothing when unset. */
+export async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.UI_SHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Waits until an element matching `selector` shows `text` (a RegExp: matches it), as the page changes. */
+export async function see(page: Page, selector: string, text: string | RegExp, timeout = 10_000): Promise<void> {
+  await page.locator(selector, { hasText: text }).first().waitFor({ timeout });
+}
