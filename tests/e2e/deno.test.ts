@@ -52,6 +52,16 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
     return pinned?.status === "succeeded";
   }, "the pinned run to end", 15_000);
   expect(pinned!.result.body).toBe("hello from gzip");
+
+  // The dashboard renders on Deno too (its JSX, and its assets embedded as modules).
+  const page = await fetch(`${proc.url}/ui?namespace=deno`);
+  const html = await page.text();
+  expect(page.status).toBe(200);
+  expect(html).toStartWith("<!doctype html>");
+  expect(html).toContain('href="/ui/jobs/deno/pinned"');
+  const css = await fetch(`${proc.url}${/href="(\/ui\/assets\/app\.[0-9a-f]+\.css)"/.exec(html)![1]}`);
+  expect(css.headers.get("content-type")).toStartWith("text/css");
+  expect(await css.text()).toContain(".logs");
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 90_000);
