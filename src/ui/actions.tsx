@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The dashboard's forms (POST): log in and out, pause, resume and trigger a job, kill a run. Each calls one
 // domain verb with the caller's access, leaves a flash message and redirects (303) to the page to see the
 // outcome on; a refusal is a page in words with its 4xx status (routes.tsx).

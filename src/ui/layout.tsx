@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The frame of every page (head, navigation, who is logged in, the flash message) and the small pieces
 // the pages share: times, status badges, hidden form fields, pagers.
 import type { Child, FC } from "hono/jsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The dashboard's pages (GET): each reads through domain verbs with the caller's access and renders.
 import type { RequestDeps, RouteDeps } from "../api/deps.ts";
 import { scoped } from "../api/auth.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The web dashboard at /ui: server-rendered pages over the same domain verbs as the API, with the same
 // access for the same key. Every response gets a strict Content-Security-Policy (the only script and
 // stylesheet are the embedded files under /ui/assets/) and may not be framed; a request that changes
@@ -15,7 +16,7 @@ import { LoginPage, ProblemPage } from "./pages/login.tsx";
 import { actionRoutes, loginRoutes } from "./actions.tsx";
 import { pageRoutes } from "./pages.tsx";
 import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
-import { access, session, type UiBindings } from "./session.ts";
+import { keyAccess, session, type UiBindings } from "./session.ts";
 
 /** Whether an Origin is this server's own: the Host the request was sent to (any scheme: a proxy may end TLS). */
 function sameHost(origin: string, host: string | undefined): boolean {
@@ -50,7 +51,7 @@ export function uiRoutes(deps: RouteDeps): UiApp {
   // A form must come from this origin (hono's check of Origin and Sec-Fetch-Site) and carry its token.
   ui.use(csrf({ origin: (origin, c) => sameHost(origin, c.req.header("host")) }));
   ui.use(session());
-  ui.use(access(deps));
+  ui.use(keyAccess(deps));
   loginRoutes(ui, deps);
   loginRequired(ui, deps);
   pageRoutes(ui, deps);

@@ -87,7 +87,7 @@ export function session(): MiddlewareHandler<{ Bindings: UiBindings }> {
  * expired, over its rate), or full access when the server needs no keys. Without a usable key the page
  * asks for one: `loginProblem` says why and the handler renders the login form (401).
  */
-export function access(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBindings }> {
+export function keyAccess(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBindings }> {
   const required = authRequired(deps.config);
   return async (c, next) => {
     c.set("loginProblem", null);

@@ -15,10 +15,11 @@ export function launch(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot as $UI_SHOTS/<name>.png (e.g. UI_SHOTS=/tmp/ui-shots); nothing when unset. */
+/** Saves a full-page screenshot as <dir>/<name>.png when UI_SHOTS is set: to that folder, or /tmp/ui-shots for UI_SHOTS=1. */
 export async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.UI_SHOTS;
-  if (!dir) return;
+  const want = process.env.UI_SHOTS;
+  if (!want || want === "0") return;
+  const dir = want === "1" || want === "true" ? "/tmp/ui-shots" : want;
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Views across jobs: the runs that failed in the last 24 hours, and what fires next.
 import type { FC } from "hono/jsx";
 import type { RunView } from "../../domain/views.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // A job's page: what it is, its buttons (pause or resume, trigger) and its recent runs.
 import type { FC } from "hono/jsx";
 import type { JobView, RunView } from "../../domain/views.ts";

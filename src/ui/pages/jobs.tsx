@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The jobs page: every job the key may see, by namespace, with its schedule, next fire and last run.
 import type { FC } from "hono/jsx";
 import type { JobView, RunView } from "../../domain/views.ts";
@@ -33,7 +34,7 @@ export const JobsPage: FC<{ frame: Frame; data: JobsData }> = ({ frame, data }) 
             <th>Schedule</th>
             <th>Status</th>
             <th>Next fire</th>
-            <th>Last run</th>
+            <th>Last result</th>
             <th>Target</th>
           </tr>
         </thead>

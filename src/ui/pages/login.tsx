@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Asking for an API key, and saying what went wrong.
 import type { FC } from "hono/jsx";
 import { Csrf, type Frame, Layout } from "../layout.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The nodes sharing this database (admin keys only), and this node's own view of itself.
 import type { FC } from "hono/jsx";
 import type { NodeView } from "../../domain/nodes.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The schedule preview: a spec, a time zone and a count in, the next fire times out, each in UTC and in the
 // zone, with a note where daylight saving time moved a fire or made its wall-clock time happen twice.
 import type { FC } from "hono/jsx";

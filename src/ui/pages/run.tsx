@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // A run's page: its status and timing, its error and result, its output (followed live while it runs, with
 // script) and a kill button while it is queued or running.
 import type { FC } from "hono/jsx";
