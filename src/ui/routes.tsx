@@ -13,8 +13,8 @@ import { statusOf } from "../api/http.ts";
 import { DomainError, domainErrorOf } from "../domain/errors.ts";
 import { serveAsset } from "./assets/index.ts";
 import { LoginPage, ProblemPage } from "./pages/login.tsx";
-import { actionRoutes, loginRoutes } from "./actions.tsx";
-import { pageRoutes } from "./pages.tsx";
+import { formRoutes, loginRoutes } from "./form-routes.tsx";
+import { pageRoutes } from "./page-routes.tsx";
 import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
 import { keyAccess, session, type UiBindings } from "./session.ts";
 
@@ -55,7 +55,7 @@ export function uiRoutes(deps: RouteDeps): UiApp {
   loginRoutes(ui, deps);
   loginRequired(ui, deps);
   pageRoutes(ui, deps);
-  actionRoutes(ui, deps);
+  formRoutes(ui, deps);
   ui.onError((err, c) => problem(c, deps, err));
   return ui;
 }

@@ -9,7 +9,7 @@ import { pauseJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { killRun } from "../domain/kill.ts";
 import { formatRate } from "../domain/rate.ts";
 import { jobPath } from "./layout.tsx";
-import { runIdOf } from "./pages.tsx";
+import { runIdOf } from "./page-routes.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
 import { flash, forgetKey, rememberKey } from "./session.ts";
@@ -57,7 +57,7 @@ export function loginRoutes(ui: UiApp, deps: RouteDeps): void {
 /** A form's verb: what it did, in words, and where to see it. */
 type Done = { message: string; to: string };
 
-export function actionRoutes(ui: UiApp, deps: RouteDeps): void {
+export function formRoutes(ui: UiApp, deps: RouteDeps): void {
   const act = (path: string, verb: (c: UiContext) => Promise<Done>) =>
     ui.post(path, async (c) => {
       const { message, to } = await verb(c);
