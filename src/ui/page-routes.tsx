@@ -4,12 +4,12 @@ import type { RequestDeps, RouteDeps } from "../api/deps.ts";
 import { scoped } from "../api/auth.ts";
 import { sendLines } from "../api/runs.ts";
 import { invalid } from "../domain/errors.ts";
-import { listNamespaces, listRunsAcross, upcoming } from "../domain/fleet.ts";
+import { lastResults, listNamespaces, listRunsAcross, upcoming } from "../domain/fleet.ts";
 import { checkName } from "../domain/job-input.ts";
 import { getJob, listJobs } from "../domain/jobs.ts";
 import { listLogs, openFollow } from "../domain/logs.ts";
 import { databaseStatus, listNodes } from "../domain/nodes.ts";
-import { FINISHED_STATUSES, getRun, listRuns } from "../domain/runs.ts";
+import { getRun, listRuns } from "../domain/runs.ts";
 import { preview } from "../schedule/index.ts";
 import { FAILED } from "./format.ts";
 import { FailedPage, UpcomingPage } from "./pages/fleet.tsx";
@@ -23,7 +23,6 @@ import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
 /** Jobs on the all-namespaces page; past this, a namespace must be picked to page through the rest. */
 const ALL_NAMESPACES_MAX = 200;
 const PAGE = 100;
-const LAST_RESULT = [...FINISHED_STATUSES].join(",");
 
 /** A run id from the path; 400 for anything but digits. */
 export function runIdOf(c: UiContext): number {
@@ -62,9 +61,8 @@ async function jobRows(rd: RequestDeps, namespaces: string[], namespace: string 
       }
     }
   }
-  const rows: JobRow[] = await Promise.all(
-    jobs.map(async (job) => ({ job, last: (await listRuns(rd, job.namespace, job.name, { limit: 1, status: LAST_RESULT })).items[0] ?? null })),
-  );
+  const last = await lastResults(rd, jobs);
+  const rows: JobRow[] = jobs.map((job) => ({ job, last: last.get(job.id) ?? null }));
   return { rows, nextCursor, cut };
 }
 

@@ -3,6 +3,7 @@
 // nothing elsewhere, bad input answered 4xx as a page, the security headers and the embedded assets, the
 // failed-runs page and the live log stream.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { lastResults } from "../../src/domain/fleet.ts";
 import { createKey } from "../../src/domain/keys.ts";
 import { type TestEnv, testEnv, waitUntil, withProcesses } from "../helpers.ts";
 import { cookieAttributes, UiClient } from "./client.ts";
@@ -201,12 +202,20 @@ describe("what a key sees", () => {
     expect(failed.text).not.toContain(`/ui/runs/${runs.failedB}"`);
     expect((await c.get("/ui/upcoming")).text).not.toContain(B);
     expect((await c.get("/ui/nodes")).status).toBe(403);
+    // The last results of a page of jobs are read for the jobs the key sees only.
+    const jobB = (await e.call("GET", `/api/v1/namespaces/${B}/jobs/boom-b`, undefined, admin())).body;
+    const access = { key: null, role: "writer" as const, namespaces: [A] };
+    expect((await lastResults({ store: e.deps.store, access }, [jobB])).size).toBe(0);
+    expect((await lastResults(e.deps, [jobB])).get(jobB.id)?.id).toBe(runs.failedB);
   });
 
   test("an admin sees every namespace, the nodes and the failed runs of the last 24 hours", async () => {
     const c = await as(keys.admin);
     const jobs = await c.get("/ui");
     for (const name of ["ja", "jb", "boom", "boom-b"]) expect(jobs.text).toContain(`>${name}</a>`);
+    // Each job's last result links to its run; a job never run says so.
+    for (const id of [runs.failedA, runs.failedB]) expect(jobs.text).toContain(`href="/ui/runs/${id}"`);
+    expect(jobs.text.match(/never run/g)?.length).toBe(2);
     const failed = await c.get("/ui/failed");
     expect(failed.text).toContain(`/ui/runs/${runs.failedA}`);
     expect(failed.text).toContain(`/ui/runs/${runs.failedB}`);
