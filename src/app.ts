@@ -14,6 +14,7 @@ import { runRoutes } from "./api/runs.ts";
 import { systemRoutes } from "./api/system.ts";
 import { compatRoutes } from "./compat/index.ts";
 import type { RouteDeps } from "./api/deps.ts";
+import { uiRoutes } from "./ui/routes.tsx";
 
 /** A route's path pattern (/jobs/:name, /static/*) as a regular expression over request paths. */
 function pathPattern(path: string): RegExp {
@@ -88,6 +89,8 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   app.route("/api/v1", fleetRoutes(deps));
   app.route("/api/v1", keyRoutes(deps));
   app.route("/", compatRoutes(deps));
+  // The web dashboard: its own login (a cookie holding the key), pages and forms.
+  app.route("/ui", uiRoutes(deps));
   // A path served for other methods: 405 with what it allows, not a 404 that says the path does not exist.
   let routes: { method: string; re: RegExp }[] | undefined;
   app.notFound((c) => {

@@ -9,7 +9,7 @@ const SRC = normalize(join(import.meta.dir, "..", "src"));
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+    return statSync(p).isDirectory() ? files(p) : /\.tsx?$/.test(p) ? [p] : [];
   });
 }
 
@@ -19,7 +19,7 @@ const SOURCES = files(SRC).map((p) => ({ path: relative(SRC, p), text: readFileS
 function partOf(path: string): string {
   const [top, ...rest] = path.split("/");
   if (rest.length > 0) return top;
-  return top.replace(/\.ts$/, ""); // main, app, node, log, clock, version, config (config.ts is the config folder's entry)
+  return top.replace(/\.tsx?$/, ""); // main, app, node, log, clock, version, config (config.ts is the config folder's entry)
 }
 
 /** Every relative import (static, type-only and dynamic) of a file, as a path under src/. */
@@ -57,9 +57,11 @@ describe("the layout of src/", () => {
 
   test("none of the forbidden imports between parts", () => {
     const forbidden: Record<string, string[]> = {
-      api: ["store", "scheduler", "executors", "compat"],
+      api: ["store", "scheduler", "executors", "compat", "ui"],
+      // The dashboard reads and changes through domain verbs, as the API does, with the API's guard helpers.
+      ui: ["store", "scheduler", "executors", "compat", "runtime", "cli", "app", "node", "main"],
       compat: ["store", "scheduler", "executors"],
-      domain: ["api", "compat", "scheduler", "executors", "runtime", "cli", "app", "node", "main"],
+      domain: ["api", "compat", "ui", "scheduler", "executors", "runtime", "cli", "app", "node", "main"],
       executors: ["store", "domain", "scheduler", "api", "compat"],
       scheduler: ["api", "compat", "app", "node", "main"],
       store: ["api", "compat", "domain", "scheduler", "executors", "schedule", "net", "runtime", "config"],
@@ -84,7 +86,14 @@ describe("the layout of src/", () => {
       if (["app", "node", "main", "bin"].includes(from)) continue;
       for (const to of ["app", "node", "main"]) for (const e of tos.get(to) ?? []) found.push(e);
       if (from !== "compat") for (const e of tos.get("compat") ?? []) found.push(e);
+      for (const e of tos.get("ui") ?? []) found.push(e);
     }
+    expect(found).toEqual([]);
+  });
+
+  test("the dashboard uses only the API's shared helpers, none of its routes but the log follower", () => {
+    const allowed = ["api/auth.ts", "api/deps.ts", "api/http.ts", "api/runs.ts"];
+    const found = (edges.get("ui")?.get("api") ?? []).filter((e) => !allowed.some((a) => e.endsWith(`-> ${a}`)));
     expect(found).toEqual([]);
   });
 

@@ -72,7 +72,7 @@ export function runRoutes(deps: RouteDeps) {
 }
 
 /** Streams batches of lines as `line` events, then one `end` event; the client leaving stops the follower. */
-function sendLines(c: Context, deps: RouteDeps, lines: AsyncGenerator<LogLine[], string | null>, stop: AbortController): Response {
+export function sendLines(c: Context, deps: RouteDeps, lines: AsyncGenerator<LogLine[], string | null>, stop: AbortController): Response {
   return streamSSE(c, async (stream) => {
     const abort = () => stop.abort();
     stream.onAbort(abort);

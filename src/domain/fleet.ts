@@ -3,7 +3,7 @@
 import { parseDuration } from "../schedule/index.ts";
 import { jobsByNextFire, type Upcoming, upcomingFires } from "../store/jobs.ts";
 import { namespacesWithJobs } from "../store/namespaces.ts";
-import { runsAcross } from "../store/runs.ts";
+import { lastFinishedRuns, runsAcross } from "../store/runs.ts";
 import { sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { invalid } from "./errors.ts";
@@ -118,4 +118,10 @@ export async function upcoming(deps: DomainDeps, q: { namespace?: string; limit?
     (u: Upcoming) => [u.at, u.namespace, u.job, u.run ?? 0] as [number, string, string, number],
   );
   return { items: rows.map((u) => ({ namespace: u.namespace, name: u.job, at: iso(u.at)!, runId: u.run })), nextCursor };
+}
+
+/** The latest finished run of each of `jobs` the caller may see, by job id: one read for a page of jobs. */
+export async function lastResults(deps: Pick<DomainDeps, "store" | "access">, jobs: readonly { id: number; namespace: string }[]): Promise<Map<number, RunView>> {
+  const rows = await lastFinishedRuns(deps.store, jobs.filter((j) => sees(deps.access, j.namespace)).map((j) => j.id));
+  return new Map(rows.map((r) => [r.jobId, runView(r)]));
 }

@@ -116,6 +116,14 @@ export async function runsAcross(
   return (await read(store, { sql, args })).map(runRowOf);
 }
 
+/** Each job's latest finished run (newest slot, then latest attempt), for jobs `jobIds`; a job with none has no row. */
+export async function lastFinishedRuns(store: Store, jobIds: readonly number[]): Promise<RunRow[]> {
+  if (jobIds.length === 0) return [];
+  const sql = `SELECT r.* FROM json_each(?) AS j JOIN runs r ON r.id = (
+      SELECT id FROM runs WHERE job_id = j.value AND ${FINISHED} ORDER BY scheduled_at DESC, attempt DESC, for_node DESC LIMIT 1)`;
+  return (await read(store, { sql, args: [JSON.stringify(jobIds)] })).map(runRowOf);
+}
+
 export async function countRunsOfJob(store: Store, jobId: number): Promise<number> {
   const r = await readOne(store, { sql: "SELECT count(*) AS n FROM runs WHERE job_id = ?", args: [jobId] });
   return Number(r?.n ?? 0);

@@ -57,6 +57,16 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
   const metrics = await scrapeChecked(proc.url);
   expect(value(metrics, "tock_runs_finished_total", { target: "http", status: "succeeded" })).toBe(2);
   expect(value(metrics, "tock_build_info", { runtime: "deno" })).toBe(1);
+
+  // The dashboard renders on Deno too (its JSX, and its assets embedded as modules).
+  const page = await fetch(`${proc.url}/ui?namespace=deno`);
+  const html = await page.text();
+  expect(page.status).toBe(200);
+  expect(html).toStartWith("<!doctype html>");
+  expect(html).toContain('href="/ui/jobs/deno/pinned"');
+  const css = await fetch(`${proc.url}${/href="(\/ui\/assets\/app\.[0-9a-f]+\.css)"/.exec(html)![1]}`);
+  expect(css.headers.get("content-type")).toStartWith("text/css");
+  expect(await css.text()).toContain(".logs");
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 90_000);

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execId } from "../../src/compat/alauda/execs.ts";
 import { createKey } from "../../src/domain/keys.ts";
 import { insertKey } from "../../src/store/keys.ts";
+import { ASSETS } from "../../src/ui/assets/index.ts";
+import { csrfToken } from "../../src/ui/session.ts";
 import { read } from "../../src/store/sql.ts";
 import { type TestEnv, testEnv, withProcesses } from "../helpers.ts";
 
-type Surface = "native" | "dcs" | "dapr" | "alauda" | "juice" | "schedulerx";
+type Surface = "native" | "dcs" | "dapr" | "alauda" | "juice" | "schedulerx" | "ui";
 
 /** What a test creates before each request: one resource of each API in namespace team-a. */
 interface Fixture {
@@ -25,8 +27,8 @@ interface Case {
   /** "METHOD /pattern", as app.routes lists it. */
   route: string;
   surface: Surface;
-  /** reader: any key that sees the namespace may call it; writer: a change; admin: keys and nodes. */
-  needs: "reader" | "writer" | "admin";
+  /** reader: any key that sees the namespace may call it; writer: a change; admin: keys and nodes; anyone: no key needed. */
+  needs: "reader" | "writer" | "admin" | "anyone";
   request(f: Fixture): { path: string; body?: unknown; headers?: Record<string, string> };
 }
 
@@ -109,6 +111,24 @@ const CASES: Case[] = [
   ...["execute", "enable", "disable", "delete"].map(
     (verb): Case => ({ route: `POST /openapi/v1/workflow/${verb}`, surface: "schedulerx", needs: "writer", request: () => ({ path: `/openapi/v1/workflow/${verb}`, ...sxForm({ workflowId: 1 }) }) }),
   ),
+  // The dashboard (the key in its cookie; forms with the session's token, from this origin)
+  { route: "GET /ui", surface: "ui", needs: "reader", request: () => ({ path: `/ui?namespace=${A}` }) },
+  { route: "GET /ui/jobs/:ns/:name", surface: "ui", needs: "reader", request: () => ({ path: `/ui/jobs/${A}/ja` }) },
+  { route: "POST /ui/jobs/:ns/:name/pause", surface: "ui", needs: "writer", request: () => ({ path: `/ui/jobs/${A}/ja/pause` }) },
+  { route: "POST /ui/jobs/:ns/:name/resume", surface: "ui", needs: "writer", request: () => ({ path: `/ui/jobs/${A}/ja/resume` }) },
+  { route: "POST /ui/jobs/:ns/:name/trigger", surface: "ui", needs: "writer", request: () => ({ path: `/ui/jobs/${A}/ja/trigger` }) },
+  { route: "GET /ui/runs/:id", surface: "ui", needs: "reader", request: (f) => ({ path: `/ui/runs/${f.runId}` }) },
+  { route: "GET /ui/runs/:id/events", surface: "ui", needs: "reader", request: (f) => ({ path: `/ui/runs/${f.runId}/events` }) },
+  { route: "POST /ui/runs/:id/kill", surface: "ui", needs: "writer", request: (f) => ({ path: `/ui/runs/${f.runId}/kill` }) },
+  { route: "GET /ui/failed", surface: "ui", needs: "reader", request: () => ({ path: `/ui/failed?namespace=${A}` }) },
+  { route: "GET /ui/upcoming", surface: "ui", needs: "reader", request: () => ({ path: `/ui/upcoming?namespace=${A}` }) },
+  { route: "GET /ui/preview", surface: "ui", needs: "reader", request: () => ({ path: "/ui/preview?spec=%40every%201h" }) },
+  { route: "GET /ui/nodes", surface: "ui", needs: "admin", request: () => ({ path: "/ui/nodes" }) },
+  // (what a browser needs before it has a key: the login form, its stylesheet, script and icon, and the way out)
+  { route: "GET /ui/assets/:file", surface: "ui", needs: "anyone", request: () => ({ path: ASSETS.css }) },
+  { route: "GET /ui/login", surface: "ui", needs: "anyone", request: () => ({ path: "/ui/login" }) },
+  { route: "POST /ui/login", surface: "ui", needs: "anyone", request: () => ({ path: "/ui/login" }) }, // (the key goes in the form)
+  { route: "POST /ui/logout", surface: "ui", needs: "anyone", request: () => ({ path: "/ui/logout" }) },
 ];
 
 /** The shape of a 401 in each API's own terms. */
@@ -119,6 +139,7 @@ const REFUSED: Record<Surface, (body: any) => void> = {
   alauda: (b) => expect(b.errors[0].code).toBe("not_authenticated"),
   juice: (b) => expect(b.status).toBe(401),
   schedulerx: (b) => expect(b).toMatchObject({ code: 401, success: false }),
+  ui: (b) => expect(b).toContain('name="key"'), // the login form
 };
 
 const methodOf = (route: string) => route.split(" ")[0];
@@ -183,7 +204,27 @@ async function snapshot(e: TestEnv): Promise<string> {
   return JSON.stringify({ jobs, runs, keys });
 }
 
+/** A dashboard request as its browser sends it: the key in its cookie, a form with its session's token. */
+async function sendUi(e: TestEnv, c: Case, f: Fixture, token: string | null) {
+  const r = c.request(f);
+  const method = methodOf(c.route);
+  const session = "s".repeat(43);
+  const login = c.route === "POST /ui/login";
+  const headers: Record<string, string> = { host: "localhost", cookie: `tock_session=${session}${token && !login ? `; tock_key=${token}` : ""}` };
+  let body: string | undefined;
+  if (method === "POST") {
+    Object.assign(headers, { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" });
+    body = new URLSearchParams({ _csrf: csrfToken(session), ...(login ? { key: token ?? "" } : {}) }).toString();
+  }
+  const res = await e.app.request(r.path, { method, headers, body });
+  // A live log stream never ends by itself: its status is what is checked.
+  const stream = res.headers.get("content-type")?.startsWith("text/event-stream");
+  const text = stream ? (await res.body?.cancel(), "") : await res.text();
+  return { status: res.status, body: text as any, headers: res.headers };
+}
+
 async function send(e: TestEnv, c: Case, f: Fixture, token: string | null) {
+  if (c.surface === "ui") return sendUi(e, c, f, token);
   const r = c.request(f);
   const headers: Record<string, string> = { ...r.headers };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -214,9 +255,13 @@ describe.each(CASES.map((c) => [c.route, c] as const))("%s", (_, c) => {
     const before = await snapshot(e);
     for (const token of [null, "tock_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "not-a-key", keys.revoked, keys.expired]) {
       const r = await send(e, c, f, token);
+      if (c.needs === "anyone") {
+        expect({ token, served: r.status < 500 }).toEqual({ token, served: true });
+        continue;
+      }
       expect({ token, status: r.status }).toEqual({ token, status: 401 });
       REFUSED[c.surface](r.body);
-      if (c.surface !== "dapr") expect(r.headers.get("www-authenticate")).toStartWith("Bearer");
+      if (c.surface !== "dapr" && c.surface !== "ui") expect(r.headers.get("www-authenticate")).toStartWith("Bearer");
     }
     expect(await snapshot(e)).toBe(before);
   });
@@ -225,7 +270,7 @@ describe.each(CASES.map((c) => [c.route, c] as const))("%s", (_, c) => {
     const { e, f, keys } = env;
     const before = await snapshot(e);
     const r = await send(e, c, f, keys.readerA);
-    if (c.needs === "reader") expect(r.status).toBeLessThan(400);
+    if (c.needs === "reader" || c.needs === "anyone") expect(r.status).toBeLessThan(400);
     else expect(r.status).toBe(403);
     expect(await snapshot(e)).toBe(before);
   });

@@ -1,0 +1,148 @@
+/** @jsxImportSource hono/jsx */
+// The dashboard's pages (GET): each reads through domain verbs with the caller's access and renders.
+import type { RequestDeps, RouteDeps } from "../api/deps.ts";
+import { scoped } from "../api/auth.ts";
+import { sendLines } from "../api/runs.ts";
+import { invalid } from "../domain/errors.ts";
+import { lastResults, listNamespaces, listRunsAcross, upcoming } from "../domain/fleet.ts";
+import { checkName } from "../domain/job-input.ts";
+import { getJob, listJobs } from "../domain/jobs.ts";
+import { listLogs, openFollow } from "../domain/logs.ts";
+import { databaseStatus, listNodes } from "../domain/nodes.ts";
+import { getRun, listRuns } from "../domain/runs.ts";
+import { preview } from "../schedule/index.ts";
+import { FAILED } from "./format.ts";
+import { FailedPage, UpcomingPage } from "./pages/fleet.tsx";
+import { JobPage } from "./pages/job.tsx";
+import { type JobRow, JobsPage } from "./pages/jobs.tsx";
+import { NodesPage } from "./pages/nodes.tsx";
+import { type PreviewData, PreviewPage } from "./pages/preview.tsx";
+import { RunPage } from "./pages/run.tsx";
+import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
+
+/** Jobs on the all-namespaces page; past this, a namespace must be picked to page through the rest. */
+const ALL_NAMESPACES_MAX = 200;
+const PAGE = 100;
+
+/** A run id from the path; 400 for anything but digits. */
+export function runIdOf(c: UiContext): number {
+  const raw = c.req.param("id") ?? "";
+  if (!/^\d{1,15}$/.test(raw)) throw invalid("run id must be a positive integer", "id");
+  return Number(raw);
+}
+
+/** The namespace filter of a list (absent or empty: all). */
+function namespaceQuery(c: UiContext): string | undefined {
+  const ns = c.req.query("namespace");
+  return ns ? checkName(ns, "namespace") : undefined;
+}
+
+const cursorQuery = (c: UiContext) => c.req.query("cursor") || undefined;
+
+async function namespaceNames(rd: RequestDeps): Promise<string[]> {
+  return (await listNamespaces(rd)).items.map((n) => n.namespace);
+}
+
+/** Jobs of one namespace (a page), or of all the caller sees (up to ALL_NAMESPACES_MAX), each with its last finished run. */
+async function jobRows(rd: RequestDeps, namespaces: string[], namespace: string | undefined, cursor: string | undefined) {
+  let jobs;
+  let nextCursor: string | null = null;
+  let cut = false;
+  if (namespace !== undefined) {
+    ({ items: jobs, nextCursor } = await listJobs(rd, namespace, { limit: PAGE, cursor }));
+  } else {
+    jobs = [];
+    for (const [i, ns] of namespaces.entries()) {
+      const page = await listJobs(rd, ns, { limit: ALL_NAMESPACES_MAX - jobs.length });
+      jobs.push(...page.items);
+      if (jobs.length >= ALL_NAMESPACES_MAX) {
+        cut = page.nextCursor !== null || i < namespaces.length - 1;
+        break;
+      }
+    }
+  }
+  const last = await lastResults(rd, jobs);
+  const rows: JobRow[] = jobs.map((job) => ({ job, last: last.get(job.id) ?? null }));
+  return { rows, nextCursor, cut };
+}
+
+export function pageRoutes(ui: UiApp, deps: RouteDeps): void {
+  ui.get("/", async (c) => {
+    const rd = scoped(c, deps);
+    const namespace = namespaceQuery(c);
+    const namespaces = await namespaceNames(rd);
+    const data = { namespaces, namespace, ...(await jobRows(rd, namespaces, namespace, cursorQuery(c))) };
+    return render(c, <JobsPage frame={frameOf(c, deps)} data={data} />);
+  });
+
+  ui.get("/jobs/:ns/:name", async (c) => {
+    const { ns, name } = c.req.param();
+    checkName(ns, "namespace");
+    checkName(name, "name");
+    const rd = scoped(c, deps);
+    const job = await getJob(rd, ns, name);
+    const runs = await listRuns(rd, ns, name, { limit: 25, cursor: cursorQuery(c) });
+    return render(c, <JobPage frame={frameOf(c, deps)} data={{ job, runs: runs.items, nextCursor: runs.nextCursor }} />);
+  });
+
+  ui.get("/runs/:id", async (c) => {
+    const id = runIdOf(c);
+    const rd = scoped(c, deps);
+    const run = await getRun(rd, id);
+    const cursor = cursorQuery(c);
+    const logs = await listLogs(rd, id, { limit: 1000, cursor });
+    return render(c, <RunPage frame={frameOf(c, deps)} data={{ run, logs, cursor }} />);
+  });
+
+  // The run's new lines as server-sent events (`line`, then `end`), after the page's last line or the
+  // EventSource's Last-Event-ID: the API's follower, authenticated by the dashboard's cookie.
+  ui.get("/runs/:id/events", async (c) => {
+    const id = runIdOf(c);
+    const seq = (raw: string | undefined, field: string) => {
+      if (raw === undefined || raw.trim() === "") return 0;
+      if (!/^\d{1,15}$/.test(raw.trim())) throw invalid(`${field} must be a line's seq`, field);
+      return Number(raw);
+    };
+    const after = Math.max(seq(c.req.query("after"), "after"), seq(c.req.header("last-event-id"), "Last-Event-ID"));
+    const stop = new AbortController();
+    const lines = await openFollow({ store: deps.store, events: deps.scheduler.events, access: scoped(c, deps).access }, id, {}, stop.signal, { after });
+    return sendLines(c, deps, lines, stop);
+  });
+
+  ui.get("/failed", async (c) => {
+    const rd = scoped(c, deps);
+    const namespace = namespaceQuery(c);
+    const page = await listRunsAcross(rd, { namespace, status: FAILED.join(","), since: "24h", limit: PAGE, cursor: cursorQuery(c) });
+    return render(c, <FailedPage frame={frameOf(c, deps)} data={{ namespaces: await namespaceNames(rd), namespace, runs: page.items, nextCursor: page.nextCursor }} />);
+  });
+
+  ui.get("/upcoming", async (c) => {
+    const rd = scoped(c, deps);
+    const namespace = namespaceQuery(c);
+    const page = await upcoming(rd, { namespace, limit: PAGE, cursor: cursorQuery(c) });
+    return render(c, <UpcomingPage frame={frameOf(c, deps)} data={{ namespaces: await namespaceNames(rd), namespace, items: page.items, nextCursor: page.nextCursor }} />);
+  });
+
+  ui.get("/preview", (c) => {
+    const spec = c.req.query("spec") ?? "";
+    const timezone = c.req.query("timezone") || "UTC";
+    const rawCount = c.req.query("count") || "10";
+    const count = /^\d{1,4}$/.test(rawCount) ? Number(rawCount) : Number.NaN;
+    const data: PreviewData = { spec, timezone, count: Number.isNaN(count) ? 10 : count, items: null, error: null };
+    // An empty form shows no error; a form sent empty does.
+    if (c.req.query("spec") !== undefined) {
+      const result = preview(spec, timezone, Number.isNaN(count) ? 0 : count, deps.clock.now());
+      if (result.ok) data.items = result.items;
+      else data.error = result.error;
+    }
+    return render(c, <PreviewPage frame={frameOf(c, deps)} data={data} />, data.error ? 400 : 200);
+  });
+
+  ui.get("/nodes", async (c) => {
+    const { items } = await listNodes(scoped(c, deps));
+    const scheduler = !deps.scheduler.running ? "stopped" : (deps.scheduler.problem ?? "ok");
+    const self = { id: deps.scheduler.nodeId, scheduler, database: await databaseStatus(deps), version: deps.version };
+    return render(c, <NodesPage frame={frameOf(c, deps)} data={{ nodes: items, self }} />);
+  });
+}
+
