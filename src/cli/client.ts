@@ -143,7 +143,11 @@ function reason(e: unknown): string {
     DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
   };
   if (code && known[code]) return known[code];
-  return (err.cause?.message ?? err.message ?? String(e)).split("\n")[0];
+  const text = (err.cause?.message ?? err.message ?? String(e)).split("\n")[0];
+  // Deno says it in longer words.
+  if (/connection refused/i.test(text)) return "connection refused";
+  if (/dns error|name or service not known|failed to lookup address/i.test(text)) return "no such host";
+  return text;
 }
 
 /** A non-2xx answer as one line: the server's own message, with an exit code and a hint where one helps. */

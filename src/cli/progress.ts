@@ -19,7 +19,7 @@ const NONE: Progress = { update() {}, clear() {} };
 
 export function progress(total: number, write: (text: string) => unknown, tty: boolean, now = () => Date.now()): Progress {
   if (!tty || total === 0) return NONE;
-  let drawn = 0;
+  let drawn = Number.NEGATIVE_INFINITY;
   let shown = false;
   return {
     update(done, failed) {
