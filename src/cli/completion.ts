@@ -79,8 +79,7 @@ complete -F _tock tock
 }
 
 function zsh(): string {
-  return `#compdef tock
-# zsh completion for tock: put it in a directory of $fpath as _tock, or source it from ~/.zshrc
+  return `# zsh completion for tock: in ~/.zshrc, source <(tock completion zsh)
 # (made by \`tock completion zsh\`; it runs the bash completion through zsh's bashcompinit)
 autoload -U +X compinit && { (( $+functions[compdef] )) || compinit; }
 autoload -U +X bashcompinit && bashcompinit

@@ -52,7 +52,8 @@ export async function runClient(argv: string[], env: Record<string, string | und
     const parsed = parseClient(argv);
     const { command, flags } = parsed;
     if (!command) {
-      await out(`Usage:\n${clientUsage(parsed.words[0])}`);
+      // `tock jobs --help` asks for this; a bare `tock jobs` gets it on stderr, as a usage error.
+      await (flags.help ? out : err)(`Usage:\n${clientUsage(parsed.words[0])}`);
       return flags.help ? EXIT.ok : EXIT.usage;
     }
     if (flags.help) {

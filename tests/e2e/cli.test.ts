@@ -107,6 +107,10 @@ describe("the command line itself", () => {
     const server = await tock(["serve", "--prot", "9000"]);
     expect(server.code).toBe(2);
     expect(server.stderr).toContain("unknown flag --prot; did you mean --port?");
+    const bare = await tock(["jobs"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe("");
+    expect(bare.stderr).toContain("tock jobs ls");
     const missing = await tock(["jobs", "get"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing NS/NAME");
@@ -261,7 +265,9 @@ describe("runs", () => {
     const shell = "for i in 1 2 3; do echo line $i; sleep 0.2; done; echo oops >&2";
     await tock(["jobs", "put", "follow/ok", "-f", "-"], { input: JSON.stringify({ target: { process: { shell } } }) });
     await tock(["jobs", "put", "follow/bad", "-f", "-"], { input: JSON.stringify({ target: { process: { shell: "echo before; exit 3" } } }) });
-    const run = json(await tock(["jobs", "trigger", "follow/ok", "--json"]));
+    const triggered = await tock(["jobs", "trigger", "follow/ok"]);
+    const run = { id: Number(/^triggered follow\/ok: run (\d+), (queued|running)\n$/.exec(triggered.stdout)?.[1]) };
+    expect(run.id).toBeGreaterThan(0);
     const followed = await tock(["runs", "logs", String(run.id), "--follow"]);
     expect(followed).toEqual({ code: 0, stdout: "line 1\nline 2\nline 3\noops\n", stderr: "" });
 
@@ -392,7 +398,7 @@ describe("completion", () => {
     ] as const) {
       const gen = spawnSync(bin, ["completion", shell], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", TMPDIR: process.env.TMPDIR ?? "/tmp" } });
       expect(gen.status).toBe(0);
-      expect(gen.stdout).toContain(shell === "zsh" ? "#compdef tock" : "complete -c tock");
+      expect(gen.stdout).toContain(shell === "zsh" ? "bashcompinit" : "complete -c tock");
       if (spawnSync("which", [shell]).status !== 0) continue;
       const file = join(dir, `tock.${shell}`);
       writeFileSync(file, gen.stdout);
