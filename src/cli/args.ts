@@ -82,6 +82,8 @@ export function parseClient(argv: string[]): Parsed {
     const min = max - (command.optional ?? 0);
     if (args.length < min) throw usageError(`tock ${command.path.join(" ")}: missing ${command.args.slice(args.length).join(" ")}\nusage: ${usageLine(command)}`);
     if (args.length > max) throw usageError(`tock ${command.path.join(" ")}: unexpected argument ${JSON.stringify(args[max])}\nusage: ${usageLine(command)}`);
+    const absent = command.flags.find((f) => f.required && flags[f.name] === undefined);
+    if (absent) throw usageError(`tock ${command.path.join(" ")}: --${absent.name} ${absent.value} is required\nusage: ${usageLine(command)}`);
   }
   return { command, words, args, flags };
 }
@@ -121,7 +123,7 @@ function parseFlags(tokens: string[], known: FlagSpec[], where: string): { args:
 
 export const usageLine = (c: CommandSpec) => {
   const args = c.args.map((a, i) => (i >= c.args.length - (c.optional ?? 0) ? `[${a}]` : a));
-  const flags = c.flags.map((f) => (f.value ? `[--${f.name} ${f.value}]` : `[--${f.name}]`));
+  const flags = c.flags.map((f) => (f.required ? `--${f.name} ${f.value}` : f.value ? `[--${f.name} ${f.value}]` : `[--${f.name}]`));
   return ["tock", ...c.path, ...args, ...flags].join(" ");
 };
 

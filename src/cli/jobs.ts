@@ -110,8 +110,7 @@ async function get(ctx: Ctx) {
 
 async function put(ctx: Ctx) {
   const { ns, name } = jobRef(ctx.args[0]);
-  const file = ctx.flags.file;
-  if (typeof file !== "string") throw usageError("tock jobs put: give the job as JSON with -f FILE (- for stdin)");
+  const file = ctx.flags.file as string;
   const body = parseJson(await readInput(file), file === "-" ? "stdin" : file);
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw usageError(`${file} must hold one job (a JSON object)`);
   const { status, body: job } = await ctx.client().json<Job>("PUT", jobPath(ns, name), { body });

@@ -11,6 +11,8 @@ export interface FlagSpec {
   choices?: string[];
   /** The shell completes file names for it. */
   file?: boolean;
+  /** The command cannot do without it. */
+  required?: boolean;
 }
 
 export interface CommandSpec {
@@ -42,7 +44,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 export const COMMANDS: CommandSpec[] = [
   { path: ["jobs", "ls"], args: [], summary: "list jobs, every page", flags: [namespace] },
   { path: ["jobs", "get"], args: ["NS/NAME"], summary: "show one job", flags: [] },
-  { path: ["jobs", "put"], args: ["NS/NAME"], summary: "create or replace a job from a JSON file", flags: [{ name: "file", short: "f", value: "FILE", help: "the job as JSON (- for stdin); what `jobs get --json` prints is taken back", file: true }] },
+  { path: ["jobs", "put"], args: ["NS/NAME"], summary: "create or replace a job from a JSON file", flags: [{ name: "file", short: "f", value: "FILE", help: "the job as JSON (- for stdin); what `jobs get --json` prints is taken back", file: true, required: true }] },
   { path: ["jobs", "rm"], args: ["NS/NAME"], summary: "delete a job and its history", flags: [] },
   { path: ["jobs", "trigger"], args: ["NS/NAME"], summary: "queue a run now", flags: [] },
   { path: ["jobs", "pause"], args: ["NS/NAME"], summary: "pause a job", flags: [] },

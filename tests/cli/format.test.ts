@@ -30,6 +30,7 @@ describe("the parser", () => {
     };
     expect(code(["jobs", "ls", "--namespace"])).toEqual([EXIT.usage, "--namespace needs a value (NS)"]);
     expect(code(["jobs", "ls", "--json=yes"])).toEqual([EXIT.usage, "--json takes no value"]);
+    expect(code(["jobs", "put", "a/b"])).toEqual([EXIT.usage, "tock jobs put: --file FILE is required"]);
     expect(code(["jobs", "get", "a/b", "c/d"])).toEqual([EXIT.usage, 'tock jobs get: unexpected argument "c/d"']);
     expect(code(["preview", "@daily", "--follow"])).toEqual([EXIT.usage, "unknown flag --follow for tock preview (tock preview --help lists its flags)"]);
   });
