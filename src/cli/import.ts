@@ -121,14 +121,19 @@ export async function importJobs(ctx: Ctx): Promise<number> {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
   bar.clear();
-  if (fatal !== null) throw fatal;
+  const tally = `${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${failures.length} failed`;
+  if (fatal !== null) {
+    // What was done before it stopped is said too: a second run puts only the rest.
+    if (fatal instanceof CliError && fatal.exitCode !== EXIT.interrupted) fatal = new CliError(`${fatal.message}; import stopped: of ${entries.length} jobs, ${tally}`, fatal.exitCode, fatal.status);
+    throw fatal;
+  }
 
+  failures.sort((a, b) => a.item - b.item);
   if (ctx.json) await printJson(ctx, { ...counts, failed: failures });
   else {
-    failures.sort((a, b) => a.item - b.item);
     for (const f of failures) await ctx.err(`tock: ${f.namespace !== null ? `${label(f)}: ` : ""}${f.error}\n`);
     const total = entries.length + failures.filter((f) => f.namespace === null).length;
-    await ctx.out(`${total} job${total === 1 ? "" : "s"}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${failures.length} failed\n`);
+    await ctx.out(`${total} job${total === 1 ? "" : "s"}: ${tally}\n`);
   }
   if (failures.length === 0) return EXIT.ok;
   if (!ctx.json) await ctx.err(`tock: ${failures.length} job${failures.length === 1 ? "" : "s"} not imported: ${failures.slice(0, 5).map(label).join(", ")}${failures.length > 5 ? ", …" : ""}\n`);

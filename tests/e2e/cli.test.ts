@@ -338,8 +338,15 @@ describe("API keys, preview, nodes", () => {
     expect(wrong.code).toBe(4);
     const put = await tock(["jobs", "put", "keyed/one", "-f", "-", "--token", adminKey], { env, input: JSON.stringify({ target: { http: { url: "http://127.0.0.1:9/" } } }) });
     expect(put.stdout).toStartWith("created keyed/one");
+    const batch = JSON.stringify([{ namespace: "keyed", name: "two", target: { http: { url: "http://127.0.0.1:9/" } } }]);
+    expect((await tock(["jobs", "import", "-"], { env, input: batch })).code).toBe(4);
+    const asReader = await tock(["jobs", "import", "-"], { env: { ...env, TOCK_TOKEN: readerKey }, input: batch });
+    expect(asReader.code).toBe(1);
+    expect(asReader.stderr).toStartWith("tock: keyed/two: ");
+    expect(asReader.stderr).toContain("(the API key from --token or TOCK_TOKEN does not allow it)");
+    expect((await tock(["jobs", "import", "-", "--token", adminKey], { env, input: batch })).stdout).toBe("1 job: 1 created, 0 updated, 0 unchanged, 0 failed\n");
     const viaEnv = await tock(["jobs", "ls", "--json"], { env: { ...env, TOCK_TOKEN: readerKey } });
-    expect(json(viaEnv).items.map((j: { name: string }) => j.name)).toEqual(["one"]);
+    expect(json(viaEnv).items.map((j: { name: string }) => j.name)).toEqual(["one", "two"]);
     const reader = await tock(["nodes"], { env: { ...env, TOCK_TOKEN: readerKey } });
     expect(reader.code).toBe(4);
     expect(reader.stderr).toContain("(the API key from --token or TOCK_TOKEN does not allow it)");
