@@ -1,11 +1,14 @@
-// The CLI: serve | migrate | check-config | version. The only module with side effects at import.
+// The CLI: serve | migrate | check-config | keys | backup | version, and the client commands (src/cli/index.ts).
+// The only module with side effects at import.
 import { existsSync, readFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { exposure } from "./api/auth.ts";
 import { defaultHostNames } from "./api/requests.ts";
+import { CLIENT_WORDS, clientUsage, isClientCommand, runClient } from "./cli/index.ts";
 import { KEYS_USAGE, keysCommand } from "./cli/keys.ts";
 import { type Config, ConfigError, configFile, loadConfig } from "./config.ts";
+import { nearest } from "./config/load.ts";
 import { DomainError } from "./domain/errors.ts";
 import { isSecretsKey } from "./config/security.ts";
 import { createLogger, type Logger, maskFields, maskSecrets } from "./log.ts";
@@ -27,8 +30,10 @@ Usage:
   tock keys create|list|revoke …                                      API keys (tock keys --help)
   tock backup PATH [--config …] [--db …]                              an online, consistent copy of a database file
                                                                       (while tock serves it); PATH must not exist
-  tock version                                                        print the version
+  tock version                                                        print the version (also tock --version)
 
+Client commands, against a running server (--server URL or TOCK_SERVER, --token KEY or TOCK_TOKEN):
+${clientUsage()}
 Every config key can also be set from the environment: TOCK_SERVER_PORT=9000, TOCK_DATABASE_URL=…
 `;
 
@@ -91,31 +96,51 @@ async function serveCommand(cfg: Config, log: Logger) {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
+const SERVER_COMMANDS = ["serve", "migrate", "check-config", "keys", "backup", "version", "help"];
+
+const SERVER_OPTIONS = {
+  config: { type: "string", short: "c" },
+  port: { type: "string", short: "p" },
+  db: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+  // tock keys
+  role: { type: "string" },
+  namespace: { type: "string", multiple: true },
+  "all-namespaces": { type: "boolean" },
+  name: { type: "string" },
+  expires: { type: "string" },
+  json: { type: "boolean" },
+  // tock check-config
+  print: { type: "boolean" },
+} as const;
+
+/** The server commands' flags parsed; an unknown one is a usage error naming the nearest known flag. */
+function serverArgs(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: SERVER_OPTIONS });
+  } catch (e) {
+    const given = /'(-[^']*)'/.exec((e as Error).message)?.[1];
+    if ((e as { code?: string }).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION" || !given) return fatal(`tock: ${(e as Error).message}\n`, 2);
+    const guess = nearest(given.split("=")[0], Object.keys(SERVER_OPTIONS).map((k) => `--${k}`), 3);
+    return fatal(`tock: unknown flag ${given}${guess ? `; did you mean ${guess}?` : ""} (tock --help lists the commands and flags)\n`, 2);
+  }
+}
+
 async function main(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      port: { type: "string", short: "p" },
-      db: { type: "string" },
-      help: { type: "boolean", short: "h" },
-      // tock keys
-      role: { type: "string" },
-      namespace: { type: "string", multiple: true },
-      "all-namespaces": { type: "boolean" },
-      name: { type: "string" },
-      expires: { type: "string" },
-      json: { type: "boolean" },
-      // tock check-config
-      print: { type: "boolean" },
-    },
-  });
+  if (isClientCommand(argv)) {
+    const code = await runClient(argv);
+    process.exit(code);
+  }
+  const { values, positionals } = serverArgs(argv);
   const command = positionals[0] ?? "help";
   if (values.help && command === "keys") return void process.stdout.write(`${KEYS_USAGE}\n`);
+  if (command === "version" || values.version) return void process.stdout.write(`tock ${VERSION} (${runtimeName})\n`);
   if (values.help || command === "help") return void process.stdout.write(USAGE);
-  if (command === "version") return void process.stdout.write(`tock ${VERSION} (${runtimeName})\n`);
-  if (!["serve", "migrate", "check-config", "keys", "backup"].includes(command)) fatal(`unknown command: ${command}\n\n${USAGE}`, 2);
+  if (!SERVER_COMMANDS.includes(command)) {
+    const guess = nearest(command, [...SERVER_COMMANDS, ...CLIENT_WORDS], 3);
+    fatal(`tock: unknown command: ${command}${guess ? `; did you mean \`tock ${guess}\`?` : ""} (tock --help lists the commands)\n`, 2);
+  }
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new ConfigError([{ path: "flag --port", message: "must be an integer" }]);
   const cfg = config(values);
   // The server logs to stdout; the other commands keep stdout for what they print (a new key, a list).

@@ -96,7 +96,7 @@ function coerce(text: string, kind: KeyInfo["kind"]): { value: unknown } | { err
 }
 
 /** The candidate nearest to `word` within `max` edits, for a "did you mean" (none when none is that near). */
-function nearest(word: string, candidates: Iterable<string>, max: number): string | undefined {
+export function nearest(word: string, candidates: Iterable<string>, max: number): string | undefined {
   let best: { k: string; d: number } | undefined;
   for (const k of candidates) {
     const d = editDistance(word, k);

@@ -1,0 +1,178 @@
+// The HTTP side of the client commands: which server and key, requests, the server's errors mapped to one
+// line and an exit code, and list pages followed to the end. Only fetch: no config file, no database.
+import { CliError, EXIT, usageError } from "./args.ts";
+
+export const DEFAULT_SERVER = "http://127.0.0.1:8080";
+
+export interface ClientOptions {
+  server?: string;
+  token?: string;
+  env: Record<string, string | undefined>;
+  /** Aborts every request (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/** How many times a request is sent when the server says to come back later (429, 503). */
+const RETRIES = 5;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new CliError("interrupted", EXIT.interrupted));
+    });
+  });
+
+export class Client {
+  readonly base: string;
+  private readonly token: string | undefined;
+  readonly signal: AbortSignal | undefined;
+
+  constructor(opts: ClientOptions) {
+    const raw = opts.server ?? (opts.env.TOCK_SERVER || DEFAULT_SERVER);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw usageError(`the server must be an http:// or https:// URL (got ${JSON.stringify(raw)} from ${opts.server !== undefined ? "--server" : "TOCK_SERVER"})`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError(`the server must be an http:// or https:// URL (got ${JSON.stringify(raw)})`);
+    this.base = url.href.replace(/\/+$/, "");
+    this.token = opts.token ?? (opts.env.TOCK_TOKEN || undefined);
+    this.signal = opts.signal;
+  }
+
+  url(path: string, query: Query = {}): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") q.set(k, String(v));
+    const s = q.toString();
+    return `${this.base}${path}${s ? `?${s}` : ""}`;
+  }
+
+  /** Sends a request; answers the response when its status is 2xx (or one of `accept`), else throws a CliError. */
+  async send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; accept?: number[] } = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (opts.body !== undefined) headers["content-type"] = "application/json";
+    const url = this.url(path, opts.query);
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: this.signal });
+      } catch (e) {
+        if (this.signal?.aborted) throw new CliError("interrupted", EXIT.interrupted);
+        throw new CliError(`cannot reach the tock server at ${this.base}: ${reason(e)} (set --server or TOCK_SERVER)`, EXIT.unreachable);
+      }
+      if (res.ok || opts.accept?.includes(res.status)) return res;
+      // Over the key's rate (nothing was done), or busy for a request that may safely be sent again: wait as told.
+      const again = res.status === 429 || (res.status === 503 && method !== "POST");
+      if (!again || attempt >= RETRIES) throw await errorOf(res, method, path);
+      await res.body?.cancel();
+      await sleep(Math.min(10, Math.max(0.2, Number(res.headers.get("retry-after")) || 1)) * 1000, this.signal);
+    }
+  }
+
+  /** A request whose answer is JSON (null for an empty body). */
+  async json<T = unknown>(method: string, path: string, opts: { query?: Query; body?: unknown; accept?: number[] } = {}): Promise<{ status: number; body: T }> {
+    const res = await this.send(method, path, opts);
+    const text = await readText(res, this);
+    if (!text) return { status: res.status, body: null as T };
+    try {
+      return { status: res.status, body: JSON.parse(text) as T };
+    } catch {
+      throw new CliError(`the server at ${this.base} answered ${method} ${path} with something that is not JSON (is it a tock server?)`, EXIT.failed);
+    }
+  }
+
+  get<T = unknown>(path: string, query?: Query): Promise<T> {
+    return this.json<T>("GET", path, { query }).then((r) => r.body);
+  }
+
+  /** Every item of a paged list, following nextCursor to the last page. */
+  async *pages<T>(path: string, query: Query = {}, max = Number.POSITIVE_INFINITY): AsyncGenerator<T> {
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const limit = Math.min(1000, max - seen);
+      const page = await this.get<Page<T>>(path, { ...query, limit, cursor });
+      for (const item of page.items) {
+        if (seen++ >= max) return;
+        yield item;
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && seen < max);
+  }
+
+  async all<T>(path: string, query: Query = {}, max?: number): Promise<T[]> {
+    const out: T[] = [];
+    for await (const item of this.pages<T>(path, query, max)) out.push(item);
+    return out;
+  }
+}
+
+async function readText(res: Response, client: Client): Promise<string> {
+  try {
+    return await res.text();
+  } catch (e) {
+    if (client.signal?.aborted) throw new CliError("interrupted", EXIT.interrupted);
+    throw new CliError(`the connection to ${client.base} broke: ${reason(e)}`, EXIT.unreachable);
+  }
+}
+
+/** The cause of a failed fetch in words ("connection refused"), without a stack. */
+function reason(e: unknown): string {
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ConnectionRefused: "connection refused",
+    ENOTFOUND: "no such host",
+    EAI_AGAIN: "the host name did not resolve",
+    ETIMEDOUT: "timed out",
+    ECONNRESET: "the connection was reset",
+    ConnectionClosed: "the connection was closed",
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate is not trusted",
+    DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
+  };
+  if (code && known[code]) return known[code];
+  const text = (err.cause?.message ?? err.message ?? String(e)).split("\n")[0];
+  // Deno says it in longer words.
+  if (/connection refused/i.test(text)) return "connection refused";
+  if (/dns error|name or service not known|failed to lookup address/i.test(text)) return "no such host";
+  return text;
+}
+
+/** A non-2xx answer as one line: the server's own message, with an exit code and a hint where one helps. */
+async function errorOf(res: Response, method: string, path: string): Promise<CliError> {
+  const text = await res.text().catch(() => "");
+  let message: string | undefined;
+  let field: string | undefined;
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; field?: string } | string; message?: string };
+    if (typeof body.error === "object" && body.error) ({ message, field } = body.error);
+    else if (typeof body.error === "string") message = body.error;
+    else if (typeof body.message === "string") message = body.message;
+  } catch {
+    // not JSON: a proxy's page, say
+  }
+  const oneLine = (message ?? `${method} ${path} answered ${res.status} ${res.statusText}`.trim()).replace(/\s*\n\s*/g, " ");
+  const withField = field && !oneLine.includes(field) ? `${oneLine} (${field})` : oneLine;
+  switch (res.status) {
+    case 401:
+      return new CliError(`${withField}: give an API key with --token or TOCK_TOKEN`, EXIT.unauthorized, 401);
+    case 403:
+      return new CliError(`${withField} (the API key from --token or TOCK_TOKEN does not allow it)`, EXIT.unauthorized, 403);
+    case 404:
+      return new CliError(withField, EXIT.notFound, 404);
+    default:
+      return new CliError(withField, EXIT.failed, res.status);
+  }
+}

@@ -1,0 +1,141 @@
+// `tock jobs import FILE`: the jobs of an export file put on a server. A job already there as the file has
+// it is left alone (so a second import changes nothing: no new version, no fired count reset); the others
+// are PUT, a few at a time. A job that fails is reported by name and the rest go on.
+import { CliError, EXIT, intFlag, usageError } from "./args.ts";
+import type { Client } from "./client.ts";
+import { type Ctx, parseJson, printJson, readInput } from "./context.ts";
+import { allJobs, type Job } from "./jobs.ts";
+import { progress } from "./progress.ts";
+
+/** What a GET of a job adds that a PUT does not take (the server ignores them too). */
+const SERVER_SET = new Set(["id", "scheduleKind", "status", "compat", "nextFireAt", "firedCount", "version", "createdAt", "updatedAt", "waiting"]);
+
+interface Entry {
+  item: number;
+  namespace: string;
+  name: string;
+  body: Record<string, unknown>;
+}
+
+interface Failure {
+  /** Its place in the file (0 first). */
+  item: number;
+  namespace: string | null;
+  name: string | null;
+  error: string;
+}
+
+/** The jobs of a file: an array (what export writes), a list page ({items}), or one job. */
+function entriesOf(data: unknown, from: string, into: string | undefined): { entries: Entry[]; failures: Failure[] } {
+  const list = Array.isArray(data) ? data : isObject(data) && Array.isArray(data.items) ? data.items : isObject(data) && typeof data.name === "string" ? [data] : null;
+  if (!list) throw usageError(`${from} holds no jobs: expected what tock jobs export writes (a JSON array of jobs)`);
+  const entries: Entry[] = [];
+  const failures: Failure[] = [];
+  list.forEach((job, i) => {
+    if (!isObject(job) || typeof job.name !== "string" || (typeof job.namespace !== "string" && into === undefined)) {
+      const name = isObject(job) && typeof job.name === "string" ? job.name : null;
+      failures.push({ item: i, namespace: null, name, error: `item ${i} of ${from} is not a job with a namespace and a name` });
+      return;
+    }
+    const namespace = into ?? (job.namespace as string);
+    entries.push({ item: i, namespace, name: job.name, body: { ...job, namespace } });
+  });
+  return { entries, failures };
+}
+
+const label = (f: Failure) => (f.namespace !== null ? `${f.namespace}/${f.name}` : `item ${f.item}`);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** A job's fields that a PUT takes, in a canonical form: two jobs are the same job when these are equal. */
+function canonical(value: unknown, top = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => canonical(v, false));
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) {
+    const v = value[k];
+    if (v === null || v === undefined || (top && (SERVER_SET.has(k) || k === "namespace" || k === "name"))) continue;
+    out[k] = canonical(v, false);
+  }
+  return out;
+}
+
+export const sameJob = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+
+/** The jobs already on the server in these namespaces, by "ns/name" (a namespace the key may not read counts as empty). */
+async function existing(client: Client, namespaces: string[]): Promise<Map<string, Job>> {
+  const map = new Map<string, Job>();
+  for (const ns of namespaces) {
+    let jobs: Job[];
+    try {
+      jobs = await allJobs(client, [ns]);
+    } catch (e) {
+      if (e instanceof CliError && e.exitCode === EXIT.notFound) continue;
+      throw e;
+    }
+    for (const j of jobs) map.set(`${j.namespace}/${j.name}`, j);
+  }
+  return map;
+}
+
+export async function importJobs(ctx: Ctx): Promise<number> {
+  const file = ctx.args[0];
+  const into = typeof ctx.flags.namespace === "string" ? ctx.flags.namespace : undefined;
+  const concurrency = intFlag(ctx.flags, "concurrency", 8, 1, 64);
+  const from = file === "-" ? "stdin" : file;
+  const { entries, failures } = entriesOf(parseJson(await readInput(file), from), from, into);
+  const client = ctx.client();
+  const before = await existing(client, [...new Set(entries.map((e) => e.namespace))]);
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  const bar = progress(entries.length, (t) => void ctx.err(t), ctx.stderrTTY);
+  let done = 0;
+  let next = 0;
+  let fatal: unknown = null;
+
+  const one = async (e: Entry) => {
+    const key = `${e.namespace}/${e.name}`;
+    const was = before.get(key);
+    if (was && sameJob(was, e.body)) return void counts.unchanged++;
+    try {
+      const path = `/api/v1/namespaces/${encodeURIComponent(e.namespace)}/jobs/${encodeURIComponent(e.name)}`;
+      const { status } = await client.json("PUT", path, { body: e.body });
+      if (status === 201) counts.created++;
+      else counts.updated++;
+    } catch (err) {
+      // Past an unreachable server or Ctrl-C every other job would fail the same way: stop.
+      if (!(err instanceof CliError) || err.exitCode === EXIT.unreachable || err.exitCode === EXIT.interrupted || err.status === 401) throw err;
+      failures.push({ item: e.item, namespace: e.namespace, name: e.name, error: err.message });
+    }
+  };
+  const worker = async () => {
+    while (fatal === null && next < entries.length) {
+      const e = entries[next++];
+      try {
+        await one(e);
+      } catch (err) {
+        fatal ??= err;
+      }
+      done++;
+      bar.update(done, failures.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  bar.clear();
+  const tally = `${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${failures.length} failed`;
+  if (fatal !== null) {
+    // What was done before it stopped is said too: a second run puts only the rest.
+    if (fatal instanceof CliError && fatal.exitCode !== EXIT.interrupted) fatal = new CliError(`${fatal.message}; import stopped: of ${entries.length} jobs, ${tally}`, fatal.exitCode, fatal.status);
+    throw fatal;
+  }
+
+  failures.sort((a, b) => a.item - b.item);
+  if (ctx.json) await printJson(ctx, { ...counts, failed: failures });
+  else {
+    for (const f of failures) await ctx.err(`tock: ${f.namespace !== null ? `${label(f)}: ` : ""}${f.error}\n`);
+    const total = entries.length + failures.filter((f) => f.namespace === null).length;
+    await ctx.out(`${total} job${total === 1 ? "" : "s"}: ${tally}\n`);
+  }
+  if (failures.length === 0) return EXIT.ok;
+  if (!ctx.json) await ctx.err(`tock: ${failures.length} job${failures.length === 1 ? "" : "s"} not imported: ${failures.slice(0, 5).map(label).join(", ")}${failures.length > 5 ? ", …" : ""}\n`);
+  return EXIT.failed;
+}

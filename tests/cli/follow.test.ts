@@ -1,0 +1,41 @@
+// `tock runs logs --follow` against a server whose event stream breaks off before the run ends: the client
+// connects again with Last-Event-ID and prints each line once. The server here is a real HTTP server that
+// plays the API's part (the real one cannot be made to drop a stream on cue).
+import { afterAll, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { ROOT } from "../e2e/process.ts";
+
+const asked: (string | null)[] = [];
+const line = (seq: number, text: string) => `event: line\nid: ${seq}\ndata: ${JSON.stringify({ seq, at: "2026-01-01T00:00:00Z", stream: "stdout", line: text })}\n\n`;
+const server = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  fetch(req) {
+    const url = new URL(req.url);
+    if (url.pathname !== "/api/v1/runs/7/logs" || url.searchParams.get("follow") !== "1") return Response.json({ error: { code: "not_found", message: "run 7 not found" } }, { status: 404 });
+    const after = req.headers.get("last-event-id");
+    asked.push(after);
+    // First connection: two lines, then the stream ends without an `end` event. Second: the rest.
+    const body = after === null ? `: following\n\n${line(1, "one")}${line(2, "two")}` : `${line(3, "three")}event: end\ndata: {"status":"timed_out"}\n\n`;
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  },
+});
+afterAll(() => server.stop(true));
+
+test("a stream cut before the end is taken up after the last line seen; the exit code is the run's", async () => {
+  // Not spawnSync: the server answers from this process's event loop.
+  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", "7", "--follow"], {
+    env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = await new Promise((r) => child.on("close", r));
+  expect(stdout).toBe("one\ntwo\nthree\n");
+  expect(stderr).toBe("tock: run 7 ended timed_out\n");
+  expect(code).toBe(1);
+  expect(asked).toEqual([null, "2"]);
+}, 30_000);
