@@ -4,6 +4,7 @@ import { matchedRoutes } from "hono/route";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { guard } from "./api/auth.ts";
+import { docsRoutes } from "./api/docs.ts";
 import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
@@ -80,10 +81,12 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
       onError: (c) => c.json(errorBody("too_large", `request body is larger than ${server.maxBody} bytes`), 413),
     }),
   );
-  // Every native route needs a key where keys are required; /healthz and /readyz stay open.
+  // Every native route needs a key where keys are required; /healthz, /readyz, the API's description
+  // (/api/v1/openapi.json, exempt in the guard) and its reference page (/docs) stay open.
   app.use("/api/v1/*", guard(deps));
   app.route("/", systemRoutes(deps));
   if (deps.metrics) app.route("/", metricsRoutes(deps, deps.metrics));
+  app.route("/", docsRoutes(deps));
   app.route("/api/v1", jobRoutes(deps));
   app.route("/api/v1", runRoutes(deps));
   app.route("/api/v1", fleetRoutes(deps));

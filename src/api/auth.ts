@@ -1,6 +1,7 @@
 // Authentication of API requests. Every route, native and foreign, sits behind `guard`, installed by the
 // module that defines the route so that a refusal comes in that API's own error shape. The guard leaves the
-// request's Access in the context; handlers hand it to domain verbs with `scoped`.
+// request's Access in the context; handlers hand it to domain verbs with `scoped`. Open without a key:
+// /healthz, /readyz and the reference page /docs (outside /api/v1), and OPEN_PATHS below.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config.ts";
 import type { RequestDeps, RouteDeps } from "./deps.ts";
@@ -61,6 +62,13 @@ and start again (or listen on 127.0.0.1).`,
   return { warnings };
 }
 
+/**
+ * Paths under /api/v1 that need no key even where keys are required: the OpenAPI document holds no data (it
+ * describes the API, whose source is public), the reference page at /docs reads it before anyone could give
+ * the page a key, and client generators fetch it. A request for one gets no access to anything else.
+ */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/api/v1/openapi.json"]);
+
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 export interface GuardOptions {
@@ -77,6 +85,10 @@ export function guard(deps: RouteDeps, opts: GuardOptions = {}): MiddlewareHandl
   const required = authRequired(deps.config);
   return async (c, next) => {
     if (c.get("access")) return next(); // an outer guard already ran
+    if (OPEN_PATHS.has(c.req.path)) {
+      c.set("access", NO_ACCESS);
+      return next();
+    }
     if (!required) {
       c.set("access", FULL_ACCESS);
       return next();

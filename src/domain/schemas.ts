@@ -116,6 +116,8 @@ export const ProcessTarget = v.pipe(
     inheritEnv: v.optional(v.boolean(), false),
   }),
   v.check((t) => (t.command ? 1 : 0) + (t.shell !== undefined ? 1 : 0) === 1, "must have exactly one of command (an argv array) or shell (a string)"),
+  // The same rule for the OpenAPI document (src/api/openapi.ts), which cannot read the check.
+  v.metadata({ oneOf: [{ required: ["command"] }, { required: ["shell"] }] }),
 );
 export type ProcessTarget = v.InferOutput<typeof ProcessTarget>;
 
@@ -130,9 +132,12 @@ export const ScriptTarget = v.strictObject({
 });
 export type ScriptTarget = v.InferOutput<typeof ScriptTarget>;
 
-/** An image run by the configured container CLI (`run --rm`). */
+/**
+ * An image run by the configured container CLI (`run --rm`). (Patterns spell out both cases, with no /i:
+ * the OpenAPI document takes them as JSON Schema patterns, which have no flags.)
+ */
 export const ContainerTarget = v.strictObject({
-  image: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i, "must be an image reference such as alpine or registry.example.com/team/app"), v.check((s) => !s.startsWith("-"), "must not start with '-'")),
+  image: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]{0,254}$/, "must be an image reference such as alpine or registry.example.com/team/app"), v.check((s) => !s.startsWith("-"), "must not start with '-'")),
   tag: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a tag such as 3.20 or latest"))),
   command: v.optional(v.pipe(Argv, v.minLength(1, "must not be empty"), v.check((a) => a[0] !== "", "must name the entrypoint"))),
   args: v.optional(Argv),
@@ -142,7 +147,7 @@ export const ContainerTarget = v.strictObject({
   resources: v.optional(
     v.strictObject({
       cpus: v.optional(v.pipe(v.number(), v.minValue(0.01, "must be at least 0.01"), v.maxValue(1024, "must be at most 1024"))),
-      memory: v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,12}[bkmg]?$/i, "must be a size such as 256m or 1g"))),
+      memory: v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,12}[bkmgBKMG]?$/, "must be a size such as 256m or 1g"))),
     }),
   ),
 });
@@ -170,6 +175,7 @@ export const Target = v.pipe(
     container: v.optional(ContainerTarget),
   }),
   v.check((t) => TARGET_KINDS.filter((k) => t[k] !== undefined).length === 1, "must have exactly one of http, tcp, process, script or container"),
+  v.metadata({ minProperties: 1, maxProperties: 1 }), // the check, for the OpenAPI document
 );
 export type Target = v.InferOutput<typeof Target>;
 

@@ -93,6 +93,12 @@ test("on Deno: keys made by `tock keys`, required and scoped; secret headers sea
     expect(ok.status).toBe(201);
     expect(((await ok.json()) as { target: { http: { headers: unknown } } }).target.http.headers).toEqual({ Authorization: "<secret>" });
     for (const f of ["keys.db", "keys.db-wal"]) expect(readFileSync(join(dir, f)).includes(Buffer.from("deno-secret"))).toBe(false);
+    // The API's description and its reference page, open without a key; the page's renderer read by Deno's text import.
+    expect((await fetch(`${keyed.url}/api/v1/openapi.json`)).status).toBe(200);
+    const page = await (await fetch(`${keyed.url}/docs`)).text();
+    const bundle = await fetch(`${keyed.url}/${/docs\/assets\/swagger-ui-bundle\.[\w-]+\.js/.exec(page)![0]}`);
+    expect(bundle.status).toBe(200);
+    expect(await bundle.text()).toContain("SwaggerUIBundle");
   } finally {
     keyed.child.kill("SIGKILL");
   }

@@ -231,10 +231,40 @@ async function send(e: TestEnv, c: Case, f: Fixture, token: string | null) {
   return e.call(methodOf(c.route), r.path, r.body, headers);
 }
 
+/**
+ * Routes served without a key even where keys are required, each with its reason; the table above does not
+ * hold them, and the test below checks that they answer with no key and hold no data.
+ */
+const OPEN: Record<string, string> = {
+  "GET /healthz": "liveness, for load balancers and process supervisors",
+  "GET /readyz": "readiness, for the same",
+  "GET /api/v1/openapi.json": "the API's description, no data (src/api/auth.ts OPEN_PATHS): the reference page and client generators read it",
+  "GET /docs": "the reference page (HTML), no data",
+  "GET /docs/": "redirects to /docs",
+  "GET /docs/assets/:file": "the reference page's scripts and styles",
+};
+
+test("the open routes answer without a key, and give nothing away", async () => {
+  const { e, keys } = await setup();
+  try {
+    for (const route of Object.keys(OPEN)) {
+      const path = route.split(" ")[1].replace(":file", "none.js");
+      const r = await e.call("GET", path);
+      expect({ route, status: r.status }).not.toEqual({ route, status: 401 });
+      expect(JSON.stringify(r.body)).not.toContain("MARK-A");
+    }
+    // An open path opens nothing else: a key is still needed beside it, and a key sent to it changes nothing.
+    expect((await e.call("GET", "/api/v1/openapi.json/")).status).toBe(401);
+    expect((await e.call("GET", "/api/v1/openapi.json", undefined, { authorization: `Bearer ${keys.revoked}` })).status).toBe(200);
+  } finally {
+    await e.close();
+  }
+});
+
 test("the table covers every route the app serves", async () => {
   const e = await testEnv({ config: { compat: { ...(await import("../../src/config.ts")).parseConfig(null, {}).compat } } });
   try {
-    const served = new Set(e.app.routes.filter((r) => r.method !== "ALL" && !["/healthz", "/readyz"].includes(r.path) && !r.path.endsWith("/jobs/") && !/\/v1\.0(-alpha1)?\/jobs$/.test(r.path)).map((r) => `${r.method} ${r.path}`));
+    const served = new Set(e.app.routes.filter((r) => r.method !== "ALL" && !(`${r.method} ${r.path}` in OPEN) && !r.path.endsWith("/jobs/") && !/\/v1\.0(-alpha1)?\/jobs$/.test(r.path)).map((r) => `${r.method} ${r.path}`));
     const covered = new Set(CASES.map((c) => c.route));
     expect([...served].filter((r) => !covered.has(r))).toEqual([]);
     expect([...covered].filter((r) => !served.has(r))).toEqual([]);
