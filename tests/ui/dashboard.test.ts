@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { tempDir, waitUntil } from "../helpers.ts";
 import { buildBinary, type Proc, startTock } from "../e2e/process.ts";
-import { launch, see, shot } from "./browser.ts";
+import { launch, see, shot } from "../browser.ts";
 
 const { dir, cleanup } = tempDir("tock-ui-");
 let proc: Proc;
