@@ -1,7 +1,9 @@
 // Faults: runs are never stranded by a failed write, retries follow the job, and a
 // changed job or a stopping node does not start runs it should not.
 import { afterAll, expect, test } from "bun:test";
+import { TestClock } from "../../src/clock.ts";
 import { pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../src/domain/jobs.ts";
+import { MARK_LEAD_MS } from "../../src/scheduler/dispatch.ts";
 import { read } from "../../src/store/sql.ts";
 import { startSink, testEnv, waitUntil } from "../helpers.ts";
 
@@ -87,14 +89,27 @@ test("a held retry of a paused job fires after the job is resumed", async () => 
   await env.close();
 });
 
+/**
+ * A node on a test clock with a run of job `name` due in 3 s, claimed, then marked running a little before it
+ * is due (the clock stands there: the run cannot start until it is moved on, however slow the machine).
+ */
+async function markedNotStarted(name: string, scheduler: Partial<typeof fast> & { shutdownGrace?: number } = {}) {
+  const clock = new TestClock(Date.now());
+  // (Leases long enough that moving the clock lets none lapse.)
+  const env = await testEnv({ clock, config: { scheduler: { ...fast, lease: 60_000, ...scheduler } }, start: true });
+  const due = clock.now() + 3000;
+  const ready = env.deps.scheduler.events.next("run:ready", (e) => e.jobName === name);
+  await putJob(env.deps, "ns", name, { dueTime: new Date(due).toISOString(), target: { http: { url: `${ok.url}/${name}` } } });
+  await env.deps.scheduler.tick();
+  clock.set(due - MARK_LEAD_MS);
+  await ready;
+  return { env, clock, due };
+}
+
 test("pausing a job stops a run already marked running that has not started", async () => {
-  const env = await testEnv({ config: { scheduler: fast }, start: true });
-  const due = Date.now() + 3000;
-  const ready = env.deps.scheduler.events.next("run:ready", (e) => e.jobName === "p");
-  await putJob(env.deps, "ns", "p", { dueTime: new Date(due).toISOString(), target: { http: { url: `${ok.url}/p` } } });
-  await ready; // marked running a little before it is due
+  const { env, clock, due } = await markedNotStarted("p");
   await pauseJob(env.deps, "ns", "p");
-  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 200));
+  clock.set(due + 200);
   await env.deps.scheduler.idle();
   expect(ok.requests.filter((r) => r.path === "/p")).toHaveLength(0);
   expect((await rows(env, "p"))[0].status).toBe("skipped");
@@ -102,13 +117,10 @@ test("pausing a job stops a run already marked running that has not started", as
 });
 
 test("stopping starts nothing more, and puts runs marked but not started back in the queue", { timeout: 15_000 }, async () => {
-  const env = await testEnv({ config: { scheduler: { ...fast, shutdownGrace: 1000 } }, start: true });
-  const due = Date.now() + 2000;
-  const ready = env.deps.scheduler.events.next("run:ready", (e) => e.jobName === "later");
-  await putJob(env.deps, "ns", "later", { dueTime: new Date(due).toISOString(), target: { http: { url: `${ok.url}/later` } } });
-  await ready; // marked running a little before it is due
-  await env.deps.scheduler.stop();
-  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 100));
+  const { env, clock, due } = await markedNotStarted("later", { shutdownGrace: 1000 });
+  const stopped = env.deps.scheduler.stop();
+  clock.set(due + 1200); // past the due time and the grace
+  await stopped;
   expect(ok.requests.filter((r) => r.path === "/later")).toHaveLength(0);
   expect((await rows(env, "later"))[0]).toMatchObject({ status: "queued", node_id: null });
   await env.close();
