@@ -22,10 +22,15 @@ const TIMES = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 const FAST = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Runs claimed by one cycle. */
 const SIZES = [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+/** The methods counted by name. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 /** Every state a job can be in: each is exported, 0 included, so a state that empties reads 0. */
 const JOB_STATES = ["scheduled", "paused", "manual", "finished"];
 
 export type DbCall = "read" | "write";
+
+/** One series of a counter (inc) or a histogram (observe), its labels bound. */
+type Series = { inc?(n?: number): void; observe?(v: number): void };
 
 export class Metrics {
   readonly registry = new Registry();
@@ -40,6 +45,8 @@ export class Metrics {
   readonly #dbErrors: Counter<"kind">;
   readonly #http: Counter<"method" | "route" | "status">;
   readonly #httpTime: Histogram<"method" | "route">;
+  /** Label sets seen, each with its series bound once: prom-client hashes a label object on every call otherwise. */
+  #bound = new Map<string, Series[]>();
   #readings: Readings | null = null;
   /** The job count under way: scrapes at once share one. */
   #jobCounts: Promise<Record<string, number>> | null = null;
@@ -107,10 +114,11 @@ export class Metrics {
 
   /** A run ended; `startedAt` null when it never started (no duration, no lateness). */
   runEnded(target: string, status: string, dueAt: number, startedAt: number | null, endedAt: number): void {
-    this.#runs.inc({ target, status });
+    const [runs, lateness, duration] = this.#series(`run ${target} ${status}`, () => [this.#runs.labels(target, status), this.#lateness.labels(target), this.#duration.labels(target, status)]);
+    runs.inc!();
     if (startedAt === null) return;
-    this.#lateness.observe({ target }, Math.max(0, startedAt - dueAt) / 1000);
-    this.#duration.observe({ target, status }, Math.max(0, endedAt - startedAt) / 1000);
+    lateness.observe!(Math.max(0, startedAt - dueAt) / 1000);
+    duration.observe!(Math.max(0, endedAt - startedAt) / 1000);
   }
 
   runsLost(n: number): void {
@@ -123,13 +131,23 @@ export class Metrics {
   }
 
   dbCall(kind: DbCall, ms: number, ok: boolean): void {
-    this.#db.observe({ kind }, ms / 1000);
-    if (!ok) this.#dbErrors.inc({ kind });
+    const [time, errors] = this.#series(`db ${kind}`, () => [this.#db.labels(kind), this.#dbErrors.labels(kind)]);
+    time.observe!(ms / 1000);
+    if (!ok) errors.inc!();
   }
 
+  /** A request answered; a method outside the usual ones counts as "other" (a client may send any word). */
   httpRequest(method: string, route: string, status: number, ms: number): void {
-    this.#http.inc({ method, route, status: String(status) });
-    this.#httpTime.observe({ method, route }, ms / 1000);
+    if (!METHODS.has(method)) method = "other";
+    const [count, time] = this.#series(`http ${method} ${status} ${route}`, () => [this.#http.labels(method, route, String(status)), this.#httpTime.labels(method, route)]);
+    count.inc!();
+    time.observe!(ms / 1000);
+  }
+
+  #series(key: string, bind: () => Series[]): Series[] {
+    let found = this.#bound.get(key);
+    if (!found) this.#bound.set(key, (found = bind()));
+    return found;
   }
 
   /** The exposition text. A job count that cannot be read leaves tock_jobs out of this scrape, not the rest. */

@@ -1,16 +1,9 @@
 // `tock nodes`: the nodes sharing the server's database, what they can run and how busy they are.
 import { type Ctx, printJson } from "./context.ts";
 import { relative, table, when } from "./table.ts";
+import type { NodeView } from "../domain/nodes.ts";
 
-interface Node {
-  id: string;
-  version: string;
-  startedAt: string | null;
-  heartbeatAt: string | null;
-  executors: string[];
-  scriptLanguages: string[];
-  running: number;
-}
+type Node = NodeView; // the API's shape, as a type only
 
 export async function nodesCommand(ctx: Ctx) {
   const page = await ctx.client().get<{ items: Node[]; nextCursor: null }>("/api/v1/nodes");

@@ -4,34 +4,11 @@ import type { Client } from "./client.ts";
 import { type Ctx, printJson } from "./context.ts";
 import { sseEvents } from "./sse.ts";
 import { details, table, took, when } from "./table.ts";
+import type { LogLine } from "../domain/logs.ts";
+import type { RunView } from "../domain/views.ts";
 
-interface Run {
-  id: number;
-  namespace: string;
-  jobName: string;
-  scheduledAt: string;
-  dueAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  status: string;
-  attempt: number;
-  trigger: string;
-  node: string | null;
-  nodeId: string | null;
-  forNode: string | null;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  outputTail: string | null;
-  killRequestedAt: string | null;
-  waiting?: string;
-}
-
-interface LogLine {
-  seq: number;
-  at: string;
-  stream: string;
-  line: string;
-}
+// The API's own shapes, as types only: a field the server renames fails to compile here.
+type Run = RunView;
 
 const ENDED_WELL = "succeeded";
 

@@ -145,18 +145,21 @@ export async function openStore(
 function timeCalls(store: Store): void {
   const { client } = store;
   const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>, kindOf: (args: A) => "read" | "write") =>
-    async (...args: A): Promise<R> => {
+    (...args: A): Promise<R> => {
       const observe = store.observe;
       if (!observe) return call(...args);
       const started = performance.now();
-      try {
-        const result = await call(...args);
-        observe(kindOf(args), performance.now() - started, true);
-        return result;
-      } catch (e) {
-        observe(kindOf(args), performance.now() - started, false);
-        throw e;
-      }
+      // (then, not an async wrapper: one promise more per call, not three)
+      return call(...args).then(
+        (result) => {
+          observe(kindOf(args), performance.now() - started, true);
+          return result;
+        },
+        (e) => {
+          observe(kindOf(args), performance.now() - started, false);
+          throw e;
+        },
+      );
     };
   client.execute = timed(client.execute.bind(client) as (...args: unknown[]) => Promise<any>, () => "read") as Client["execute"];
   client.batch = timed(client.batch.bind(client), (args) => (args[1] === "write" ? "write" : "read"));

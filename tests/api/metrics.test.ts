@@ -3,6 +3,7 @@
 // route pattern, jobs by state, live nodes. Behind keys like the API, and absent when turned off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createKey } from "../../src/domain/keys.ts";
+import { Metrics } from "../../src/metrics.ts";
 import { write } from "../../src/store/sql.ts";
 import { startSink, type TestEnv, testEnv, waitUntil } from "../helpers.ts";
 import { promtool, samples, value } from "../prometheus.ts";
@@ -99,6 +100,7 @@ describe("the figures", () => {
     expect(value(all, "tock_http_requests_total", puts)).toBe(putsBefore + 1);
     expect(value(all, "tock_http_request_seconds_count", { method: "PUT", route: puts.route })).toBe(putsBefore + 1);
     expect(value(all, "tock_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
+
     // Paths are not labels: a route has one series whatever job it names.
     expect(all.filter((s) => s.name === "tock_http_requests_total" && s.labels.route.includes("/m/"))).toEqual([]);
     expect(value(all, "tock_claim_cycle_seconds_count")).toBeGreaterThan(0);
@@ -120,6 +122,13 @@ describe("the figures", () => {
     expect(value(all, "tock_nodes_live")).toBe(1);
     expect(value(all, "tock_build_info", { version: "test" })).toBe(1);
   });
+});
+
+test("a method of the client's invention makes no series of its own (a client could otherwise make them without end)", async () => {
+  const m = new Metrics({ version: "t", runtime: "bun", node: "n" });
+  for (const method of ["BREW", "WHEN", "GET"]) m.httpRequest(method, "unmatched", 404, 1);
+  const counted = samples(await m.text()).filter((s) => s.name === "tock_http_requests_total");
+  expect(counted.map((s) => [s.labels.method, s.value])).toEqual([["other", 2], ["GET", 1]]);
 });
 
 test("a run left in flight by a previous process is counted lost when this node starts and recovers it", async () => {
