@@ -56,7 +56,7 @@ export class Metrics {
     new Gauge({ name: "tock_build_info", help: "Always 1: the version, runtime and node id of this tock.", labelNames: ["version", "runtime", "node"], registers }).set(info, 1);
     new Gauge({ name: "tock_start_time_seconds", help: "When this tock process started, in Unix seconds.", registers }).set(Math.round(Date.now() / 1000));
     this.#runs = new Counter({ name: "tock_runs_finished_total", help: "Runs that ended on this node, by target kind and final status.", labelNames: ["target", "status"], registers });
-    this.#lost = new Counter({ name: "tock_runs_lost_total", help: "Runs in flight that this node ended lost (their node died, stopped or restarted before they finished), each followed by a recovery attempt.", registers });
+    this.#lost = new Counter({ name: "tock_runs_lost_total", help: "Runs in flight that this node ended lost (their node died, stopped or restarted before they finished); a recovery attempt follows while the job's retry policy allows.", registers });
     this.#lateness = new Histogram({ name: "tock_run_lateness_seconds", help: "How long after its due time a run started.", labelNames: ["target"], buckets: TIMES, registers });
     this.#duration = new Histogram({ name: "tock_run_duration_seconds", help: "How long a run took, from its start to its end.", labelNames: ["target", "status"], buckets: TIMES, registers });
     this.#cycle = new Histogram({ name: "tock_claim_cycle_seconds", help: "How long one claim cycle took (recovery, claims, lease renewal).", buckets: FAST, registers });

@@ -47,6 +47,10 @@ export class Client {
     if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError(`the server must be an http:// or https:// URL (got ${JSON.stringify(raw)})`);
     this.base = url.href.replace(/\/+$/, "");
     this.token = opts.token ?? (opts.env.TOCK_TOKEN || undefined);
+    // A key is printable ASCII: anything else (a pasted newline) could not even be sent as a header.
+    if (this.token !== undefined && !/^[\x21-\x7e]+$/.test(this.token)) {
+      throw usageError(`the API key from ${opts.token !== undefined ? "--token" : "TOCK_TOKEN"} has characters no key has (spaces, line breaks or others): give the key alone`);
+    }
     this.signal = opts.signal;
   }
 

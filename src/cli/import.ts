@@ -26,11 +26,13 @@ interface Failure {
 }
 
 /** The jobs of a file: an array (what export writes), a list page ({items}), or one job. */
-function entriesOf(data: unknown, from: string, into: string | undefined): { entries: Entry[]; failures: Failure[] } {
+function entriesOf(data: unknown, from: string, into: string | undefined): { entries: Entry[]; failures: Failure[]; items: number } {
   const list = Array.isArray(data) ? data : isObject(data) && Array.isArray(data.items) ? data.items : isObject(data) && typeof data.name === "string" ? [data] : null;
   if (!list) throw usageError(`${from} holds no jobs: expected what tock jobs export writes (a JSON array of jobs)`);
   const entries: Entry[] = [];
   const failures: Failure[] = [];
+  /** Where each job goes, by "ns/name", to the item that goes there first. */
+  const taken = new Map<string, { item: number; from: unknown }>();
   list.forEach((job, i) => {
     if (!isObject(job) || typeof job.name !== "string" || (typeof job.namespace !== "string" && into === undefined)) {
       const name = isObject(job) && typeof job.name === "string" ? job.name : null;
@@ -38,9 +40,18 @@ function entriesOf(data: unknown, from: string, into: string | undefined): { ent
       return;
     }
     const namespace = into ?? (job.namespace as string);
+    // Two items for one job (the same job twice, or --namespace folding namespaces together): the first
+    // is put, the others are failures, never one silently replacing another.
+    const first = taken.get(`${namespace}/${job.name}`);
+    if (first !== undefined) {
+      const was = first.from !== job.namespace ? ` (from ${String(job.namespace)}, item ${first.item} from ${String(first.from)})` : "";
+      failures.push({ item: i, namespace, name: job.name, error: `item ${i} is ${namespace}/${job.name} again, like item ${first.item}${was}: only the first is put` });
+      return;
+    }
+    taken.set(`${namespace}/${job.name}`, { item: i, from: job.namespace });
     entries.push({ item: i, namespace, name: job.name, body: { ...job, namespace } });
   });
-  return { entries, failures };
+  return { entries, failures, items: list.length };
 }
 
 const label = (f: Failure) => (f.namespace !== null ? `${f.namespace}/${f.name}` : `item ${f.item}`);
@@ -83,7 +94,7 @@ export async function importJobs(ctx: Ctx): Promise<number> {
   const into = typeof ctx.flags.namespace === "string" ? ctx.flags.namespace : undefined;
   const concurrency = intFlag(ctx.flags, "concurrency", 8, 1, 64);
   const from = file === "-" ? "stdin" : file;
-  const { entries, failures } = entriesOf(parseJson(await readInput(file), from), from, into);
+  const { entries, failures, items } = entriesOf(parseJson(await readInput(file), from), from, into);
   const client = ctx.client();
   const before = await existing(client, [...new Set(entries.map((e) => e.namespace))]);
   const counts = { created: 0, updated: 0, unchanged: 0 };
@@ -132,8 +143,7 @@ export async function importJobs(ctx: Ctx): Promise<number> {
   if (ctx.json) await printJson(ctx, { ...counts, failed: failures });
   else {
     for (const f of failures) await ctx.err(`tock: ${f.namespace !== null ? `${label(f)}: ` : ""}${f.error}\n`);
-    const total = entries.length + failures.filter((f) => f.namespace === null).length;
-    await ctx.out(`${total} job${total === 1 ? "" : "s"}: ${tally}\n`);
+    await ctx.out(`${items} job${items === 1 ? "" : "s"}: ${tally}\n`);
   }
   if (failures.length === 0) return EXIT.ok;
   if (!ctx.json) await ctx.err(`tock: ${failures.length} job${failures.length === 1 ? "" : "s"} not imported: ${failures.slice(0, 5).map(label).join(", ")}${failures.length > 5 ? ", …" : ""}\n`);

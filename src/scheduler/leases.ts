@@ -21,7 +21,7 @@ export interface LeaseDeps {
   config: SchedulerConfig;
   /** Ids of every run this node holds (in the heap or the runner). */
   held: () => number[];
-  /** Counts the runs in flight this node ended lost (the node's metrics). */
+  /** Counts the runs in flight this node ended lost, not those it ended killed (the node's metrics). */
   metrics?: Pick<Metrics, "runsLost">;
 }
 
@@ -81,8 +81,8 @@ export class Leases {
       // must not hold up the heartbeat this may run in; the recovery attempt gets a container of its own).
       if (p.container) void this.deps.executors[p.kind as keyof Executors]?.cleanup?.(p.container);
     }
-    const lost = await recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
+    const { ended, lost } = await recoverLapsed(this.deps.store, now, recoveryRule(now, this.deps.config), whose);
     if (lost > 0) this.deps.metrics?.runsLost(lost);
-    return lost;
+    return ended;
   }
 }

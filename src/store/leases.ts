@@ -56,9 +56,10 @@ export async function processesOf(store: Store, now: number, whose: Whose): Prom
 /**
  * Runs left `running` that `whose` names end `lost` (or `killed`, when a kill was requested), and a
  * `recovery` attempt of the same slot is queued while `rule` allows; queued runs it names are released for
- * any node; dead nodes' rows go, in the same transaction. Returns how many runs ended.
+ * any node; dead nodes' rows go, in the same transaction. Returns how many runs ended, and how many of those
+ * ended lost (the others: killed).
  */
-export async function recoverLapsed(store: Store, now: number, rule: RecoveryRule, whose: Whose = { lapsed: true }): Promise<number> {
+export async function recoverLapsed(store: Store, now: number, rule: RecoveryRule, whose: Whose = { lapsed: true }): Promise<{ ended: number; lost: number }> {
   const { cond, args } = condition(whose, now);
   const results = await write(store, [
     {
@@ -78,7 +79,8 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
               error = CASE WHEN r.kill_requested_at IS NULL
                 THEN 'lost: node ' || COALESCE(r.node_id, '?') || ' stopped or lost its lease while the run was in flight'
                 ELSE 'killed by request (its node stopped or lost its lease before the run ended)' END
-            WHERE r.status = 'running' AND ${cond}`,
+            WHERE r.status = 'running' AND ${cond}
+            RETURNING status`,
       args: [now, ...args],
     },
     { sql: `UPDATE runs AS r SET node_id = NULL, lease_until = NULL WHERE r.status = 'queued' AND ${cond}`, args },
@@ -92,5 +94,6 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
       args: [now, "mine" in whose ? whose.mine : ""],
     },
   ]);
-  return results[1].rowsAffected;
+  const ended = results[1].rows;
+  return { ended: ended.length, lost: ended.filter((r) => r.status === "lost").length };
 }

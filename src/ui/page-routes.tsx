@@ -104,6 +104,11 @@ export function pageRoutes(ui: UiApp, deps: RouteDeps): void {
       return Number(raw);
     };
     const after = Math.max(seq(c.req.query("after"), "after"), seq(c.req.header("last-event-id"), "Last-Event-ID"));
+    // HEAD gets the headers a stream would: no follower is started for a body nobody reads.
+    if (c.req.method === "HEAD") {
+      await getRun(scoped(c, deps), id);
+      return c.body(null, 200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    }
     const stop = new AbortController();
     const lines = await openFollow({ store: deps.store, events: deps.scheduler.events, access: scoped(c, deps).access }, id, {}, stop.signal, { after });
     return sendLines(c, deps, lines, stop);

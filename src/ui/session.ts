@@ -8,7 +8,7 @@ import type { CookieOptions } from "hono/utils/cookie";
 import type { RouteDeps } from "../api/deps.ts";
 import { authRequired } from "../api/auth.ts";
 import { FULL_ACCESS } from "../domain/access.ts";
-import { DomainError, forbidden } from "../domain/errors.ts";
+import { DomainError, forbidden, invalid } from "../domain/errors.ts";
 import { formatRate } from "../domain/rate.ts";
 
 /** What the server tells the app about a request's connection (see runtime/serve.ts). */
@@ -70,7 +70,12 @@ export function session(): MiddlewareHandler<{ Bindings: UiBindings }> {
     const raw = getCookie(c, SESSION_COOKIE);
     const current = raw !== undefined && SESSION_RE.test(raw) ? raw : null;
     if (c.req.method === "POST") {
-      const form = await c.req.parseBody();
+      let form: Record<string, unknown>;
+      try {
+        form = await c.req.parseBody();
+      } catch {
+        throw invalid("the form's body cannot be read (a form is sent as application/x-www-form-urlencoded or multipart/form-data)", "body");
+      }
       const given = typeof form._csrf === "string" ? form._csrf : "";
       if (current === null || !sameToken(given, csrfToken(current))) {
         throw forbidden("this form is out of date or did not come from this dashboard (its session token is missing or wrong): reload the page and try again");
@@ -87,6 +92,8 @@ export function session(): MiddlewareHandler<{ Bindings: UiBindings }> {
  * expired, over its rate), or full access when the server needs no keys. Without a usable key the page
  * asks for one: `loginProblem` says why and the handler renders the login form (401).
  */
+const LOGIN_PATHS = /^\/ui\/log(in|out)$/;
+
 export function keyAccess(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBindings }> {
   const required = authRequired(deps.config);
   return async (c, next) => {
@@ -95,6 +102,9 @@ export function keyAccess(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBind
       c.set("access", FULL_ACCESS);
       return next();
     }
+    // Logging in and out never depends on the key in the cookie: one over its rate (or any other) can
+    // always be swapped or dropped, and showing the form spends none of its rate.
+    if (LOGIN_PATHS.test(c.req.path)) return next();
     const key = getCookie(c, KEY_COOKIE);
     if (!key) {
       c.set("loginProblem", "");

@@ -131,7 +131,7 @@ test("a method of the client's invention makes no series of its own (a client co
   expect(counted.map((s) => [s.labels.method, s.value])).toEqual([["other", 2], ["GET", 1]]);
 });
 
-test("a run left in flight by a previous process is counted lost when this node starts and recovers it", async () => {
+test("a run left in flight by a previous process is counted lost when this node starts and recovers it (one being killed is not)", async () => {
   const e = await testEnv();
   try {
     const job = await e.call("PUT", "/api/v1/namespaces/m/jobs/x", { target: { http: { url: `${sink.url}/ok` } } });
@@ -142,10 +142,18 @@ test("a run left in flight by a previous process is counted lost when this node 
               VALUES (?, 'm', 'x', ?, ?, 'manual', 1, 'running', ?, ?, 1, ?)`,
         args: [Number(job.body.id), t, t, e.deps.config.scheduler.nodeId, t + 30_000, t],
       },
+      {
+        // And one whose kill was requested: it ends killed, not lost.
+        sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence, started_at, kill_requested_at)
+              VALUES (?, 'm', 'x', ?, ?, 'manual', 1, 'running', ?, ?, 1, ?, ?)`,
+        args: [Number(job.body.id), t + 1, t + 1, e.deps.config.scheduler.nodeId, t + 30_000, t, t],
+      },
     ]);
     expect(value(samples(String((await e.call("GET", "/metrics")).body)), "tock_runs_lost_total")).toBe(0);
     await e.deps.scheduler.start();
     expect(value(samples(String((await e.call("GET", "/metrics")).body)), "tock_runs_lost_total")).toBe(1);
+    const ended = (await e.call("GET", "/api/v1/runs?namespace=m&status=lost,killed")).body.items.map((r: { status: string }) => r.status).sort();
+    expect(ended).toEqual(["killed", "lost"]);
   } finally {
     await e.close();
   }

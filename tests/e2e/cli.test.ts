@@ -240,6 +240,14 @@ describe("export and import", () => {
     const moved = await tock(["jobs", "import", "-", "--namespace", "elsewhere"], { env: toB, input: JSON.stringify([good, later]) });
     expect(moved.stdout).toBe("2 jobs: 2 created, 0 updated, 0 unchanged, 0 failed\n");
     expect((await api(b.url, "GET", "/api/v1/namespaces/elsewhere/jobs/good")).status).toBe(200);
+    // Two namespaces folded into one, and one job twice: the first of each is put, the others named, exit 1.
+    const twin = { ...good, namespace: "other", memo: "the other good" };
+    const folded = await tock(["jobs", "import", "-", "--namespace", "folded", "--concurrency", "1"], { env: toB, input: JSON.stringify([good, twin, later, later]) });
+    expect(folded.code).toBe(1);
+    expect(folded.stdout).toBe("4 jobs: 2 created, 0 updated, 0 unchanged, 2 failed\n");
+    expect(folded.stderr).toContain("tock: folded/good: item 1 is folded/good again, like item 0 (from other, item 0 from mixed): only the first is put\n");
+    expect(folded.stderr).toContain("tock: folded/later: item 3 is folded/later again, like item 2: only the first is put\n");
+    expect((await api(b.url, "GET", "/api/v1/namespaces/folded/jobs/good")).body.memo ?? null).toBe(null); // the first, not its twin
     const missing = await tock(["jobs", "import", join(dir, "nope.json")], { env: toB });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`tock: cannot read ${join(dir, "nope.json")}: no such file\n`);
@@ -336,6 +344,10 @@ describe("API keys, preview, nodes", () => {
     expect(none.stderr).toBe("tock: an API key is required (Authorization: Bearer <key>): give an API key with --token or TOCK_TOKEN\n");
     const wrong = await tock(["jobs", "ls", "--token", "tock_wrong"], { env });
     expect(wrong.code).toBe(4);
+    // A key with a line break pasted into it is a usage error naming where it came from, not "unreachable".
+    const pasted = await tock(["jobs", "ls", "--token", "tock_a\nb"], { env });
+    expect({ code: pasted.code, stderr: pasted.stderr }).toEqual({ code: 2, stderr: expect.stringContaining("the API key from --token has characters no key has") });
+    expect((await tock(["jobs", "ls"], { env: { ...env, TOCK_TOKEN: "tock a" } })).stderr).toContain("the API key from TOCK_TOKEN");
     const put = await tock(["jobs", "put", "keyed/one", "-f", "-", "--token", adminKey], { env, input: JSON.stringify({ target: { http: { url: "http://127.0.0.1:9/" } } }) });
     expect(put.stdout).toStartWith("created keyed/one");
     const batch = JSON.stringify([{ namespace: "keyed", name: "two", target: { http: { url: "http://127.0.0.1:9/" } } }]);

@@ -258,6 +258,58 @@ describe("bad input", () => {
     await empty.get("/ui/login");
     expect((await empty.post("/ui/login", { key: "" })).status).toBe(400);
   });
+
+  test("a form body that cannot be read is a 400 page, not a 500, and changes nothing", async () => {
+    const c = await as(keys.admin);
+    for (const type of ["multipart/form-data; boundary=zz", "multipart/form-data"]) {
+      for (const path of ["/ui/jobs/team-a/ja/pause", "/ui/login", "/ui/logout"]) {
+        const r = await e.app.request(path, { method: "POST", headers: { host: "localhost", origin: "http://localhost", "content-type": type, cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join("; ") }, body: "--zz\r\nbroken" });
+        expect({ path, type, status: r.status }).toEqual({ path, type, status: 400 });
+        expect(await r.text()).toContain("cannot be read");
+      }
+    }
+    expect(await enabled(A, "ja")).toBe(true);
+  });
+});
+
+describe("streams", () => {
+  test("HEAD on a running run's events answers the stream's headers and leaves no follower behind", async () => {
+    expect((await e.call("PUT", `/api/v1/namespaces/${A}/jobs/long`, { target: proc("sleep 30") }, admin())).status).toBe(201);
+    const id = await trigger(A, "long");
+    await waitUntil(async () => (await e.call("GET", `/api/v1/runs/${id}`, undefined, admin())).body.status === "running", "the run to start");
+    const c = await as(keys.admin);
+    const before = e.deps.scheduler.events.count("run:log");
+    const head = await e.app.request(`/ui/runs/${id}/events`, { method: "HEAD", headers: { host: "localhost", cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(e.deps.scheduler.events.count("run:log")).toBe(before);
+    expect((await e.call("POST", `/api/v1/runs/${id}/kill`, undefined, admin())).status).toBe(200);
+  });
+});
+
+describe("a key over its rate", () => {
+  test("may still log out, and another key may log in in its place", async () => {
+    const limited = await testEnv({ config: { auth: { mode: "keys" }, limits: { rate: { count: 2, perMs: 60_000 }, burst: 2 } as never } });
+    try {
+      const tight = (await createKey(limited.deps, { role: "reader", allNamespaces: true, name: "tight" })).token;
+      const other = (await createKey(limited.deps, { role: "reader", allNamespaces: true, name: "other" })).token;
+      await limited.deps.keys.refresh();
+      const c = new UiClient((path, init) => Promise.resolve(limited.app.request(path, init)));
+      await c.get("/ui/login");
+      expect((await c.post("/ui/login", { key: tight })).status).toBe(303);
+      let status = 200;
+      for (let i = 0; i < 5 && status !== 429; i++) status = (await c.get("/ui")).status;
+      expect(status).toBe(429); // the key in the cookie is over its rate now
+      expect((await c.get("/ui/login")).status).toBe(200);
+      const swapped = await c.post("/ui/login", { key: other });
+      expect(swapped.status).toBe(303);
+      expect((await c.get("/ui")).status).toBe(200);
+      expect((await c.post("/ui/logout")).status).toBe(303);
+      expect((await c.get("/ui")).status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe("pages", () => {
