@@ -10,6 +10,7 @@ import { getJob, listJobs } from "../domain/jobs.ts";
 import { listLogs, openFollow } from "../domain/logs.ts";
 import { databaseStatus, listNodes } from "../domain/nodes.ts";
 import { getRun, listRuns } from "../domain/runs.ts";
+import type { JobView } from "../domain/views.ts";
 import { preview } from "../schedule/index.ts";
 import { FAILED } from "./format.ts";
 import { FailedPage, UpcomingPage } from "./pages/fleet.tsx";
@@ -20,8 +21,6 @@ import { type PreviewData, PreviewPage } from "./pages/preview.tsx";
 import { RunPage } from "./pages/run.tsx";
 import { frameOf, render, type UiApp, type UiContext } from "./render.ts";
 
-/** Jobs on the all-namespaces page; past this, a namespace must be picked to page through the rest. */
-const ALL_NAMESPACES_MAX = 200;
 const PAGE = 100;
 
 /** A run id from the path; 400 for anything but digits. */
@@ -43,27 +42,38 @@ async function namespaceNames(rd: RequestDeps): Promise<string[]> {
   return (await listNamespaces(rd)).items.map((n) => n.namespace);
 }
 
-/** Jobs of one namespace (a page), or of all the caller sees (up to ALL_NAMESPACES_MAX), each with its last finished run. */
+/**
+ * A page of jobs: of one namespace, or of every namespace the caller sees, one after another, each with its
+ * last finished run. Across namespaces the cursor is "namespace~its own cursor" (a name has no "~").
+ */
 async function jobRows(rd: RequestDeps, namespaces: string[], namespace: string | undefined, cursor: string | undefined) {
-  let jobs;
-  let nextCursor: string | null = null;
-  let cut = false;
   if (namespace !== undefined) {
-    ({ items: jobs, nextCursor } = await listJobs(rd, namespace, { limit: PAGE, cursor }));
-  } else {
-    jobs = [];
-    for (const [i, ns] of namespaces.entries()) {
-      const page = await listJobs(rd, ns, { limit: ALL_NAMESPACES_MAX - jobs.length });
-      jobs.push(...page.items);
-      if (jobs.length >= ALL_NAMESPACES_MAX) {
-        cut = page.nextCursor !== null || i < namespaces.length - 1;
-        break;
-      }
-    }
+    const { items, nextCursor } = await listJobs(rd, namespace, { limit: PAGE, cursor });
+    return { rows: await withLast(rd, items), nextCursor };
   }
+  let start = 0;
+  let inner: string | undefined;
+  if (cursor !== undefined) {
+    const cut = cursor.indexOf("~");
+    start = namespaces.indexOf(cursor.slice(0, cut));
+    if (cut < 1 || start < 0) throw invalid("cursor is not one this page gave", "cursor");
+    inner = cursor.slice(cut + 1) || undefined;
+  }
+  const jobs: JobView[] = [];
+  let nextCursor: string | null = null;
+  for (let i = start; i < namespaces.length && jobs.length < PAGE; i++, inner = undefined) {
+    const page = await listJobs(rd, namespaces[i], { limit: PAGE - jobs.length, cursor: inner });
+    jobs.push(...page.items);
+    if (page.nextCursor !== null) nextCursor = `${namespaces[i]}~${page.nextCursor}`;
+    else if (jobs.length >= PAGE && i + 1 < namespaces.length) nextCursor = `${namespaces[i + 1]}~`;
+    else nextCursor = null;
+  }
+  return { rows: await withLast(rd, jobs), nextCursor };
+}
+
+async function withLast(rd: RequestDeps, jobs: JobView[]): Promise<JobRow[]> {
   const last = await lastResults(rd, jobs);
-  const rows: JobRow[] = jobs.map((job) => ({ job, last: last.get(job.id) ?? null }));
-  return { rows, nextCursor, cut };
+  return jobs.map((job) => ({ job, last: last.get(job.id) ?? null }));
 }
 
 export function pageRoutes(ui: UiApp, deps: RouteDeps): void {

@@ -381,4 +381,24 @@ describe("with no keys needed (loopback, [auth] mode auto)", () => {
     expect((await c.post("/ui/jobs/o/j/pause")).status).toBe(303);
     expect((await open.call("GET", "/api/v1/namespaces/o/jobs/j")).body.enabled).toBe(false);
   });
+
+  test("the jobs of every namespace, 100 a page, one namespace after another, each once", async () => {
+    for (const ns of ["p1", "p2", "p3"]) for (let i = 0; i < 60; i++) expect((await open.call("PUT", `/api/v1/namespaces/${ns}/jobs/j${String(i).padStart(2, "0")}`, { target: http })).status).toBe(201);
+    const c = new UiClient((path, init) => Promise.resolve(open.app.request(path, init)));
+    const seen: string[] = [];
+    let path: string | null = "/ui";
+    const pages: number[] = [];
+    while (path) {
+      const page = await c.get(path);
+      expect(page.status).toBe(200);
+      const rows = [...page.text.matchAll(/href="\/ui\/jobs\/([^/"]+)\/([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`);
+      pages.push(rows.length);
+      seen.push(...rows);
+      path = /<a href="(\/ui\?[^"]*cursor=[^"]+)">Next page/.exec(page.text)?.[1]?.replaceAll("&amp;", "&") ?? null;
+    }
+    expect(pages).toEqual([100, 81]); // o/j, then p1, p2, p3: 181 jobs
+    expect(new Set(seen).size).toBe(181);
+    expect(seen.slice(0, 3)).toEqual(["o/j", "p1/j00", "p1/j01"]);
+    expect((await c.get("/ui?cursor=nope~x")).status).toBe(400);
+  }, 30_000);
 });

@@ -15,8 +15,6 @@ export interface JobsData {
   namespace?: string;
   rows: JobRow[];
   nextCursor: string | null;
-  /** All namespaces were asked for and more jobs exist than one page shows. */
-  cut: boolean;
 }
 
 export const JobsPage: FC<{ frame: Frame; data: JobsData }> = ({ frame, data }) => (
@@ -72,7 +70,6 @@ export const JobsPage: FC<{ frame: Frame; data: JobsData }> = ({ frame, data }) 
         </tbody>
       </table>
     )}
-    {data.cut && <p class="muted">More jobs exist than one page shows: pick a namespace to page through all of them.</p>}
     <Pager base="/ui" query={{ namespace: data.namespace }} cursor={data.nextCursor} />
   </Layout>
 );
