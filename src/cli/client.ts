@@ -1,5 +1,6 @@
 // The HTTP side of the client commands: which server and key, requests, the server's errors mapped to one
 // line and an exit code, and list pages followed to the end. Only fetch: no config file, no database.
+import { parseDuration } from "../schedule/duration.ts";
 import { CliError, EXIT, usageError } from "./args.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:8080";
@@ -10,7 +11,12 @@ export interface ClientOptions {
   env: Record<string, string | undefined>;
   /** Aborts every request (Ctrl-C). */
   signal?: AbortSignal;
+  /** How long the server has to answer a request (its status and headers), as given: "30s". */
+  timeout?: string;
 }
+
+/** How long the server has to answer a request by default. */
+export const DEFAULT_TIMEOUT = "30s";
 
 export interface Page<T> {
   items: T[];
@@ -35,8 +41,12 @@ export class Client {
   readonly base: string;
   private readonly token: string | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
 
   constructor(opts: ClientOptions) {
+    const timeout = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
+    if (timeout === null || timeout <= 0) throw usageError(`--timeout must be a duration such as 30s or 2m (got ${JSON.stringify(opts.timeout)})`);
+    this.timeoutMs = timeout;
     const raw = opts.server ?? (opts.env.TOCK_SERVER || DEFAULT_SERVER);
     let url: URL;
     try {
@@ -69,11 +79,19 @@ export class Client {
     const url = this.url(path, opts.query);
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      // The server has timeoutMs to answer (status and headers); a body then streams as long as it takes
+      // (a followed run's output).
+      const late = new AbortController();
+      const timer = setTimeout(() => late.abort(), this.timeoutMs);
       try {
-        res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: this.signal });
+        const signal = this.signal ? AbortSignal.any([this.signal, late.signal]) : late.signal;
+        res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal });
       } catch (e) {
         if (this.signal?.aborted) throw new CliError("interrupted", EXIT.interrupted);
+        if (late.signal.aborted) throw new CliError(`the tock server at ${this.base} did not answer ${method} ${path} within ${this.timeoutMs / 1000}s (--timeout)`, EXIT.unreachable);
         throw new CliError(`cannot reach the tock server at ${this.base}: ${reason(e)} (set --server or TOCK_SERVER)`, EXIT.unreachable);
+      } finally {
+        clearTimeout(timer);
       }
       if (res.ok || opts.accept?.includes(res.status)) return res;
       // Over the key's rate (nothing was done), or busy for a request that may safely be sent again: wait as told.

@@ -65,7 +65,7 @@ export async function runClient(argv: string[], env: Record<string, string | und
       args: parsed.args,
       flags,
       json: flags.json === true,
-      client: () => (client ??= new Client({ server: flags.server as string | undefined, token: flags.token as string | undefined, env, signal: stop.signal })),
+      client: () => (client ??= new Client({ server: flags.server as string | undefined, token: flags.token as string | undefined, timeout: flags.timeout as string | undefined, env, signal: stop.signal })),
       out,
       err,
       stderrTTY: process.stderr.isTTY === true,

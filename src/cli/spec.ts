@@ -37,6 +37,7 @@ const namespace: FlagSpec = { name: "namespace", value: "NS", help: "one namespa
 export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: "server", value: "URL", help: "the tock server (default $TOCK_SERVER, else http://127.0.0.1:8080)" },
   { name: "token", value: "KEY", help: "the API key (default $TOCK_TOKEN)" },
+  { name: "timeout", value: "DURATION", help: "how long the server has to answer each request (default 30s)" },
   { name: "json", help: "print the API's JSON instead of a table" },
   { name: "help", short: "h", help: "show this help" },
 ];

@@ -13,6 +13,21 @@ const server = Bun.serve({
   hostname: "127.0.0.1",
   fetch(req) {
     const url = new URL(req.url);
+    if (url.pathname === "/api/v1/runs/8/logs") {
+      // A slow run: its stream answers at once, then its lines come over a second and a half.
+      const stream = new ReadableStream<string>({
+        async start(out) {
+          out.enqueue(": following\n\n");
+          for (const [seq, text] of [[1, "slow one"], [2, "slow two"], [3, "slow three"]] as const) {
+            await Bun.sleep(500);
+            out.enqueue(line(seq, text));
+          }
+          out.enqueue(`event: end\ndata: {"status":"succeeded"}\n\n`);
+          out.close();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    }
     if (url.pathname !== "/api/v1/runs/7/logs" || url.searchParams.get("follow") !== "1") return Response.json({ error: { code: "not_found", message: "run 7 not found" } }, { status: 404 });
     const after = req.headers.get("last-event-id");
     asked.push(after);
@@ -38,4 +53,17 @@ test("a stream cut before the end is taken up after the last line seen; the exit
   expect(stderr).toBe("tock: run 7 ended timed_out\n");
   expect(code).toBe(1);
   expect(asked).toEqual([null, "2"]);
+}, 30_000);
+
+test("--timeout bounds the server's answer, not how long a followed run's output takes", async () => {
+  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", "8", "--follow", "--timeout", "1s"], {
+    env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = await new Promise((r) => child.on("close", r));
+  expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "slow one\nslow two\nslow three\n", stderr: "" });
 }, 30_000);

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { tempDir, waitUntil } from "../helpers.ts";
 import { api, buildBinary, type Proc, startTock } from "./process.ts";
@@ -125,6 +126,22 @@ describe("the command line itself", () => {
     expect(r.stderr).toBe("tock: cannot reach the tock server at http://127.0.0.1:1: connection refused (set --server or TOCK_SERVER)\n");
     const bad = await tock(["jobs", "ls", "--server", "127.0.0.1:8080x"]);
     expect(bad.code).toBe(2);
+  });
+
+  test("a server that takes the connection but never answers: exit 5 after --timeout, naming it", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)); // accepts, reads nothing, says nothing
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const r = await tock(["jobs", "ls", "--timeout", "500ms"], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 5, stderr: `tock: the tock server at http://127.0.0.1:${port} did not answer GET /api/v1/namespaces within 0.5s (--timeout)\n` });
+      expect(sockets.length).toBeGreaterThan(0);
+      expect((await tock(["jobs", "ls", "--timeout", "soon"], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } })).code).toBe(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 });
 
