@@ -40,6 +40,8 @@ export interface Parsed {
   words: string[];
   args: string[];
   flags: Record<string, string | true>;
+  /** The values of repeatable flags, in order. */
+  lists: Record<string, string[]>;
 }
 
 const isFlag = (t: string) => t.startsWith("-") && t !== "-";
@@ -76,7 +78,7 @@ export function parseClient(argv: string[]): Parsed {
     }
   }
   const known = command ? flagsOf(command) : GLOBAL_FLAGS;
-  const { args, flags } = parseFlags(rest, known, command ? `tock ${command.path.join(" ")}` : `tock ${words[0]}`);
+  const { args, flags, lists } = parseFlags(rest, known, command ? `tock ${command.path.join(" ")}` : `tock ${words[0]}`);
   if (command && !flags.help) {
     const max = command.args.length;
     const min = max - (command.optional ?? 0);
@@ -85,12 +87,13 @@ export function parseClient(argv: string[]): Parsed {
     const absent = command.flags.find((f) => f.required && flags[f.name] === undefined);
     if (absent) throw usageError(`tock ${command.path.join(" ")}: --${absent.name} ${absent.value} is required\nusage: ${usageLine(command)}`);
   }
-  return { command, words, args, flags };
+  return { command, words, args, flags, lists };
 }
 
-function parseFlags(tokens: string[], known: FlagSpec[], where: string): { args: string[]; flags: Record<string, string | true> } {
+function parseFlags(tokens: string[], known: FlagSpec[], where: string): Pick<Parsed, "args" | "flags" | "lists"> {
   const args: string[] = [];
   const flags: Record<string, string | true> = {};
+  const lists: Record<string, string[]> = {};
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === "--") {
@@ -117,13 +120,14 @@ function parseFlags(tokens: string[], known: FlagSpec[], where: string): { args:
     const value = eq > 0 ? t.slice(eq + 1) : tokens[++i];
     if (value === undefined) throw usageError(`${given} needs a value (${spec.value})`);
     flags[spec.name] = value;
+    if (spec.repeat) (lists[spec.name] ??= []).push(value);
   }
-  return { args, flags };
+  return { args, flags, lists };
 }
 
 export const usageLine = (c: CommandSpec) => {
   const args = c.args.map((a, i) => (i >= c.args.length - (c.optional ?? 0) ? `[${a}]` : a));
-  const flags = c.flags.map((f) => (f.required ? `--${f.name} ${f.value}` : f.value ? `[--${f.name} ${f.value}]` : `[--${f.name}]`));
+  const flags = c.flags.map((f) => (f.required ? `--${f.name} ${f.value}` : f.value ? `[--${f.name} ${f.value}]${f.repeat ? "..." : ""}` : `[--${f.name}]`));
   return ["tock", ...c.path, ...args, ...flags].join(" ");
 };
 

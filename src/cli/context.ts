@@ -7,6 +7,8 @@ import type { Client } from "./client.ts";
 export interface Ctx {
   args: string[];
   flags: Record<string, string | true>;
+  /** The values of repeatable flags (--env, --arg), in order. */
+  lists: Record<string, string[]>;
   json: boolean;
   /** The client for --server/TOCK_SERVER and --token/TOCK_TOKEN, made on first use. */
   client(): Client;

@@ -64,6 +64,7 @@ export async function runClient(argv: string[], env: Record<string, string | und
     const ctx: Ctx = {
       args: parsed.args,
       flags,
+      lists: parsed.lists,
       json: flags.json === true,
       client: () => (client ??= new Client({ server: flags.server as string | undefined, token: flags.token as string | undefined, timeout: flags.timeout as string | undefined, env, signal: stop.signal })),
       out,

@@ -124,9 +124,22 @@ async function rm(ctx: Ctx) {
   return ctx.json ? printJson(ctx, { namespace: ns, name, deleted: true }) : ctx.out(`removed ${ns}/${name}\n`);
 }
 
+/** What --env and --arg give a triggered run: the API's trigger body, or none. */
+function triggerInput(ctx: Ctx): { env?: Record<string, string>; args?: string[] } | undefined {
+  const env: Record<string, string> = {};
+  for (const pair of ctx.lists.env ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw usageError(`--env takes KEY=VALUE (got ${JSON.stringify(pair)})`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const args = ctx.lists.arg;
+  if (Object.keys(env).length === 0 && !args) return undefined;
+  return { ...(Object.keys(env).length ? { env } : {}), ...(args ? { args } : {}) };
+}
+
 async function trigger(ctx: Ctx) {
   const { ns, name } = jobRef(ctx.args[0]);
-  const { body: run } = await ctx.client().json<Run>("POST", `${jobPath(ns, name)}/trigger`);
+  const { body: run } = await ctx.client().json<Run>("POST", `${jobPath(ns, name)}/trigger`, { body: triggerInput(ctx) });
   if (ctx.json) return printJson(ctx, run);
   const fanned = run.broadcastRuns && run.broadcastRuns.length > 1 ? `runs ${run.broadcastRuns.map((r) => `${r.id} (${r.forNode})`).join(", ")}` : `run ${run.id}`;
   return ctx.out(`triggered ${ns}/${name}: ${fanned}, ${run.status}\n`);

@@ -13,6 +13,8 @@ export interface FlagSpec {
   file?: boolean;
   /** The command cannot do without it. */
   required?: boolean;
+  /** May be given more than once; each value is kept, in order. */
+  repeat?: boolean;
 }
 
 export interface CommandSpec {
@@ -47,7 +49,15 @@ export const COMMANDS: CommandSpec[] = [
   { path: ["jobs", "get"], args: ["NS/NAME"], summary: "show one job", flags: [] },
   { path: ["jobs", "put"], args: ["NS/NAME"], summary: "create or replace a job from a JSON file", flags: [{ name: "file", short: "f", value: "FILE", help: "the job as JSON (- for stdin); what `jobs get --json` prints is taken back", file: true, required: true }] },
   { path: ["jobs", "rm"], args: ["NS/NAME"], summary: "delete a job and its history", flags: [] },
-  { path: ["jobs", "trigger"], args: ["NS/NAME"], summary: "queue a run now", flags: [] },
+  {
+    path: ["jobs", "trigger"],
+    args: ["NS/NAME"],
+    summary: "queue a run now",
+    flags: [
+      { name: "env", value: "KEY=VALUE", help: "a variable for this run, over the job's own (repeatable)", repeat: true },
+      { name: "arg", value: "VALUE", help: "an argument after the job's own (repeatable, in order)", repeat: true },
+    ],
+  },
   { path: ["jobs", "pause"], args: ["NS/NAME"], summary: "pause a job", flags: [] },
   { path: ["jobs", "resume"], args: ["NS/NAME"], summary: "resume a paused job", flags: [] },
   { path: ["jobs", "export"], args: [], summary: "every job as JSON on stdout (for jobs import)", flags: [namespace] },

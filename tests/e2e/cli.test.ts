@@ -329,6 +329,17 @@ describe("runs", () => {
     expect(none.code).toBe(3);
   }, 30_000);
 
+  test("trigger --env and --arg give that run variables and arguments over the job's own", async () => {
+    await tock(["jobs", "put", "follow/params", "-f", "-"], { input: JSON.stringify({ target: { process: { shell: 'echo "who=$WHO first=$1 second=$2"', env: { WHO: "job" } } } }) });
+    const t = json(await tock(["jobs", "trigger", "follow/params", "--env", "WHO=run", "--arg", "a", "--arg=b c", "--json"]));
+    expect(t.params).toEqual({ env: { WHO: "<secret>" }, args: ["a", "b c"] }); // (variables are write-only)
+    expect(await tock(["runs", "logs", String(t.id), "--follow"])).toEqual({ code: 0, stdout: "who=run first=a second=b c\n", stderr: "" });
+    const plain = json(await tock(["jobs", "trigger", "follow/params", "--json"]));
+    expect((await tock(["runs", "logs", String(plain.id), "--follow"])).stdout).toBe("who=job first= second=\n");
+    const bad = await tock(["jobs", "trigger", "follow/params", "--env", "WHO"]);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: 'tock: --env takes KEY=VALUE (got "WHO")\n' });
+  }, 30_000);
+
   test("Ctrl-C stops a follow cleanly (exit 130, no stack); runs kill ends the run", async () => {
     await tock(["jobs", "put", "follow/long", "-f", "-"], { input: JSON.stringify({ target: { process: { shell: "echo started; exec sleep 60" } } }) });
     const run = json(await tock(["jobs", "trigger", "follow/long", "--json"]));
