@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 export interface Readings {
   /** Runs executing on this node now. */
   inFlight(): number;
-  /** Runs this node has claimed and holds until due (or until capacity frees). */
+  /** Runs this node has claimed and not started (waiting for their time, for capacity, or for their job's earlier run). */
   held(): number;
   /** Nodes whose heartbeat is current, as this node last saw them (0 while the scheduler is stopped). */
   liveNodes(): number;
@@ -22,6 +22,8 @@ const TIMES = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 const FAST = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Runs claimed by one cycle. */
 const SIZES = [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+/** How a run can end (tock_runs_finished_total's status). */
+const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "killed", "skipped"];
 /** The methods counted by name. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 /** Every state a job can be in: each is exported, 0 included, so a state that empties reads 0. */
@@ -51,7 +53,8 @@ export class Metrics {
   /** The job count under way: scrapes at once share one. */
   #jobCounts: Promise<Record<string, number>> | null = null;
 
-  constructor(info: { version: string; runtime: string; node: string }) {
+  /** `targets`: the target kinds, whose run counters start at 0 (an alert on increase() sees the first run). */
+  constructor(info: { version: string; runtime: string; node: string }, targets: readonly string[] = []) {
     const registers = [this.registry];
     new Gauge({ name: "tock_build_info", help: "Always 1: the version, runtime and node id of this tock.", labelNames: ["version", "runtime", "node"], registers }).set(info, 1);
     new Gauge({ name: "tock_start_time_seconds", help: "When this tock process started, in Unix seconds.", registers }).set(Math.round(Date.now() / 1000));
@@ -65,6 +68,9 @@ export class Metrics {
     this.#dbErrors = new Counter({ name: "tock_db_call_errors_total", help: "Database calls that failed (a locked database's busy errors included).", labelNames: ["kind"], registers });
     this.#http = new Counter({ name: "tock_http_requests_total", help: "HTTP requests answered, by method, route pattern and status.", labelNames: ["method", "route", "status"], registers });
     this.#httpTime = new Histogram({ name: "tock_http_request_seconds", help: "How long HTTP requests took to answer (a stream: until its headers).", labelNames: ["method", "route"], buckets: FAST, registers });
+    // Counters an alert takes increase() of exist from the start at 0: a series born at 1 has no increase.
+    for (const target of targets) for (const status of FINAL_STATUSES) this.#runs.labels(target, status).inc(0);
+    for (const kind of ["read", "write"]) this.#dbErrors.labels(kind).inc(0);
     const self = this;
     new Gauge({
       name: "tock_runs_in_flight",
@@ -76,7 +82,7 @@ export class Metrics {
     });
     new Gauge({
       name: "tock_runs_held",
-      help: "Runs this node has claimed and holds until they are due.",
+      help: "Runs this node has claimed and not started: waiting for their due time, for capacity or for their job's earlier run.",
       registers,
       collect() {
         this.set(self.#readings?.held() ?? 0);
@@ -112,12 +118,15 @@ export class Metrics {
     this.#readings = readings;
   }
 
-  /** A run ended; `startedAt` null when it never started (no duration, no lateness). */
-  runEnded(target: string, status: string, dueAt: number, startedAt: number | null, endedAt: number): void {
+  /**
+   * A run ended; `startedAt` null when it never started (no duration, no lateness), `dueAt` null when its
+   * lateness is not this node's to count (it waited for its job's earlier run).
+   */
+  runEnded(target: string, status: string, dueAt: number | null, startedAt: number | null, endedAt: number): void {
     const [runs, lateness, duration] = this.#series(`run ${target} ${status}`, () => [this.#runs.labels(target, status), this.#lateness.labels(target), this.#duration.labels(target, status)]);
     runs.inc!();
     if (startedAt === null) return;
-    lateness.observe!(Math.max(0, startedAt - dueAt) / 1000);
+    if (dueAt !== null) lateness.observe!(Math.max(0, startedAt - dueAt) / 1000);
     duration.observe!(Math.max(0, endedAt - startedAt) / 1000);
   }
 

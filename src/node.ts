@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { deliveryRenderers } from "./compat/index.ts";
 import type { Config } from "./config.ts";
 import { KeyRing } from "./domain/keys.ts";
+import { TARGET_KINDS } from "./domain/schemas.ts";
 import { SecretBox } from "./domain/secrets.ts";
 import { createExecutors } from "./executors/index.ts";
 import { sweepScriptFolders } from "./executors/script.ts";
@@ -72,7 +73,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // through the deps the scheduler is part of, so they are filled in once those exist.
     const renderers: Record<string, RenderDelivery> = {};
     const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
-    const metrics = config.metrics.enabled ? new Metrics({ version, runtime: runtimeName, node: config.scheduler.nodeId }) : undefined;
+    const metrics = config.metrics.enabled ? new Metrics({ version, runtime: runtimeName, node: config.scheduler.nodeId }, TARGET_KINDS) : undefined;
     const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, runLog: config.log.runs, metrics, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const observe = metrics && watch(store, metrics, scheduler);

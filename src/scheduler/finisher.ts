@@ -103,7 +103,9 @@ export class Finisher {
   /** A recorded end, told to the log and the metrics. */
   #report(run: Claimed, status: Final, error: string | null, startedAt: number | null, endedAt: number) {
     logRunEnd(this.deps.log, this.deps.runLog ?? "failures", run, status, error, startedAt, endedAt);
-    this.deps.metrics?.runEnded(run.job.targetKind, status, run.dueAt, startedAt, endedAt);
+    // A run that waited for its job's earlier run (overlap queue, allow past max concurrency, misfire all)
+    // is late by the job's own policy: its lateness would say nothing of this node's.
+    this.deps.metrics?.runEnded(run.job.targetKind, status, run.waitedForTurn || run.catchUp ? null : run.dueAt, startedAt, endedAt);
   }
 
   #add(rec: FinishRecord): Promise<Finished> {

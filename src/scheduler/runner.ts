@@ -47,7 +47,10 @@ export class Runner {
   #admission: Admission = {
     running: (jobId) => this.#active.countOf(jobId),
     waiting: (jobId) => this.#active.waiting.waiting(jobId),
-    wait: (run) => this.#active.waiting.push(run),
+    wait: (run) => {
+      run.waitedForTurn = true;
+      this.#active.waiting.push(run);
+    },
     unstarted: (run, status, error) => this.#track(this.#finisher.unstarted(run, status, error)),
     replaceOldest: (jobId, by) => this.#replaceOldest(jobId, by),
   };
@@ -71,6 +74,11 @@ export class Runner {
   /** Runs waiting for their host's or their namespace's limit. */
   get parkedCount(): number {
     return this.#capacity.parkedCount;
+  }
+
+  /** Runs waiting for their job's earlier run (overlap queue, allow past max concurrency, catch-up). */
+  get waitingCount(): number {
+    return this.#active.waiting.size;
   }
 
   /**

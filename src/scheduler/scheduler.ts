@@ -251,8 +251,15 @@ export class Scheduler implements SchedulerControl {
     }
   }
 
+  /**
+   * held: runs claimed here and not started (waiting for their due time, for capacity, for their host or
+   * namespace, or for their job's earlier run); parked and waiting: those waiting for a host or namespace,
+   * and for their job's earlier run.
+   */
   get stats() {
-    return { held: this.#dispatch.held.count, inFlight: this.#runner.inFlight, parked: this.#runner.parkedCount, liveNodes: this.running ? this.#nodes.live : 0 };
+    const r = this.#runner;
+    const waiting = r.waitingCount;
+    return { held: this.#dispatch.held.count + r.readyCount + r.parkedCount + waiting, inFlight: r.inFlight, parked: r.parkedCount, waiting, liveNodes: this.running ? this.#nodes.live : 0 };
   }
 
   // --- stopping ---------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ export interface Claimed {
   cancelled?: boolean;
   /** One of several missed slots run by misfire `all`: waits for the job's earlier run, never skipped. */
   catchUp?: boolean;
+  /** It waited for an earlier run of its job, as the job's policy says (its start is late on purpose). */
+  waitedForTurn?: boolean;
 }
 
 /**

@@ -4,18 +4,26 @@ import type { Claimed } from "./types.ts";
 
 export class JobQueues {
   #queues = new Map<number, Claimed[]>();
+  #size = 0;
+
+  /** Runs waiting, of every job. */
+  get size(): number {
+    return this.#size;
+  }
 
   /** Queues a run behind its job's earlier ones. */
   push(run: Claimed): void {
     const q = this.#queues.get(run.jobId);
     if (q) q.push(run);
     else this.#queues.set(run.jobId, [run]);
+    this.#size++;
   }
 
   /** The job's next waiting run, if any. */
   shift(jobId: number): Claimed | undefined {
     const q = this.#queues.get(jobId);
     const next = q?.shift();
+    if (next) this.#size--;
     if (q && q.length === 0) this.#queues.delete(jobId);
     return next;
   }
@@ -26,6 +34,7 @@ export class JobQueues {
 
   /** Drops a job's waiting runs (their rows were deleted). */
   drop(jobId: number): void {
+    this.#size -= this.#queues.get(jobId)?.length ?? 0;
     this.#queues.delete(jobId);
   }
 
@@ -42,5 +51,6 @@ export class JobQueues {
 
   clear(): void {
     this.#queues.clear();
+    this.#size = 0;
   }
 }

@@ -124,6 +124,39 @@ describe("the figures", () => {
   });
 });
 
+test("a run that waited for its job's earlier run (overlap queue) has a duration but no lateness of its own", async () => {
+  const before = samples(await scrape());
+  const count = (all: typeof before, name: string) => value(all, name, { target: "http", ...(name.includes("duration") ? { status: "succeeded" } : {}) }) ?? 0;
+  const holds = () => sink.requests.filter((r) => r.path === "/hold/q").length;
+  expect((await put("queued", { overlap: "queue", target: { http: { url: `${sink.url}/hold/q` } } })).status).toBe(201);
+  expect((await env.call("POST", "/api/v1/namespaces/m/jobs/queued/trigger")).status).toBe(202);
+  await waitUntil(() => holds() === 1, "the first run to be in flight");
+  expect((await env.call("POST", "/api/v1/namespaces/m/jobs/queued/trigger")).status).toBe(202); // waits for its turn
+  await waitUntil(() => env.deps.scheduler.stats.waiting === 1, "the second run to wait for its turn");
+  expect(value(samples(await scrape()), "tock_runs_held")).toBe(1);
+  release();
+  await waitUntil(() => holds() === 2, "the second run to start");
+  release();
+  await waitUntil(async () => (await env.call("GET", "/api/v1/runs?namespace=m&status=queued,running")).body.items.length === 0, "both to end");
+  const after = samples(await scrape());
+  expect(count(after, "tock_run_duration_seconds_count") - count(before, "tock_run_duration_seconds_count")).toBe(2);
+  expect(count(after, "tock_run_lateness_seconds_count") - count(before, "tock_run_lateness_seconds_count")).toBe(1);
+}, 20_000);
+
+test("the run and error counters an alert takes increase() of exist from the start, at 0", async () => {
+  const e = await testEnv();
+  try {
+    const all = samples(String((await e.call("GET", "/metrics")).body));
+    const runs = all.filter((s) => s.name === "tock_runs_finished_total");
+    expect(runs.length).toBe(25); // 5 target kinds x 5 ends
+    expect(runs.every((s) => s.value === 0)).toBe(true);
+    expect(value(all, "tock_runs_finished_total", { target: "process", status: "failed" })).toBe(0);
+    expect(value(all, "tock_db_call_errors_total", { kind: "write" })).toBe(0);
+  } finally {
+    await e.close();
+  }
+});
+
 test("a method of the client's invention makes no series of its own (a client could otherwise make them without end)", async () => {
   const m = new Metrics({ version: "t", runtime: "bun", node: "n" });
   for (const method of ["BREW", "WHEN", "GET"]) m.httpRequest(method, "unmatched", 404, 1);
