@@ -17,6 +17,7 @@ export interface ClientOptions {
 
 /** How long the server has to answer a request by default. */
 export const DEFAULT_TIMEOUT = "30s";
+const MAX_TIMEOUT_MS = 24 * 86_400_000;
 
 export interface Page<T> {
   items: T[];
@@ -45,7 +46,8 @@ export class Client {
 
   constructor(opts: ClientOptions) {
     const timeout = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
-    if (timeout === null || timeout <= 0) throw usageError(`--timeout must be a duration such as 30s or 2m (got ${JSON.stringify(opts.timeout)})`);
+    // (Timers hold at most 2^31-1 ms; a longer one would fire at once.)
+    if (timeout === null || timeout <= 0 || timeout > MAX_TIMEOUT_MS) throw usageError(`--timeout must be a duration from 1ms to 24d, such as 30s or 2m (got ${JSON.stringify(opts.timeout)})`);
     this.timeoutMs = timeout;
     const raw = opts.server ?? (opts.env.TOCK_SERVER || DEFAULT_SERVER);
     let url: URL;
@@ -71,33 +73,49 @@ export class Client {
     return `${this.base}${path}${s ? `?${s}` : ""}`;
   }
 
-  /** Sends a request; answers the response when its status is 2xx (or one of `accept`), else throws a CliError. */
-  async send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; accept?: number[] } = {}): Promise<Response> {
+  /**
+   * Sends a request; answers the response when its status is 2xx (or one of `accept`), else throws a
+   * CliError. The server has --timeout to answer it whole; with `stream` only to begin (its status and
+   * headers): the body then streams as long as it takes (a followed run's output).
+   */
+  async send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; accept?: number[]; stream?: boolean } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     const url = this.url(path, opts.query);
     for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      // The server has timeoutMs to answer (status and headers); a body then streams as long as it takes
-      // (a followed run's output).
       const late = new AbortController();
       const timer = setTimeout(() => late.abort(), this.timeoutMs);
+      const failed = (e: unknown, what: string, hint = "") => {
+        if (e instanceof CliError) return e;
+        if (this.signal?.aborted) return new CliError("interrupted", EXIT.interrupted);
+        if (late.signal.aborted) return new CliError(`the tock server at ${this.base} did not answer ${method} ${path} within ${this.timeoutMs / 1000}s (--timeout)`, EXIT.unreachable);
+        return new CliError(`${what}: ${reason(e)}${hint}`, EXIT.unreachable);
+      };
+      let res: Response;
       try {
         const signal = this.signal ? AbortSignal.any([this.signal, late.signal]) : late.signal;
         res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal });
       } catch (e) {
-        if (this.signal?.aborted) throw new CliError("interrupted", EXIT.interrupted);
-        if (late.signal.aborted) throw new CliError(`the tock server at ${this.base} did not answer ${method} ${path} within ${this.timeoutMs / 1000}s (--timeout)`, EXIT.unreachable);
-        throw new CliError(`cannot reach the tock server at ${this.base}: ${reason(e)} (set --server or TOCK_SERVER)`, EXIT.unreachable);
+        clearTimeout(timer);
+        throw failed(e, `cannot reach the tock server at ${this.base}`, " (set --server or TOCK_SERVER)");
+      }
+      try {
+        if (res.ok || opts.accept?.includes(res.status)) {
+          if (opts.stream) return res;
+          // The whole answer within the timeout: a server that sends its headers and then stalls ends here too.
+          const text = await res.text();
+          return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+        }
+        // Over the key's rate (nothing was done), or busy for a request that may safely be sent again: wait as told.
+        const again = res.status === 429 || (res.status === 503 && method !== "POST");
+        if (!again || attempt >= RETRIES) throw await errorOf(res, method, path);
+        await res.body?.cancel();
+      } catch (e) {
+        throw failed(e, `the connection to ${this.base} broke`);
       } finally {
         clearTimeout(timer);
       }
-      if (res.ok || opts.accept?.includes(res.status)) return res;
-      // Over the key's rate (nothing was done), or busy for a request that may safely be sent again: wait as told.
-      const again = res.status === 429 || (res.status === 503 && method !== "POST");
-      if (!again || attempt >= RETRIES) throw await errorOf(res, method, path);
-      await res.body?.cancel();
       await sleep(Math.min(10, Math.max(0.2, Number(res.headers.get("retry-after")) || 1)) * 1000, this.signal);
     }
   }
@@ -105,7 +123,7 @@ export class Client {
   /** A request whose answer is JSON (null for an empty body). */
   async json<T = unknown>(method: string, path: string, opts: { query?: Query; body?: unknown; accept?: number[] } = {}): Promise<{ status: number; body: T }> {
     const res = await this.send(method, path, opts);
-    const text = await readText(res, this);
+    const text = await res.text(); // (read whole within the timeout by send)
     if (!text) return { status: res.status, body: null as T };
     try {
       return { status: res.status, body: JSON.parse(text) as T };
@@ -137,15 +155,6 @@ export class Client {
     const out: T[] = [];
     for await (const item of this.pages<T>(path, query, max)) out.push(item);
     return out;
-  }
-}
-
-async function readText(res: Response, client: Client): Promise<string> {
-  try {
-    return await res.text();
-  } catch (e) {
-    if (client.signal?.aborted) throw new CliError("interrupted", EXIT.interrupted);
-    throw new CliError(`the connection to ${client.base} broke: ${reason(e)}`, EXIT.unreachable);
   }
 }
 

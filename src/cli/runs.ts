@@ -97,7 +97,7 @@ async function follow(ctx: Ctx, client: Client, id: string, stream: string | und
   let last: string | undefined;
   let failures = 0;
   for (;;) {
-    const res = await client.send("GET", `/api/v1/runs/${id}/logs`, { query: { follow: 1, stream }, headers: { accept: "text/event-stream", ...(last ? { "last-event-id": last } : {}) } });
+    const res = await client.send("GET", `/api/v1/runs/${id}/logs`, { query: { follow: 1, stream }, headers: { accept: "text/event-stream", ...(last ? { "last-event-id": last } : {}) }, stream: true });
     try {
       for await (const ev of sseEvents(res.body!)) {
         if (ev.event === "line") {

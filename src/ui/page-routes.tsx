@@ -5,7 +5,9 @@ import { scoped } from "../api/auth.ts";
 import { sendLines } from "../api/runs.ts";
 import { invalid } from "../domain/errors.ts";
 import { lastResults, listNamespaces, listRunsAcross, upcoming } from "../domain/fleet.ts";
+import * as v from "valibot";
 import { checkName } from "../domain/job-input.ts";
+import { Name } from "../domain/schemas.ts";
 import { getJob, listJobs } from "../domain/jobs.ts";
 import { listLogs, openFollow } from "../domain/logs.ts";
 import { databaseStatus, listNodes } from "../domain/nodes.ts";
@@ -44,7 +46,8 @@ async function namespaceNames(rd: RequestDeps): Promise<string[]> {
 
 /**
  * A page of jobs: of one namespace, or of every namespace the caller sees, one after another, each with its
- * last finished run. Across namespaces the cursor is "namespace~its own cursor" (a name has no "~").
+ * last finished run. Across namespaces the cursor is "namespace~its own cursor" (a name has no "~"); a
+ * namespace emptied between two pages does not break the next one.
  */
 async function jobRows(rd: RequestDeps, namespaces: string[], namespace: string | undefined, cursor: string | undefined) {
   if (namespace !== undefined) {
@@ -55,9 +58,13 @@ async function jobRows(rd: RequestDeps, namespaces: string[], namespace: string 
   let inner: string | undefined;
   if (cursor !== undefined) {
     const cut = cursor.indexOf("~");
-    start = namespaces.indexOf(cursor.slice(0, cut));
-    if (cut < 1 || start < 0) throw invalid("cursor is not one this page gave", "cursor");
-    inner = cursor.slice(cut + 1) || undefined;
+    const from = cursor.slice(0, cut);
+    if (cut < 1 || !v.is(Name, from)) throw invalid("cursor is not one this page gave", "cursor");
+    // The namespaces come sorted: go on at that one, or at the next if it has no jobs left (or is not
+    // the caller's to see: its place in the order is all the cursor says of it).
+    start = namespaces.findIndex((ns) => ns >= from);
+    if (start < 0) start = namespaces.length;
+    else if (namespaces[start] === from) inner = cursor.slice(cut + 1) || undefined;
   }
   const jobs: JobView[] = [];
   let nextCursor: string | null = null;

@@ -128,16 +128,22 @@ describe("the command line itself", () => {
     expect(bad.code).toBe(2);
   });
 
-  test("a server that takes the connection but never answers: exit 5 after --timeout, naming it", async () => {
+  test("a server that takes the connection but never answers, or stalls in its answer: exit 5 after --timeout, naming it", async () => {
     const sockets: Socket[] = [];
-    const silent = createServer((socket) => void sockets.push(socket)); // accepts, reads nothing, says nothing
+    // accepts and says nothing; on the second connection on, sends its headers and the start of a body, then stalls
+    const silent = createServer((socket) => {
+      if (sockets.push(socket) > 1) socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{");
+    });
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     try {
       const port = (silent.address() as AddressInfo).port;
       const r = await tock(["jobs", "ls", "--timeout", "500ms"], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } });
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 5, stderr: `tock: the tock server at http://127.0.0.1:${port} did not answer GET /api/v1/namespaces within 0.5s (--timeout)\n` });
-      expect(sockets.length).toBeGreaterThan(0);
-      expect((await tock(["jobs", "ls", "--timeout", "soon"], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } })).code).toBe(2);
+      expect(sockets.length).toBe(1);
+      const stalled = await tock(["jobs", "ls", "--timeout", "500ms"], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } });
+      expect({ code: stalled.code, stderr: stalled.stderr }).toEqual({ code: 5, stderr: `tock: the tock server at http://127.0.0.1:${port} did not answer GET /api/v1/namespaces within 0.5s (--timeout)\n` });
+      expect(sockets.length).toBe(2);
+      for (const t of ["soon", "0", "25d"]) expect((await tock(["jobs", "ls", "--timeout", t], { env: { TOCK_SERVER: `http://127.0.0.1:${port}` } })).code).toBe(2);
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

@@ -399,6 +399,11 @@ describe("with no keys needed (loopback, [auth] mode auto)", () => {
     expect(pages).toEqual([100, 81]); // o/j, then p1, p2, p3: 181 jobs
     expect(new Set(seen).size).toBe(181);
     expect(seen.slice(0, 3)).toEqual(["o/j", "p1/j00", "p1/j01"]);
-    expect((await c.get("/ui?cursor=nope~x")).status).toBe(400);
+    // A cursor's namespace emptied meanwhile: the next page goes on at the namespace after it.
+    const after = await c.get("/ui?cursor=p15~");
+    expect(after.status).toBe(200);
+    expect([...after.text.matchAll(/href="\/ui\/jobs\/([^/"]+)\/([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`).slice(0, 2)).toEqual(["p2/j00", "p2/j01"]);
+    expect((await c.get("/ui?cursor=zz~")).text).not.toContain('href="/ui/jobs/');
+    for (const bad of ["~x", "nocut", "p1~garbage", "-bad~"]) expect({ bad, status: (await c.get(`/ui?cursor=${encodeURIComponent(bad)}`)).status }).toEqual({ bad, status: 400 });
   }, 30_000);
 });
