@@ -251,15 +251,10 @@ export class Scheduler implements SchedulerControl {
     }
   }
 
-  /**
-   * held: runs claimed here and not started (waiting for their due time, for capacity, for their host or
-   * namespace, or for their job's earlier run); parked and waiting: those waiting for a host or namespace,
-   * and for their job's earlier run.
-   */
+  /** held: claimed, not started (of which parked: for a host or namespace; waiting: for the job's earlier run). */
   get stats() {
     const r = this.#runner;
-    const waiting = r.waitingCount;
-    return { held: this.#dispatch.held.count + r.readyCount + r.parkedCount + waiting, inFlight: r.inFlight, parked: r.parkedCount, waiting, liveNodes: this.running ? this.#nodes.live : 0 };
+    return { held: this.#dispatch.held.count + r.readyCount + r.parkedCount + r.waitingCount, inFlight: r.inFlight, parked: r.parkedCount, waiting: r.waitingCount, liveNodes: this.running ? this.#nodes.live : 0 };
   }
 
   // --- stopping ---------------------------------------------------------------------------------
