@@ -38,9 +38,10 @@ const server = Bun.serve({
 });
 afterAll(() => server.stop(true));
 
-test("a stream cut before the end is taken up after the last line seen; the exit code is the run's", async () => {
+/** `tock runs logs ID --follow` (and `extra`) against the server here: its exit code and output. */
+async function follow(id: number, extra: string[] = []): Promise<{ code: unknown; stdout: string; stderr: string }> {
   // Not spawnSync: the server answers from this process's event loop.
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", "7", "--follow"], {
+  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", String(id), "--follow", ...extra], {
     env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -49,21 +50,14 @@ test("a stream cut before the end is taken up after the last line seen; the exit
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const code = await new Promise((r) => child.on("close", r));
-  expect(stdout).toBe("one\ntwo\nthree\n");
-  expect(stderr).toBe("tock: run 7 ended timed_out\n");
-  expect(code).toBe(1);
+  return { code, stdout, stderr };
+}
+
+test("a stream cut before the end is taken up after the last line seen; the exit code is the run's", async () => {
+  expect(await follow(7)).toEqual({ code: 1, stdout: "one\ntwo\nthree\n", stderr: "tock: run 7 ended timed_out\n" });
   expect(asked).toEqual([null, "2"]);
 }, 30_000);
 
 test("--timeout bounds the server's answer, not how long a followed run's output takes", async () => {
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", "8", "--follow", "--timeout", "1s"], {
-    env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const code = await new Promise((r) => child.on("close", r));
-  expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "slow one\nslow two\nslow three\n", stderr: "" });
+  expect(await follow(8, ["--timeout", "1s"])).toEqual({ code: 0, stdout: "slow one\nslow two\nslow three\n", stderr: "" });
 }, 30_000);
