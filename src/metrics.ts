@@ -47,7 +47,7 @@ export class Metrics {
   readonly #dbErrors: Counter<"kind">;
   readonly #http: Counter<"method" | "route" | "status">;
   readonly #httpTime: Histogram<"method" | "route">;
-  /** Label sets seen, each with its series bound once: prom-client hashes a label object on every call otherwise. */
+  /** Label sets seen, each with its series bound once (no label object built per call; prom-client still hashes it). */
   #bound = new Map<string, Series[]>();
   #readings: Readings | null = null;
   /** The job count under way: scrapes at once share one. */
