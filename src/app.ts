@@ -75,12 +75,11 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
       },
     ),
   );
-  app.use(
-    bodyLimit({
-      maxSize: server.maxBody,
-      onError: (c) => c.json(errorBody("too_large", `request body is larger than ${server.maxBody} bytes`), 413),
-    }),
-  );
+  // A batch of jobs has a limit of its own ([server] max_batch_body); every other body, max_body.
+  const limit = (maxSize: number, key: string) => bodyLimit({ maxSize, onError: (c) => c.json(errorBody("too_large", `request body is larger than ${maxSize} bytes ([server] ${key})`), 413) });
+  const single = limit(server.maxBody, "max_body");
+  const batch = limit(server.maxBatchBody, "max_batch_body");
+  app.use((c, next) => (c.req.path.endsWith("/jobs:batch") ? batch(c, next) : single(c, next)));
   // Every native route needs a key where keys are required; /healthz, /readyz, the API's description
   // (/api/v1/openapi.json, exempt in the guard) and its reference page (/docs) stay open.
   app.use("/api/v1/*", guard(deps));

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { DomainError, domainErrorOf, type ErrorCode, invalid } from "../domain/errors.ts";
+import { DomainError, domainErrorOf, type ErrorCode, invalid, type ItemProblem } from "../domain/errors.ts";
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
@@ -27,14 +27,14 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
   }
 }
 
-export function errorBody(code: string, message: string, field?: string) {
-  return { error: field ? { code, message, field } : { code, message } };
+export function errorBody(code: string, message: string, field?: string, items?: ItemProblem[]) {
+  return { error: { code, message, ...(field ? { field } : {}), ...(items ? { items } : {}) } };
 }
 
 /** Maps anything thrown by a handler to the native error shape; never a 500 for what a client sent. */
 export function toErrorResponse(c: Context, thrown: unknown, log: (msg: string, f: Record<string, unknown>) => void): Response {
   const err = domainErrorOf(thrown);
-  if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.field), statusOf(err.code));
+  if (err instanceof DomainError) return c.json(errorBody(err.code, err.message, err.field, err.items), statusOf(err.code));
   if (err instanceof HTTPException) {
     const status = err.status;
     const code = status === 413 ? "too_large" : status === 415 ? "unsupported_media_type" : status === 404 ? "not_found" : "invalid";

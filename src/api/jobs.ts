@@ -4,6 +4,7 @@ import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
+import { putJobs } from "../domain/job-batch.ts";
 import { checkName, fromJobView } from "../domain/job-input.ts";
 import { listRuns } from "../domain/runs.ts";
 import { jobsByNextFireTime } from "../domain/fleet.ts";
@@ -30,6 +31,11 @@ export function jobRoutes(deps: RouteDeps) {
     c.header("ETag", `"${job.version}"`);
     if (created) c.header("Location", `/api/v1/namespaces/${ns}/jobs/${name}`);
     return c.json(job, created ? 201 : 200);
+  });
+
+  // Up to 10,000 jobs of a namespace created or replaced at once: all of them, or none (400 naming every bad one).
+  app.post("/namespaces/:ns/jobs:batch", async (c) => {
+    return c.json(await putJobs(scoped(c, deps), c.req.param("ns"), await jsonBody(c)));
   });
 
   app.get("/namespaces/:ns/jobs/:name", async (c) => {

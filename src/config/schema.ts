@@ -16,6 +16,8 @@ const Server = section({
   host: v.optional(text(), "127.0.0.1"),
   port: v.optional(int(0, 65535), 8080),
   max_body: v.optional(size(1, GiB), "1MiB"),
+  // A batch of jobs (POST …/jobs:batch, up to 10,000) may be this large.
+  max_batch_body: v.optional(size(1, GiB), "32MiB"),
   // Names and addresses clients may use in Host; others get 421 (no DNS rebinding). [] means this
   // server's own addresses, its host name and localhost.
   hosts: v.optional(

@@ -13,11 +13,21 @@ export type ErrorCode =
   | "rate_limited"
   | "unavailable";
 
+/** One refused item of a batch: its place in the request, its name when it had one, and why. */
+export interface ItemProblem {
+  index: number;
+  name?: string;
+  field?: string;
+  message: string;
+}
+
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    /** Every refused item of a batch request (each named, not only the first). */
+    readonly items?: ItemProblem[],
   ) {
     super(message);
     this.name = "DomainError";

@@ -3,7 +3,7 @@
 // for many rows is what keeps API writes cheap. Conditional writes (If-Match, If-None-Match) are single
 // statements. Jobs per namespace (namespace_counts, for [limits] max_jobs) are kept by the statements that
 // create and delete jobs, in their transactions: one statement per batch, where a trigger would run per row.
-import type { Row } from "@libsql/client";
+import type { ResultSet, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import { type JobFields, type JobRow, jobRowOf } from "./jobs.ts";
 import { type Stmt, write } from "./sql.ts";
@@ -86,27 +86,40 @@ class UpsertBatcher {
   }
 
   async #write(group: Pending[]) {
-    let rows;
+    let byKey;
     try {
-      [, , { rows }] = await write(this.store, upsertStatements(group.map((g) => g.job)));
+      byKey = savedByKey(await write(this.store, upsertStatements(group.map((g) => g.job))));
     } catch (e) {
       if (group.length === 1) return group[0].reject(e);
       // One bad row must not fail the others: write each on its own.
       for (const g of group) await this.#write([g]);
       return;
     }
-    const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.name}`, r]));
     for (const g of group) {
-      const r = byKey.get(nameKey(g.job));
-      if (r) g.resolve(savedOf(r));
+      const saved = byKey.get(nameKey(g.job));
+      if (saved) g.resolve(saved);
       else g.reject(new Error("upsert returned no row"));
     }
   }
 }
 
+/** Rows per INSERT: SQLite binds at most 32,766 values to one statement. */
+const ROWS_PER_INSERT = Math.floor(32_766 / JOB_COLUMNS.length);
+const ROW_PLACEHOLDERS = `(${JOB_COLUMNS.map(() => "?").join(", ")})`;
+const UPSERT_TAIL = `ON CONFLICT(namespace, name) DO UPDATE SET ${REPLACED.map((c) => `${c} = excluded.${c}`).join(", ")}, version = jobs.version + 1
+  RETURNING id, namespace, name, version, created_at`;
+
+/**
+ * The statements of one set-based upsert: queued runs of replaced jobs dropped, new jobs counted, then the
+ * rows, as bound values (cheaper than taking each column out of JSON), up to ROWS_PER_INSERT a statement.
+ */
 function upsertStatements(batch: JobFields[]): Stmt[] {
-  const select = JOB_COLUMNS.map((_, i) => `v.value->>${i}`).join(", ");
   const names = JSON.stringify(batch.map((j) => [j.namespace, j.name]));
+  const inserts: Stmt[] = [];
+  for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+    const rows = batch.slice(i, i + ROWS_PER_INSERT);
+    inserts.push({ sql: `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) VALUES ${rows.map(() => ROW_PLACEHOLDERS).join(", ")} ${UPSERT_TAIL}`, args: rows.flatMap(valuesOf) });
+  }
   return [
     {
       // A replaced job's runs that have not started belong to its old definition.
@@ -116,13 +129,24 @@ function upsertStatements(batch: JobFields[]): Stmt[] {
     },
     // The names not yet stored are the jobs this batch creates: counted per namespace, in the same transaction.
     countCreated(names),
-    {
-      sql: `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) SELECT ${select} FROM json_each(?) AS v WHERE true
-            ON CONFLICT(namespace, name) DO UPDATE SET ${REPLACED.map((c) => `${c} = excluded.${c}`).join(", ")}, version = jobs.version + 1
-            RETURNING id, namespace, name, version, created_at`,
-      args: [JSON.stringify(batch.map(valuesOf))],
-    },
+    ...inserts,
   ];
+}
+
+/** What an upsert's INSERT statements returned, by "namespace\0name". */
+const savedByKey = (results: ResultSet[]) => new Map(results.slice(2).flatMap((r) => r.rows).map((r) => [`${r.namespace}\u0000${r.name}`, savedOf(r)]));
+
+/**
+ * Creates or replaces every job of `jobs` in one write transaction, or none of them (names must differ).
+ * Returns what was saved, in the order given.
+ */
+export async function upsertJobsAtomically(store: Store, jobs: JobFields[]): Promise<Saved[]> {
+  const byKey = savedByKey(await write(store, upsertStatements(jobs)));
+  return jobs.map((j) => {
+    const saved = byKey.get(nameKey(j));
+    if (!saved) throw new Error(`upsert returned no row for ${j.namespace}/${j.name}`);
+    return saved;
+  });
 }
 
 const batchers = new WeakMap<Store, UpsertBatcher>();

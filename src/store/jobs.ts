@@ -168,3 +168,9 @@ export async function jobsPage(store: Store, q: JobFilter): Promise<{ count: num
   ]);
   return { count: Number(total?.n ?? 0), rows: rows.map(jobRowOf) };
 }
+
+/** Which of `names` are jobs of namespace `ns` already. */
+export async function namesStored(store: Store, ns: string, names: string[]): Promise<Set<string>> {
+  const rows = await read(store, { sql: "SELECT k.value AS name FROM json_each(?) AS k JOIN jobs ON jobs.namespace = ? AND jobs.name = k.value", args: [JSON.stringify(names), ns] });
+  return new Set(rows.map((r) => String(r.name)));
+}

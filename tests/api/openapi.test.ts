@@ -266,6 +266,7 @@ describe("answers", () => {
   /** A request for each operation that succeeds, in an order that leaves each one something to act on. */
   const CALLS: Record<string, () => { path: string; body?: unknown; headers?: Record<string, string> }> = {
     putJob: () => ({ path: `${JOB}/put`, body: { dueTime: "1h", target: { http: { url: "http://127.0.0.1:9/x", headers: { Authorization: "Bearer s" } } }, retry: { times: 1 } } }),
+    putJobs: () => ({ path: `${JOB}:batch`, body: { jobs: [{ name: "batched", schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/x" } } }] } }),
     getJob: () => ({ path: `${JOB}/fx` }),
     listJobs: () => ({ path: `${JOB}?sort=nextFireAt` }),
     triggerJob: () => ({ path: `${JOB}/fx/trigger` }),

@@ -31,7 +31,7 @@ function leafPaths(value: object, prefix = ""): string[] {
 
 const snakeToCamel = (path: string) => path.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-const SERVER_EXTRAS = { hosts: [], corsOrigins: [], socket: undefined, tls: { cert: undefined, key: undefined, clientCa: undefined } };
+const SERVER_EXTRAS = { maxBatchBody: 32 * 1024 * 1024, hosts: [], corsOrigins: [], socket: undefined, tls: { cert: undefined, key: undefined, clientCa: undefined } };
 
 const DEFAULTS: Config = {
   server: { host: "127.0.0.1", port: 8080, maxBody: 1024 * 1024, ...SERVER_EXTRAS },

@@ -49,6 +49,7 @@ const CASES: Case[] = [
   { route: "GET /api/v1/nodes", surface: "native", needs: "admin", request: () => ({ path: "/api/v1/nodes" }) },
   { route: "GET /api/v1/schedule/preview", surface: "native", needs: "reader", request: () => ({ path: "/api/v1/schedule/preview?spec=@every%201h" }) },
   { route: "PUT /api/v1/namespaces/:ns/jobs/:name", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/jobs/new`, body: job }) },
+  { route: "POST /api/v1/namespaces/:ns/jobs:batch", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/jobs:batch`, body: { jobs: [{ name: "bnew", ...job }] } }) },
   { route: "GET /api/v1/namespaces/:ns/jobs/:name", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/jobs/ja` }) },
   { route: "DELETE /api/v1/namespaces/:ns/jobs/:name", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/jobs/ja` }) },
   { route: "GET /api/v1/namespaces/:ns/jobs", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/jobs` }) },

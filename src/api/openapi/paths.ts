@@ -7,6 +7,7 @@ import { KeyInput } from "../../domain/keys.ts";
 import { LOG_STREAMS } from "../../domain/logs.ts";
 import { RUN_STATUSES } from "../../domain/runs.ts";
 import { JobInput, Name, RunParams } from "../../domain/schemas.ts";
+import { JobBatch } from "../../domain/job-batch.ts";
 import * as V from "./views.ts";
 
 export type Tag = "Jobs" | "Runs" | "Namespaces and schedules" | "Nodes and health" | "API keys" | "Reference";
@@ -82,6 +83,16 @@ export const OPERATIONS: Operation[] = [
       { status: 201, description: "created", schema: V.JobView, headers: ["ETag", "Location"] },
     ],
     errors: [400, 403, 404, 409, 413, 415],
+  },
+  {
+    method: "post", path: "/api/v1/namespaces/{ns}/jobs:batch", operationId: "putJobs", tag: "Jobs",
+    summary: "Create or replace many jobs at once",
+    description:
+      "Up to 10,000 jobs of the namespace, each with its `name` and checked as a PUT checks it, written in one transaction: all of them, or none. When any is refused, the 400 lists every refused item (`error.items`) and nothing is written. A replaced job starts afresh, as with PUT. The body may be up to `[server] max_batch_body` (32 MiB).",
+    params: [ns],
+    body: { schema: JobBatch, required: true, description: "the jobs", example: { jobs: [{ name: "nightly", schedule: "0 2 * * *", target: { http: { url: "http://127.0.0.1:8080/hook" } } }] } },
+    replies: [{ status: 200, description: "every job written", schema: V.BatchResult }],
+    errors: [400, 403, 404, 413, 415],
   },
   {
     method: "get", path: job, operationId: "getJob", tag: "Jobs",

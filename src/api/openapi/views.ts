@@ -13,6 +13,7 @@ import { RUN_STATUSES } from "../../domain/runs.ts";
 import { Misfire, Overlap, RetryPolicy, Target } from "../../domain/schemas.ts";
 import type { JobView as JobViewType, RunView as RunViewType, runView } from "../../domain/views.ts";
 import type { KeyView as KeyViewType } from "../../domain/keys.ts";
+import type { BatchResult as BatchResultType } from "../../domain/job-batch.ts";
 import type { PreviewItem as PreviewItemType } from "../../schedule/index.ts";
 
 const about = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
@@ -170,7 +171,22 @@ export const ErrorBody = v.object({
     code: v.picklist(ERROR_CODES),
     message: v.string(),
     field: v.optional(about(v.string(), "the field, parameter or header at fault (dotted for nested fields: target.http.url)")),
+    items: v.optional(
+      about(
+        v.array(v.object({ index: Int, name: v.optional(v.string()), field: v.optional(v.string()), message: v.string() })),
+        "a batch's refused items, every one: its place in `jobs`, its name, the field at fault and why",
+      ),
+    ),
   }),
+});
+
+export const BatchResult = v.object({
+  created: Int,
+  replaced: Int,
+  items: about(
+    v.array(v.object({ name: v.string(), id: Int, version: Int, created: v.boolean(), nextFireAt: MaybeInstant })),
+    "each job as written, in the order given",
+  ),
 });
 
 /** The response schemas, by their name in #/components/schemas. */
@@ -194,6 +210,7 @@ export const VIEWS = {
   Health,
   Readiness,
   ErrorBody,
+  BatchResult,
 };
 
 // Compile-time checks: each schema has exactly the fields of the view the domain builds (the values' types
@@ -212,4 +229,6 @@ export const VIEW_CHECKS: [
   SameFields<KeyViewType, typeof KeyView>,
   SameFields<PreviewItemType, typeof PreviewItem>,
   Lists<ErrorCode, (typeof ERROR_CODES)[number]>,
-] = [true, true, true, true, true, true, true, true, true];
+  SameFields<BatchResultType, typeof BatchResult>,
+  SameFields<BatchResultType["items"][number], (typeof BatchResult)["entries"]["items"]["pipe"][0]["item"]>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
