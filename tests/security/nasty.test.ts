@@ -758,7 +758,7 @@ async function send(req: Req): Promise<void> {
     stats.sent++;
     stats.perApi.native++;
     stats.statuses[back.status] = (stats.statuses[back.status] ?? 0) + 1;
-    if (back.status !== 200 || backText !== text) throw new Error(`the job read back is not the one answered: ${where} -> read back ${back.status} ${backText.slice(0, 500)}`);
+    if (back.status !== 200 || !sameJobRead(text, backText)) throw new Error(`the job read back is not the one answered: ${where} -> read back ${back.status} ${backText.slice(0, 500)}`);
     const lost = lostKeys(req.body?.text, JSON.parse(text));
     if (lost) throw new Error(`accepted, but ${lost} is not kept: ${where}`);
   }
@@ -1116,3 +1116,16 @@ test("the fixed jobs are byte for byte as they were, and the figures", async () 
   expect(stats.sent).toBeGreaterThanOrEqual(5000);
   for (const a of APIS) expect(stats.perApi[a]).toBeGreaterThan(0);
 });
+
+/**
+ * Whether a job read back is the one a PUT answered: byte for byte, unless it fired in between (a one-shot
+ * due at once: the scheduler runs here), when only what firing changes may differ.
+ */
+function sameJobRead(answered: string, back: string): boolean {
+  if (answered === back) return true;
+  const a = JSON.parse(answered);
+  const b = JSON.parse(back);
+  if (!(b.firedCount > a.firedCount)) return false;
+  for (const j of [a, b]) for (const k of ["status", "nextFireAt", "firedCount", "version", "updatedAt"]) delete j[k];
+  return JSON.stringify(a) === JSON.stringify(b);
+}
