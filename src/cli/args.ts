@@ -25,6 +25,8 @@ export class CliError extends Error {
     readonly exitCode: number,
     /** The HTTP status that caused it, if a server answered. */
     readonly status?: number,
+    /** A batch's refused items, as the server listed them (error.items). */
+    readonly items?: { index: number; message: string; field?: string }[],
   ) {
     super(message);
     this.name = "CliError";

@@ -186,9 +186,10 @@ async function errorOf(res: Response, method: string, path: string): Promise<Cli
   const text = await res.text().catch(() => "");
   let message: string | undefined;
   let field: string | undefined;
+  let items: CliError["items"];
   try {
-    const body = JSON.parse(text) as { error?: { message?: string; field?: string } | string; message?: string };
-    if (typeof body.error === "object" && body.error) ({ message, field } = body.error);
+    const body = JSON.parse(text) as { error?: { message?: string; field?: string; items?: CliError["items"] } | string; message?: string };
+    if (typeof body.error === "object" && body.error) ({ message, field, items } = body.error);
     else if (typeof body.error === "string") message = body.error;
     else if (typeof body.message === "string") message = body.message;
   } catch {
@@ -204,6 +205,6 @@ async function errorOf(res: Response, method: string, path: string): Promise<Cli
     case 404:
       return new CliError(withField, EXIT.notFound, 404);
     default:
-      return new CliError(withField, EXIT.failed, res.status);
+      return new CliError(withField, EXIT.failed, res.status, Array.isArray(items) ? items : undefined);
   }
 }

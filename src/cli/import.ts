@@ -7,6 +7,9 @@ import { type Ctx, parseJson, printJson, readInput } from "./context.ts";
 import { allJobs, type Job } from "./jobs.ts";
 import { progress } from "./progress.ts";
 
+/** Jobs per batch request (a server takes up to 10,000). */
+const BATCH = 1000;
+
 /** What a GET of a job adds that a PUT does not take (the server ignores them too). */
 const SERVER_SET = new Set(["id", "scheduleKind", "status", "compat", "nextFireAt", "firedCount", "version", "createdAt", "updatedAt", "waiting"]);
 
@@ -100,13 +103,23 @@ export async function importJobs(ctx: Ctx): Promise<number> {
   const counts = { created: 0, updated: 0, unchanged: 0 };
   const bar = progress(entries.length, (t) => void ctx.err(t), ctx.stderrTTY);
   let done = 0;
-  let next = 0;
   let fatal: unknown = null;
 
+  const tick = (n: number) => {
+    done += n;
+    bar.update(done, failures.length);
+  };
+  const stops = (err: unknown) => !(err instanceof CliError) || err.exitCode === EXIT.unreachable || err.exitCode === EXIT.interrupted || err.status === 401;
+  const todo = entries.filter((e) => {
+    const was = before.get(`${e.namespace}/${e.name}`);
+    if (!was || !sameJob(was, e.body)) return true;
+    counts.unchanged++;
+    tick(1);
+    return false;
+  });
+
+  // One job at a time, `concurrency` at once: for a server without batches.
   const one = async (e: Entry) => {
-    const key = `${e.namespace}/${e.name}`;
-    const was = before.get(key);
-    if (was && sameJob(was, e.body)) return void counts.unchanged++;
     try {
       const path = `/api/v1/namespaces/${encodeURIComponent(e.namespace)}/jobs/${encodeURIComponent(e.name)}`;
       const { status } = await client.json("PUT", path, { body: e.body });
@@ -114,23 +127,60 @@ export async function importJobs(ctx: Ctx): Promise<number> {
       else counts.updated++;
     } catch (err) {
       // Past an unreachable server or Ctrl-C every other job would fail the same way: stop.
-      if (!(err instanceof CliError) || err.exitCode === EXIT.unreachable || err.exitCode === EXIT.interrupted || err.status === 401) throw err;
-      failures.push({ item: e.item, namespace: e.namespace, name: e.name, error: err.message });
+      if (stops(err)) throw err;
+      failures.push({ item: e.item, namespace: e.namespace, name: e.name, error: (err as CliError).message });
     }
+    tick(1);
   };
-  const worker = async () => {
-    while (fatal === null && next < entries.length) {
-      const e = entries[next++];
-      try {
-        await one(e);
-      } catch (err) {
-        fatal ??= err;
+  const singly = async (list: Entry[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (fatal === null && next < list.length) await one(list[next++]).catch((err) => void (fatal ??= err));
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  };
+
+  // A namespace's jobs in batches of BATCH, each written whole or not at all: a refused job is named and
+  // the rest of its batch sent again without it.
+  let batches = true;
+  const batch = async (list: Entry[]): Promise<void> => {
+    if (list.length === 0) return;
+    if (!batches) return singly(list);
+    const ns = list[0].namespace;
+    try {
+      const { body } = await client.json<{ items: { created: boolean }[] }>("POST", `/api/v1/namespaces/${encodeURIComponent(ns)}/jobs:batch`, { body: { jobs: list.map((e) => e.body) } });
+      for (const it of body.items) it.created ? counts.created++ : counts.updated++;
+      return tick(list.length);
+    } catch (err) {
+      if (stops(err)) throw err;
+      const e = err as CliError;
+      // A server from before batches: one job at a time, from now on.
+      if (e.status === 405 || (e.status === 404 && e.message.startsWith("no route"))) {
+        batches = false;
+        return singly(list);
       }
-      done++;
-      bar.update(done, failures.length);
+      if (e.status === 413 && list.length > 1) {
+        const half = Math.ceil(list.length / 2);
+        await batch(list.slice(0, half));
+        return batch(list.slice(half));
+      }
+      if (e.items?.length) {
+        const refused = new Set(e.items.map((i) => i.index));
+        for (const i of e.items) failures.push({ item: list[i.index].item, namespace: ns, name: list[i.index].name, error: i.field && !i.message.includes(i.field) ? `${i.message} (${i.field})` : i.message });
+        tick(refused.size);
+        return batch(list.filter((_, i) => !refused.has(i)));
+      }
+      // Refused whole (the namespace's limit, a key that may not write there): each of its jobs failed so.
+      for (const x of list) failures.push({ item: x.item, namespace: x.namespace, name: x.name, error: e.message });
+      tick(list.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  const byNamespace = Map.groupBy(todo, (e) => e.namespace);
+  try {
+    for (const list of byNamespace.values()) for (let i = 0; i < list.length && fatal === null; i += BATCH) await batch(list.slice(i, i + BATCH));
+  } catch (err) {
+    fatal ??= err;
+  }
   bar.clear();
   const tally = `${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${failures.length} failed`;
   if (fatal !== null) {

@@ -68,7 +68,7 @@ export const COMMANDS: CommandSpec[] = [
     complete: "file",
     flags: [
       { name: "namespace", value: "NS", help: "put every job into this namespace instead of its own" },
-      { name: "concurrency", value: "N", help: "requests in flight at once (default 8)" },
+      { name: "concurrency", value: "N", help: "PUTs in flight at once, for a server that takes no batches (default 8)" },
     ],
   },
   {
