@@ -2,6 +2,8 @@
 // jobs with distinct names and a realistic body (cron schedule, time zone, http target with headers, retry
 // policy, payload, labels) for `warmupMs`, then for `durationMs` while recording each request's latency.
 // Usage: apiload.ts <base url> <sink url> <concurrency> <warmupMs> <durationMs>; prints one JSON line.
+import { realisticJob } from "./jobs.ts";
+
 const [base, sinkUrl, cText, wText, dText] = process.argv.slice(2);
 const concurrency = Number(cText);
 const warmupMs = Number(wText);
@@ -9,26 +11,7 @@ const durationMs = Number(dText);
 /** An API key for every request (bench/api.ts with BENCH_SECURE=1). */
 const KEY = process.env.BENCH_API_KEY || "";
 
-const SCHEDULES = ["0 3 * * *", "30 2 * * 1-5", "15 */6 * * *", "0 0 1 * *", "45 23 * * 0", "10 4 * * *", "5 1 1,15 * *", "20 22 * * 6"];
-const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
-
-function body(i: number): string {
-  return JSON.stringify({
-    schedule: SCHEDULES[i % SCHEDULES.length],
-    timezone: ZONES[i % ZONES.length],
-    target: {
-      http: {
-        url: `${sinkUrl}/hooks/report-${i % 100}`,
-        method: "POST",
-        headers: { "x-tenant": `tenant-${i % 37}`, authorization: "Bearer 0123456789abcdef" },
-      },
-    },
-    timeout: "30s",
-    retry: { times: 3, interval: "10s", backoff: "exponential" },
-    payload: { report: "daily-usage", tenant: i % 37, format: "csv" },
-    labels: { team: "billing", env: "bench" },
-  });
-}
+const body = (i: number) => JSON.stringify(realisticJob(i, sinkUrl));
 
 const t0 = performance.now();
 const warmEnd = t0 + warmupMs;

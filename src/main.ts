@@ -65,7 +65,9 @@ async function serveCommand(cfg: Config, log: Logger) {
   // before its scheduler could take the first one's runs for its own.
   let server;
   try {
-    server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody: cfg.server.maxBody, tls, socket: cfg.server.socket }, node.app.fetch);
+    // (The server takes the larger of the two limits; the app holds each route to its own.)
+    const maxBody = Math.max(cfg.server.maxBody, cfg.server.maxBatchBody);
+    server = await serve({ port: cfg.server.port, hostname: cfg.server.host, maxBody, tls, socket: cfg.server.socket }, node.app.fetch);
   } catch (e) {
     await node.stop();
     throw e;

@@ -464,3 +464,18 @@ describe("completion", () => {
     expect(other.stderr).toBe('tock: no completion for "tcsh": give one of bash, zsh, fish\n');
   });
 });
+
+// Last: it leaves 6,000 jobs on server a.
+describe("the server's limits", () => {
+  test("the binary's server takes a batch larger than max_body (up to max_batch_body), and still holds single requests to max_body", async () => {
+    const jobs = Array.from({ length: 6000 }, (_, i) => ({ name: `big-${i}`, schedule: "0 3 * * *", target: { http: { url: "http://127.0.0.1:9/hook", headers: { "x-tenant": `tenant-${i}` } } }, memo: "x".repeat(120) }));
+    const body = JSON.stringify({ jobs });
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const r = await fetch(`${a.url}/api/v1/namespaces/bulk/jobs:batch`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { created: number }).created).toBe(6000);
+    const single = await fetch(`${a.url}/api/v1/namespaces/bulk/jobs/one`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ target: { http: { url: "http://127.0.0.1:9/" } }, memo: "x".repeat(1024 * 1024 + 10) }) });
+    expect(single.status).toBe(413);
+    expect(((await single.json()) as { error: { message: string } }).error.message).toContain("max_body");
+  });
+});
