@@ -1,7 +1,8 @@
 // tock against BullMQ (Redis) and graphile-worker (PostgreSQL) on the same workloads, with a bare Bun
 // fetch loop (../flood.ts) as the ceiling. Usage: bun bench/peers/run.ts [burst-1000] [burst-10000] [drain]
 // (all three by default). PEERS_RUNS (default 3) runs per system, PEERS_SYSTEMS (default
-// tock,bullmq,graphile,bare) which ones, PEERS_BURST_SIZES / PEERS_DRAIN_N change the sizes.
+// tock,bullmq,graphile,bare) which ones, PEERS_BURST_SIZES / PEERS_DRAIN_N change the sizes, PEERS_PG_ANALYZE=1
+// runs ANALYZE after graphile-worker's drain jobs are stored.
 //
 // Scenarios take turns: for each run, for each scenario, every system once, so a slow minute of the machine
 // hits all of them alike. Every figure is taken at the sink (../sink.ts, its own process): lateness is the
@@ -167,7 +168,7 @@ async function main() {
       bullmq: BULLMQ_SETTINGS,
       graphile: GRAPHILE_SETTINGS,
       redis: { version: redis?.version, ...REDIS_SETTINGS },
-      postgres: { version: pg?.version, ...PG_SETTINGS },
+      postgres: { version: pg?.version, ...PG_SETTINGS, analyzeAfterDrainSeed: process.env.PEERS_PG_ANALYZE === "1" },
     };
     const results: Record<string, Record<string, Figures[]>> = {};
     for (let r = 1; r <= RUNS; r++) {

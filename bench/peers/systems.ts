@@ -152,7 +152,12 @@ export function graphileSystem(sink: Sink, pg: Service): System {
     },
     calibrate: (n) => add(n, () => new Date(Date.now() + 3_600_000)),
     create: (n, at) => add(n, () => new Date(at)),
-    seed: (n) => add(n, () => new Date(Date.now() - 1000)),
+    seed: async (n) => {
+      await add(n, () => new Date(Date.now() - 1000));
+      // PEERS_PG_ANALYZE=1: fresh planner statistics for the 100,000 new rows before the worker starts (off by
+      // default: the drain then depends on whether autovacuum's analyze ran meanwhile; see docs/performance.md).
+      if (process.env.PEERS_PG_ANALYZE === "1") await utils!.withPgClient((c) => c.query("ANALYZE"));
+    },
     async close() {
       await drop();
       await (await admin).release();
