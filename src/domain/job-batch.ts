@@ -70,6 +70,8 @@ export async function putJobs(deps: DomainDeps, ns: string, body: unknown): Prom
 function jobsOf(body: unknown): unknown[] {
   const jobs = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as { jobs?: unknown }).jobs : undefined;
   if (!Array.isArray(jobs)) throw invalid('body must be {"jobs": [ … ]}: an object whose jobs is an array of jobs, each with its name', "jobs");
+  const other = Object.keys(body as object).find((k) => k !== "jobs");
+  if (other !== undefined) throw invalid(`${other} is not a field of a batch: the body holds jobs only`, other);
   if (jobs.length === 0) throw invalid("jobs is empty: give 1 to 10,000 jobs", "jobs");
   if (jobs.length > MAX_BATCH) throw invalid(`jobs holds ${jobs.length} jobs; one batch takes at most ${MAX_BATCH}`, "jobs");
   return jobs;

@@ -91,6 +91,8 @@ describe("refused, writing nothing", () => {
       expect({ status: r.status, field: r.body.error.field }).toEqual({ status: 400, field: "jobs" });
     }
     expect((await env.call("POST", "/api/v1/namespaces/-bad/jobs:batch", { jobs: [{ name: "a", target }] })).status).toBe(400);
+    const extra = await env.call("POST", "/api/v1/namespaces/b3/jobs:batch", { jobs: [{ name: "a", target }], atomic: false });
+    expect({ status: extra.status, field: extra.body.error.field }).toEqual({ status: 400, field: "atomic" });
     expect(await count("b3")).toBe(0);
   });
 
