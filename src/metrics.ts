@@ -31,8 +31,6 @@ const JOB_STATES = ["scheduled", "paused", "manual", "finished"];
 
 export type DbCall = "read" | "write";
 
-/** One series of a counter (inc) or a histogram (observe), its labels bound. */
-type Series = { inc?(n?: number): void; observe?(v: number): void };
 
 export class Metrics {
   readonly registry = new Registry();
@@ -47,8 +45,6 @@ export class Metrics {
   readonly #dbErrors: Counter<"kind">;
   readonly #http: Counter<"method" | "route" | "status">;
   readonly #httpTime: Histogram<"method" | "route">;
-  /** Label sets seen, each with its series bound once (no label object built per call; prom-client still hashes it). */
-  #bound = new Map<string, Series[]>();
   #readings: Readings | null = null;
   /** The job count under way: scrapes at once share one. */
   #jobCounts: Promise<Record<string, number>> | null = null;
@@ -123,11 +119,10 @@ export class Metrics {
    * lateness is not this node's to count (it waited for its job's earlier run).
    */
   runEnded(target: string, status: string, dueAt: number | null, startedAt: number | null, endedAt: number): void {
-    const [runs, lateness, duration] = this.#series(`run ${target} ${status}`, () => [this.#runs.labels(target, status), this.#lateness.labels(target), this.#duration.labels(target, status)]);
-    runs.inc!();
+    this.#runs.inc({ target, status });
     if (startedAt === null) return;
-    if (dueAt !== null) lateness.observe!(Math.max(0, startedAt - dueAt) / 1000);
-    duration.observe!(Math.max(0, endedAt - startedAt) / 1000);
+    if (dueAt !== null) this.#lateness.observe({ target }, Math.max(0, startedAt - dueAt) / 1000);
+    this.#duration.observe({ target, status }, Math.max(0, endedAt - startedAt) / 1000);
   }
 
   runsLost(n: number): void {
@@ -140,23 +135,15 @@ export class Metrics {
   }
 
   dbCall(kind: DbCall, ms: number, ok: boolean): void {
-    const [time, errors] = this.#series(`db ${kind}`, () => [this.#db.labels(kind), this.#dbErrors.labels(kind)]);
-    time.observe!(ms / 1000);
-    if (!ok) errors.inc!();
+    this.#db.observe({ kind }, ms / 1000);
+    if (!ok) this.#dbErrors.inc({ kind });
   }
 
   /** A request answered; a method outside the usual ones counts as "other" (a client may send any word). */
   httpRequest(method: string, route: string, status: number, ms: number): void {
     if (!METHODS.has(method)) method = "other";
-    const [count, time] = this.#series(`http ${method} ${status} ${route}`, () => [this.#http.labels(method, route, String(status)), this.#httpTime.labels(method, route)]);
-    count.inc!();
-    time.observe!(ms / 1000);
-  }
-
-  #series(key: string, bind: () => Series[]): Series[] {
-    let found = this.#bound.get(key);
-    if (!found) this.#bound.set(key, (found = bind()));
-    return found;
+    this.#http.inc({ method, route, status: String(status) });
+    this.#httpTime.observe({ method, route }, ms / 1000);
   }
 
   /** The exposition text. A job count that cannot be read leaves tock_jobs out of this scrape, not the rest. */

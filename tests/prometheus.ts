@@ -8,12 +8,15 @@ export interface Sample {
   value: number;
 }
 
-/** promtool's verdict on an exposition: its exit code and what it printed (lint problems, parse errors). */
-export function promtool(text: string): { status: number | null; out: string } {
-  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+/** promtool run with `args` (and `input` on its stdin): its exit code and what it printed. */
+export function promtool(args: string[], input?: string): { status: number | null; out: string } {
+  const r = spawnSync("promtool", args, { input, encoding: "utf8" });
   if (r.error) throw new Error(`promtool is needed for this test (Debian: apt-get install prometheus): ${r.error.message}`);
   return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
 }
+
+/** promtool's verdict on an exposition: its exit code and what it printed (lint problems, parse errors). */
+export const checkMetrics = (text: string) => promtool(["check", "metrics"], text);
 
 /** The samples of an exposition (one per line: name{labels} value). */
 export function samples(text: string): Sample[] {
@@ -40,7 +43,7 @@ export async function scrapeChecked(base: string, headers: Record<string, string
   const res = await fetch(`${base}/metrics`, { headers });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${text}`);
-  const verdict = promtool(text);
+  const verdict = checkMetrics(text);
   if (verdict.status !== 0 || verdict.out !== "") throw new Error(`promtool check metrics: ${verdict.out}`);
   return samples(text);
 }

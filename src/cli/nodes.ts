@@ -3,10 +3,8 @@ import { type Ctx, printJson } from "./context.ts";
 import { relative, table, when } from "./table.ts";
 import type { NodeView } from "../domain/nodes.ts";
 
-type Node = NodeView; // the API's shape, as a type only
-
 export async function nodesCommand(ctx: Ctx) {
-  const page = await ctx.client().get<{ items: Node[]; nextCursor: null }>("/api/v1/nodes");
+  const page = await ctx.client().get<{ items: NodeView[]; nextCursor: null }>("/api/v1/nodes");
   if (ctx.json) return printJson(ctx, page);
   const now = ctx.now();
   await ctx.out(

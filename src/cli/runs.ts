@@ -7,9 +7,6 @@ import { details, table, took, when } from "./table.ts";
 import type { LogLine } from "../domain/logs.ts";
 import type { RunView } from "../domain/views.ts";
 
-// The API's own shapes, as types only: a field the server renames fails to compile here.
-type Run = RunView;
-
 const ENDED_WELL = "succeeded";
 
 async function ls(ctx: Ctx) {
@@ -24,7 +21,7 @@ async function ls(ctx: Ctx) {
     path = `/api/v1/namespaces/${encodeURIComponent(job.ns)}/jobs/${encodeURIComponent(job.name)}/runs`;
     query.namespace = undefined;
   }
-  const runs = await ctx.client().all<Run>(path, query, limit);
+  const runs = await ctx.client().all<RunView>(path, query, limit);
   if (ctx.json) return printJson(ctx, { items: runs, nextCursor: null });
   if (runs.length === 0) return ctx.err("no runs\n");
   const now = ctx.now();
@@ -36,7 +33,7 @@ async function ls(ctx: Ctx) {
   );
 }
 
-function showRun(r: Run, now: number): string {
+function showRun(r: RunView, now: number): string {
   return details([
     ["run", r.id],
     ["job", `${r.namespace}/${r.jobName}`],
@@ -59,13 +56,13 @@ function showRun(r: Run, now: number): string {
 }
 
 async function get(ctx: Ctx) {
-  const run = await ctx.client().get<Run>(`/api/v1/runs/${runRef(ctx.args[0])}`);
+  const run = await ctx.client().get<RunView>(`/api/v1/runs/${runRef(ctx.args[0])}`);
   return ctx.json ? printJson(ctx, run) : ctx.out(showRun(run, ctx.now()));
 }
 
 async function kill(ctx: Ctx) {
   const id = runRef(ctx.args[0]);
-  const { status, body: run } = await ctx.client().json<Run>("POST", `/api/v1/runs/${id}/kill`);
+  const { status, body: run } = await ctx.client().json<RunView>("POST", `/api/v1/runs/${id}/kill`);
   if (ctx.json) return printJson(ctx, run);
   return ctx.out(status === 200 ? `killed run ${id} (${run.namespace}/${run.jobName})\n` : `kill of run ${id} asked: its node is still stopping it (status ${run.status})\n`);
 }

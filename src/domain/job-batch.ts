@@ -1,18 +1,16 @@
 // Many jobs of one namespace created or replaced in one request: each validated as a PUT would be, every bad
 // one named, and then all of them written in one transaction, or none.
-import { jobByName, namesStored, sealedSecretsOf } from "../store/jobs.ts";
+import { type JobFields, namesStored } from "../store/jobs.ts";
 import { type Saved, savedRow, upsertJobsAtomically } from "../store/job-writes.ts";
 import { audit, mayChange } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { DomainError, forbidden, invalid, type ItemProblem, notFound } from "./errors.ts";
-import { checkName, compileJob, fromJobView, jobFields } from "./job-input.ts";
-import { counted } from "./quota.ts";
-import { keepsSecrets, splitSecrets } from "./secrets.ts";
-import { targetOf } from "./targets.ts";
+import { checkName, compileJob, fromJobView } from "./job-input.ts";
+import { rowFields } from "./jobs.ts";
+import { counted, maxJobsOf } from "./quota.ts";
 import * as v from "valibot";
 import { namespaceJobCount } from "../store/namespaces.ts";
 import { JobInput, Name } from "./schemas.ts";
-import type { JobFields } from "../store/jobs.ts";
 
 /** The most jobs one batch request may hold. */
 export const MAX_BATCH = 10_000;
@@ -78,27 +76,15 @@ function jobsOf(body: unknown): unknown[] {
 }
 
 /** One job checked as a PUT checks it, to the row it would write. */
-async function compiled(deps: DomainDeps, ns: string, name: string, item: unknown, now: number): Promise<JobFields> {
+function compiled(deps: DomainDeps, ns: string, name: string, item: unknown, now: number): Promise<JobFields> {
   const { name: _, ...rest } = item as Record<string, unknown>;
-  const { input, plan } = compileJob(deps, fromJobView(rest, ns, name), ns);
-  const { kind, body: given } = targetOf(input.target);
-  // "<secret>" sent back for a value keeps the stored one: only then is it read.
-  const previous = keepsSecrets(kind, given) ? await storedSecretsOf(deps, ns, name) : null;
-  const split = splitSecrets(kind, given, previous);
-  const sealed = Object.keys(split.secrets).length > 0 ? deps.secrets.seal(split.secrets) : null;
-  return jobFields(ns, name, input, plan, now, {}, split.target, sealed);
-}
-
-async function storedSecretsOf(deps: DomainDeps, ns: string, name: string) {
-  const sealed = (await jobByName(deps.store, ns, name)) ? await sealedSecretsOf(deps.store, { namespace: ns, name }) : null;
-  return sealed === null ? null : deps.secrets.open(sealed);
+  return rowFields(deps, ns, name, compileJob(deps, fromJobView(rest, ns, name), ns), {}, now);
 }
 
 /** 403 when `adding` new jobs would take the namespace past its [limits] max_jobs (counted exactly). */
 async function checkRoom(deps: DomainDeps, ns: string, adding: number): Promise<void> {
   if (adding <= 0) return;
-  const limits = deps.config.limits;
-  const max = limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
+  const max = maxJobsOf(deps.config.limits, ns);
   const has = await namespaceJobCount(deps.store, ns);
   if (has + adding > max) throw forbidden(`namespace ${ns} holds ${has} jobs and this batch adds ${adding}: past its limit of ${max} ([limits] max_jobs)`);
 }

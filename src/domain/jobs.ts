@@ -12,7 +12,7 @@ import { checkName, compileJob, jobFields, planOf, type PutOptions } from "./job
 import { conflict, forbidden, notFound } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./ids.ts";
 import { parseInput, RunParams, type Target, type TargetKind } from "./schemas.ts";
-import { counted, roomFor } from "./quota.ts";
+import { counted, maxJobsOf, roomFor } from "./quota.ts";
 import { keepsSecrets, sealParams, type SecretValues, splitSecrets } from "./secrets.ts";
 import { checkTarget, targetOf, withParams } from "./targets.ts";
 import { type JobView, jobView, runView } from "./views.ts";
@@ -27,16 +27,9 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(ns, "namespace");
   checkName(name, "name");
   mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
-  const { input, plan } = compileJob(deps, body, ns);
+  const compiled = compileJob(deps, body, ns);
   await checkQuota(deps, ns, name);
-  const { kind, body: given } = targetOf(input.target);
-  // SECRET sent back for a value keeps the stored one (a GET-then-PUT round trip): only then read it.
-  const previous = keepsSecrets(kind, given) ? await storedSecrets(deps, ns, name) : null;
-  const split = splitSecrets(kind, given, previous);
-  const secrets = { ...split.secrets, ...opts.secrets };
-  const sealed = Object.keys(secrets).length > 0 ? deps.secrets.seal(secrets) : null;
-  const now = deps.clock.now();
-  const fields = jobFields(ns, name, input, plan, now, opts, split.target, sealed);
+  const fields = await rowFields(deps, ns, name, compiled, opts, deps.clock.now());
   const saved = await writeJob(deps, fields, opts);
   const job = jobView(savedRow(fields, saved));
   const created = saved.version === 1;
@@ -44,6 +37,19 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   deps.scheduler.jobChanged(job.id, job.nextFireAt === null ? null : Date.parse(job.nextFireAt));
   audit(deps, created ? "job.create" : "job.replace", { namespace: ns, name, api: opts.compat?.api ?? "native" });
   return { created, job };
+}
+
+/**
+ * A compiled job as the row it writes, its secret values taken out of its target and sealed. A value sent
+ * back as "<secret>" (a GET-then-PUT round trip) keeps the stored one: only then is that one read.
+ */
+export async function rowFields(deps: DomainDeps, ns: string, name: string, { input, plan }: ReturnType<typeof compileJob>, opts: PutOptions, now: number): Promise<JobFields> {
+  const { kind, body: given } = targetOf(input.target);
+  const previous = keepsSecrets(kind, given) ? await storedSecrets(deps, ns, name) : null;
+  const split = splitSecrets(kind, given, previous);
+  const secrets = { ...split.secrets, ...opts.secrets };
+  const sealed = Object.keys(secrets).length > 0 ? deps.secrets.seal(secrets) : null;
+  return jobFields(ns, name, input, plan, now, opts, split.target, sealed);
 }
 
 const jobMissing = (ns: string, name: string) => notFound(`job ${ns}/${name} not found`);
@@ -68,8 +74,7 @@ async function writeJob(deps: DomainDeps, fields: JobFields, opts: PutOptions): 
  * is always allowed). See quota.ts for how close to exact the count is.
  */
 async function checkQuota(deps: DomainDeps, ns: string, name: string): Promise<void> {
-  const limits = deps.config.limits;
-  const max = limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
+  const max = maxJobsOf(deps.config.limits, ns);
   if (await roomFor(deps.store, ns, max)) return;
   if (await jobExists(deps.store, ns, name)) return;
   throw forbidden(`namespace ${ns} holds ${max} jobs, its limit ([limits] max_jobs); delete some first`);

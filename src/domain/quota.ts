@@ -2,10 +2,14 @@
 // this node's own creates are added to it meanwhile; only an estimate at the limit reads it again before
 // refusing. So a create costs no read, and creates on other nodes can pass the limit by what they make
 // within that second.
+import type { Config } from "../config.ts";
 import type { Store } from "../store/client.ts";
 import { namespaceJobCount } from "../store/namespaces.ts";
 
 const FRESH_MS = 1000;
+
+/** A namespace's [limits] max_jobs: its own, else the default. */
+export const maxJobsOf = (limits: Config["limits"], ns: string): number => limits.namespaces[ns]?.maxJobs ?? limits.maxJobs;
 
 interface Count {
   n: number;

@@ -253,8 +253,8 @@ export class Scheduler implements SchedulerControl {
 
   /** held: claimed, not started (of which parked: for a host or namespace; waiting: for the job's earlier run). */
   get stats() {
-    const r = this.#runner;
-    return { held: this.#dispatch.held.count + r.readyCount + r.parkedCount + r.waitingCount, inFlight: r.inFlight, parked: r.parkedCount, waiting: r.waitingCount, liveNodes: this.running ? this.#nodes.live : 0 };
+    const { readyCount: ready, parkedCount: parked, waitingCount: waiting, inFlight } = this.#runner;
+    return { held: this.#dispatch.held.count + ready + parked + waiting, inFlight, parked, waiting, liveNodes: this.running ? this.#nodes.live : 0 };
   }
 
   // --- stopping ---------------------------------------------------------------------------------

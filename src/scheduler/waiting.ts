@@ -4,11 +4,12 @@ import type { Claimed } from "./types.ts";
 
 export class JobQueues {
   #queues = new Map<number, Claimed[]>();
-  #size = 0;
 
-  /** Runs waiting, of every job. */
+  /** Runs waiting, of every job (counted when asked: only stats and metrics ask). */
   get size(): number {
-    return this.#size;
+    let n = 0;
+    for (const q of this.#queues.values()) n += q.length;
+    return n;
   }
 
   /** Queues a run behind its job's earlier ones. */
@@ -16,14 +17,12 @@ export class JobQueues {
     const q = this.#queues.get(run.jobId);
     if (q) q.push(run);
     else this.#queues.set(run.jobId, [run]);
-    this.#size++;
   }
 
   /** The job's next waiting run, if any. */
   shift(jobId: number): Claimed | undefined {
     const q = this.#queues.get(jobId);
     const next = q?.shift();
-    if (next) this.#size--;
     if (q && q.length === 0) this.#queues.delete(jobId);
     return next;
   }
@@ -34,7 +33,6 @@ export class JobQueues {
 
   /** Drops a job's waiting runs (their rows were deleted). */
   drop(jobId: number): void {
-    this.#size -= this.#queues.get(jobId)?.length ?? 0;
     this.#queues.delete(jobId);
   }
 
@@ -51,6 +49,5 @@ export class JobQueues {
 
   clear(): void {
     this.#queues.clear();
-    this.#size = 0;
   }
 }

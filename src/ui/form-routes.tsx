@@ -23,7 +23,7 @@ export function loginRoutes(ui: UiApp, deps: RouteDeps): void {
   const required = authRequired(deps.config);
 
   ui.get("/login", async (c) => {
-    if (!required || c.get("access")) return c.redirect(safeNext(c.req.query("next")), 303);
+    if (!required) return c.redirect(safeNext(c.req.query("next")), 303);
     return render(c, <LoginPage frame={frameOf(c, deps)} next={safeNext(c.req.query("next"))} problem={null} />);
   });
 

@@ -51,8 +51,10 @@ export function uiRoutes(deps: RouteDeps): UiApp {
   // A form must come from this origin (hono's check of Origin and Sec-Fetch-Site) and carry its token.
   ui.use(csrf({ origin: (origin, c) => sameHost(origin, c.req.header("host")) }));
   ui.use(session());
-  ui.use(keyAccess(deps));
+  // Logging in and out comes before the key in the cookie is looked at: one over its rate (or any other)
+  // can always be swapped or dropped, and showing the form spends none of its rate.
   loginRoutes(ui, deps);
+  ui.use(keyAccess(deps));
   loginRequired(ui, deps);
   pageRoutes(ui, deps);
   formRoutes(ui, deps);

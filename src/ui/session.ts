@@ -92,8 +92,6 @@ export function session(): MiddlewareHandler<{ Bindings: UiBindings }> {
  * expired, over its rate), or full access when the server needs no keys. Without a usable key the page
  * asks for one: `loginProblem` says why and the handler renders the login form (401).
  */
-const LOGIN_PATHS = /^\/ui\/log(in|out)$/;
-
 export function keyAccess(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBindings }> {
   const required = authRequired(deps.config);
   return async (c, next) => {
@@ -102,9 +100,6 @@ export function keyAccess(deps: RouteDeps): MiddlewareHandler<{ Bindings: UiBind
       c.set("access", FULL_ACCESS);
       return next();
     }
-    // Logging in and out never depends on the key in the cookie: one over its rate (or any other) can
-    // always be swapped or dropped, and showing the form spends none of its rate.
-    if (LOGIN_PATHS.test(c.req.path)) return next();
     const key = getCookie(c, KEY_COOKIE);
     if (!key) {
       c.set("loginProblem", "");

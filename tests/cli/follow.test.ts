@@ -2,9 +2,8 @@
 // connects again with Last-Event-ID and prints each line once. The server here is a real HTTP server that
 // plays the API's part (the real one cannot be made to drop a stream on cue).
 import { afterAll, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "../e2e/process.ts";
+import { ROOT, run } from "../e2e/process.ts";
 
 const asked: (string | null)[] = [];
 const line = (seq: number, text: string) => `event: line\nid: ${seq}\ndata: ${JSON.stringify({ seq, at: "2026-01-01T00:00:00Z", stream: "stdout", line: text })}\n\n`;
@@ -39,19 +38,8 @@ const server = Bun.serve({
 afterAll(() => server.stop(true));
 
 /** `tock runs logs ID --follow` (and `extra`) against the server here: its exit code and output. */
-async function follow(id: number, extra: string[] = []): Promise<{ code: unknown; stdout: string; stderr: string }> {
-  // Not spawnSync: the server answers from this process's event loop.
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "runs", "logs", String(id), "--follow", ...extra], {
-    env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const code = await new Promise((r) => child.on("close", r));
-  return { code, stdout, stderr };
-}
+const follow = (id: number, extra: string[] = []) =>
+  run([process.execPath, join(ROOT, "src/main.ts"), "runs", "logs", String(id), "--follow", ...extra], { env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` } });
 
 test("a stream cut before the end is taken up after the last line seen; the exit code is the run's", async () => {
   expect(await follow(7)).toEqual({ code: 1, stdout: "one\ntwo\nthree\n", stderr: "tock: run 7 ended timed_out\n" });

@@ -1,9 +1,8 @@
 // `tock jobs import` against a server from before batch writes (POST …/jobs:batch answers 404 "no route"):
 // it puts the jobs one by one instead. The server is a real HTTP server playing that older API's part.
 import { afterAll, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "../e2e/process.ts";
+import { ROOT, run } from "../e2e/process.ts";
 
 const seen: string[] = [];
 const server = Bun.serve({
@@ -21,14 +20,7 @@ afterAll(() => server.stop(true));
 
 test("a server without batches gets one PUT per job, and the import says the same", async () => {
   const jobs = Array.from({ length: 5 }, (_, i) => ({ namespace: "old", name: `j${i}`, target: { http: { url: "http://127.0.0.1:9/" } } }));
-  // Not spawnSync: the server answers from this process's event loop.
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "jobs", "import", "-"], { env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` }, stdio: ["pipe", "pipe", "pipe"] });
-  child.stdin.end(JSON.stringify(jobs));
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const code = await new Promise((r) => child.on("close", r));
+  const { code, stdout, stderr } = await run([process.execPath, join(ROOT, "src/main.ts"), "jobs", "import", "-"], { input: JSON.stringify(jobs), env: { PATH: process.env.PATH ?? "", TOCK_SERVER: `http://127.0.0.1:${server.port}` } });
   expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "5 jobs: 5 created, 0 updated, 0 unchanged, 0 failed\n", stderr: "" });
   expect(seen.filter((s) => s === "POST /api/v1/namespaces/old/jobs:batch")).toHaveLength(1); // asked once
   expect(seen.filter((s) => s.startsWith("PUT ")).sort()).toEqual(jobs.map((j) => `PUT /api/v1/namespaces/old/jobs/${j.name}`));

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { tempDir, waitUntil } from "../helpers.ts";
-import { api, buildBinary, type Proc, startTock } from "./process.ts";
+import { api, buildBinary, type Proc, type Ran, run as runCommand, startTock } from "./process.ts";
 
 const { dir, cleanup } = tempDir("tock-e2e-cli-");
 const procs: Proc[] = [];
@@ -25,28 +25,12 @@ const serverEnv = (name: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the binary as a user would: no config file, TOCK_SERVER pointing at server A unless `env` says otherwise. */
-function tock(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
-  const child = spawn(bin, args, {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "", HOME: dir, TMPDIR: process.env.TMPDIR ?? "/tmp", TZ: "UTC", TOCK_SERVER: a.url, ...opts.env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  child.stdin.end(opts.input ?? "");
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+function tock(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Ran> {
+  return runCommand([bin, ...args], { cwd: dir, input: opts.input, env: { PATH: process.env.PATH ?? "", HOME: dir, TMPDIR: process.env.TMPDIR ?? "/tmp", TZ: "UTC", TOCK_SERVER: a.url, ...opts.env } });
 }
 
-const json = (r: Result) => {
+const json = (r: Ran) => {
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);

@@ -73,3 +73,23 @@ export async function api(base: string, method: string, path: string, body?: unk
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to its end and collects what it printed (not spawnSync: a server the test itself serves
+ * must keep answering from this process's event loop meanwhile).
+ */
+export function run(cmd: string[], opts: { env: Record<string, string | undefined>; input?: string; cwd?: string }): Promise<Ran> {
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end(opts.input ?? "");
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
