@@ -1,4 +1,5 @@
 // Output for people: aligned tables with wide cells cut short, times in local time and relative to now.
+import { roughDuration } from "../schedule/duration.ts";
 
 export interface Column {
   header: string;
@@ -54,25 +55,8 @@ export function relative(iso: string | null | undefined, now: number): string {
   return ms > 0 ? `in ${span}` : `${span} ago`;
 }
 
-/** 90_061_000 -> "1d1h": the two largest units that are not zero. */
-export function shortDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const units: [string, number][] = [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1000],
-  ];
-  const parts: string[] = [];
-  let left = ms;
-  for (const [u, size] of units) {
-    const n = Math.floor(left / size);
-    left -= n * size;
-    if (n > 0 || parts.length > 0) parts.push(`${n}${u}`);
-    if (parts.length === 2) break;
-  }
-  return parts.filter((p) => !/^0\D/.test(p)).join("") || "0s";
-}
+/** 90_061_000 -> "1d1h": the two largest units, the smaller left out when zero. */
+export const shortDuration = (ms: number) => roughDuration(ms);
 
 /** "2026-03-14 09:30:00 (in 5m)", or "-". */
 export const when = (iso: string | null | undefined, now: number) => (iso ? `${localTime(iso)} (${relative(iso, now)})` : "-");

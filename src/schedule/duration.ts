@@ -45,3 +45,15 @@ export function formatDuration(ms: number): string {
   if (rest > 0) out += `${rest}ms`;
   return out;
 }
+
+/** A duration for people, in its two largest units, the smaller left out when zero: "850ms", "42s", "3m5s", "1d4h" (`sep` between the two). */
+export function roughDuration(ms: number, sep = ""): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const units = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
+  const i = units.findIndex(([, size]) => ms >= size);
+  const [unit, size] = units[i];
+  const first = `${Math.floor(ms / size)}${unit}`;
+  const next = units[i + 1];
+  const second = next ? Math.floor((ms % size) / next[1]) : 0;
+  return second > 0 ? `${first}${sep}${second}${next![0]}` : first;
+}

@@ -1,4 +1,5 @@
 // How the dashboard writes times, durations and targets for people.
+import { roughDuration } from "../schedule/duration.ts";
 
 /** "2026-03-14 07:00:00Z" from an RFC 3339 instant (null: "—"). */
 export function shortTime(iso: string | null | undefined): string {
@@ -15,17 +16,7 @@ export function relative(iso: string | null | undefined, now: number): string {
 }
 
 /** A duration in its largest unit or two: "850ms", "42s", "3m 5s", "2h 10m", "3d 4h". */
-export function span(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 ? `${m}m ${s % 60}s` : `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
-}
+export const span = (ms: number) => roughDuration(ms, " ");
 
 /** How long a run took, or has run so far. */
 export function runTime(run: { startedAt: string | null; endedAt: string | null }, now: number): string {
