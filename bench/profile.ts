@@ -80,6 +80,7 @@ const txOf = new WeakMap<object, { purpose: string | null; pendingMs: number }>(
  */
 const syncAll = process.env.PROFILE_SYNC_NORMAL_ALL === "1";
 const synced = new WeakSet<object>();
+const wrapped = new WeakSet<object>();
 
 function instrumentLibsql() {
   const proto = (Database as unknown as { prototype: Record<string, any> }).prototype;
@@ -100,32 +101,33 @@ function instrumentLibsql() {
     const isBegin = /^BEGIN/i.test(text);
     const isCommit = /^(COMMIT|ROLLBACK)/i.test(text);
     const conn = tx;
-    let purpose: string;
-    if (isBegin) purpose = "";
-    else if (isCommit) purpose = conn.purpose ?? "(commit)";
-    else purpose = purposeOf(text);
+    const own = isBegin || isCommit ? "" : purposeOf(text);
+    // Charged to the transaction's purpose at the time of the call (a kept statement is prepared once).
     const charge = (ms: number, kind: "prepareMs" | "execMs") => {
       if (isBegin) {
         conn.pendingMs += ms;
         return;
       }
-      get(purpose)[kind] += ms;
+      get(isCommit ? (conn.purpose ?? "(commit)") : own)[kind] += ms;
     };
     charge(prepMs, "prepareMs");
-    if (!isBegin && !isCommit) {
-      get(purpose).statements++;
-      if (conn.purpose === null && conn.pendingMs > 0) {
-        // first statement of a transaction: it names the transaction, and pays for its BEGIN
-        conn.purpose = purpose;
-        get(purpose).transactions++;
-        get(purpose).execMs += conn.pendingMs;
-        conn.pendingMs = 0;
-      }
-    }
+    // The driver's statements are kept and handed out again (src/store/client.ts): wrapped once.
+    if (wrapped.has(stmt)) return stmt;
+    wrapped.add(stmt);
     for (const m of ["run", "all", "get", "columns", "raw", "iterate"]) {
       const orig = stmt[m];
       if (typeof orig !== "function") continue;
       stmt[m] = (...args: unknown[]) => {
+        if (m !== "columns" && m !== "raw" && !isBegin && !isCommit) {
+          get(own).statements++;
+          if (conn.purpose === null && conn.pendingMs > 0) {
+            // first statement of a transaction: it names the transaction, and pays for its BEGIN
+            conn.purpose = own;
+            get(own).transactions++;
+            get(own).execMs += conn.pendingMs;
+            conn.pendingMs = 0;
+          }
+        }
         const t = performance.now();
         try {
           return orig.apply(stmt, args);

@@ -95,22 +95,17 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   const store = await openStore({ url: dbUrl, busyTimeoutMs: config.database.busyTimeout });
   if (opts.failWrite) {
     const fail = opts.failWrite;
-    const real = store.client;
-    store.client = new Proxy(real, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return (stmts: { sql?: string }[], mode?: string) => {
-            for (const st of stmts) {
-              const failure = fail(String(st.sql ?? st));
-              if (failure) return Promise.reject(failure instanceof Error ? failure : new Error("injected write failure"));
-            }
-            return target.batch(stmts as never, mode as never);
-          };
+    const real = store.sql;
+    store.sql = {
+      execute: (stmt) => real.execute(stmt),
+      write(stmts) {
+        for (const st of stmts) {
+          const failure = fail(String(typeof st === "string" ? st : st.sql));
+          if (failure) return Promise.reject(failure instanceof Error ? failure : new Error("injected write failure"));
         }
-        const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
-        return typeof value === "function" ? value.bind(target) : value;
+        return real.write(stmts);
       },
-    });
+    };
   }
   const node = await createNode({ config, log: opts.log ?? silentLogger, clock, version: "test", store, resolver: opts.resolver });
   const app = node.app;

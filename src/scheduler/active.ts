@@ -1,6 +1,7 @@
 // The runs marked running on this node (ready, waiting for capacity, or executing), by id and by job, and
 // those waiting for an earlier run of their job to end (overlap queue).
 import type { Claimed } from "./types.ts";
+import { Groups } from "./groups.ts";
 import { JobQueues } from "./waiting.ts";
 
 /** A run marked running on this node: ready (waiting for its due time or capacity) or executing. */
@@ -16,7 +17,7 @@ export interface Active {
 
 export class ActiveRuns {
   #byId = new Map<number, Active>();
-  #byJob = new Map<number, Set<number>>();
+  #byJob = new Groups<number, number>();
   /** Runs waiting for an earlier run of their job (not marked running yet). */
   readonly waiting = new JobQueues();
 
@@ -34,29 +35,25 @@ export class ActiveRuns {
 
   add(a: Active): void {
     this.#byId.set(a.run.id, a);
-    let set = this.#byJob.get(a.run.jobId);
-    if (!set) this.#byJob.set(a.run.jobId, (set = new Set()));
-    set.add(a.run.id);
+    this.#byJob.add(a.run.jobId, a.run.id);
   }
 
   /** Forgets a run; false when it was not here. */
   delete(a: Active): boolean {
     const { run } = a;
     if (!this.#byId.delete(run.id)) return false;
-    const s = this.#byJob.get(run.jobId);
-    s?.delete(run.id);
-    if (s && s.size === 0) this.#byJob.delete(run.jobId);
+    this.#byJob.delete(run.jobId, run.id);
     return true;
   }
 
   /** Runs of the job marked running here. */
   countOf(jobId: number): number {
-    return this.#byJob.get(jobId)?.size ?? 0;
+    return this.#byJob.count(jobId);
   }
 
   /** Runs of the job marked running here, oldest first. */
   ofJob(jobId: number): Active[] {
-    return [...(this.#byJob.get(jobId) ?? [])].map((id) => this.#byId.get(id)!);
+    return this.#byJob.of(jobId).map((id) => this.#byId.get(id)!);
   }
 
   /** Whether a run is held here, marked running or waiting for its job. */

@@ -11,16 +11,18 @@ export class MinHeap<T> {
     return this.#items[0];
   }
 
+  // (Sifting moves a hole and places the item once, rather than swapping at each level.)
   push(item: T): void {
     const a = this.#items;
+    let i = a.length;
     a.push(item);
-    let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      if (!this.less(item, a[p])) break;
+      a[i] = a[p];
       i = p;
     }
+    a[i] = item;
   }
 
   pop(): T | undefined {
@@ -28,19 +30,18 @@ export class MinHeap<T> {
     if (a.length === 0) return undefined;
     const top = a[0];
     const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l], a[m])) m = l;
-        if (r < a.length && this.less(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && this.less(a[c + 1], a[c])) c++;
+        if (!this.less(a[c], last)) break;
+        a[i] = a[c];
+        i = c;
       }
+      a[i] = last;
     }
     return top;
   }

@@ -1,12 +1,13 @@
 // The runs this node has claimed and holds until they are handed to the runner: a min-heap by due time,
 // indexed by id (lease renewal, one copy per run) and by job (a changed job's runs are dropped).
 import type { Claimed } from "./types.ts";
+import { Groups } from "./groups.ts";
 import { MinHeap } from "./heap.ts";
 
 export class HeldRuns {
   #heap = new MinHeap<Claimed>((a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.id < b.id));
   #byId = new Map<number, Claimed>();
-  #byJob = new Map<number, Set<Claimed>>();
+  #byJob = new Groups<number, Claimed>();
 
   /** Entries in the heap (dropped ones included until they reach the top). */
   get size(): number {
@@ -39,9 +40,7 @@ export class HeldRuns {
       if (held || elsewhere(run.id)) continue;
       this.#heap.push(run);
       this.#byId.set(run.id, run);
-      let set = this.#byJob.get(run.jobId);
-      if (!set) this.#byJob.set(run.jobId, (set = new Set()));
-      set.add(run);
+      this.#byJob.add(run.jobId, run);
       added++;
     }
     return added;
@@ -52,18 +51,16 @@ export class HeldRuns {
     const run = this.#heap.pop();
     if (!run || run.cancelled) return undefined;
     this.#byId.delete(run.id);
-    const set = this.#byJob.get(run.jobId);
-    if (set?.delete(run) && set.size === 0) this.#byJob.delete(run.jobId);
+    this.#byJob.delete(run.jobId, run);
     return run;
   }
 
   /** Drops a job's runs (the verb deleted their rows); they leave the heap when they reach its top. */
   dropJob(jobId: number): void {
-    for (const run of this.#byJob.get(jobId) ?? []) {
+    for (const run of this.#byJob.take(jobId)) {
       run.cancelled = true;
       this.#byId.delete(run.id);
     }
-    this.#byJob.delete(jobId);
   }
 
   /** Drops one run (killed before it started); false when it is not held. */
@@ -72,8 +69,7 @@ export class HeldRuns {
     if (!run) return false;
     run.cancelled = true;
     this.#byId.delete(runId);
-    const set = this.#byJob.get(run.jobId);
-    if (set?.delete(run) && set.size === 0) this.#byJob.delete(run.jobId);
+    this.#byJob.delete(run.jobId, run);
     return true;
   }
 

@@ -1,12 +1,13 @@
 // Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
 // applies migrations.
 import { existsSync } from "node:fs";
-import { type Client, createClient } from "@libsql/client";
+import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import Database from "libsql";
 import { BUSY_SLICE_MS, retryBusy, WriteGate } from "./busy.ts";
 import { databaseFilePath, secureDatabaseFile, secureReplicaFiles, type Warn } from "./file.ts";
 import { identity, type OpenedFile } from "./file-identity.ts";
+import { LocalDb } from "./local.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 
@@ -64,6 +65,12 @@ export interface DatabaseConfig {
   busyTimeoutMs?: number;
 }
 
+/** Runs statements: one read, or a write transaction (BEGIN IMMEDIATE … COMMIT). */
+export interface Executor {
+  execute(stmt: InStatement): Promise<ResultSet>;
+  write(stmts: InStatement[]): Promise<ResultSet[]>;
+}
+
 export interface Store {
   client: Client;
   db: Db;
@@ -73,6 +80,11 @@ export interface Store {
   writeWaitMs: number;
   /** An embedded replica: writes go to its primary. */
   replica: boolean;
+  /**
+   * What sql.ts's reads and writes run on: for a local file (not a replica) the driver itself, on a
+   * connection of its own (local.ts); otherwise the client. (drizzle's few queries go through the client.)
+   */
+  sql: Executor;
   /** One write at a time tries a local file (busy.ts); none for a server, reached asynchronously. */
   gate?: WriteGate;
   /** Told of every database call once it returns (the node's metrics): a statement read, or a write's batch. */
@@ -165,21 +177,27 @@ export async function openStore(
     throw e;
   }
   const opened = file === undefined ? undefined : identity(file);
+  const direct = file !== undefined && !config.syncUrl ? new LocalDb(file, BUSY_SLICE_MS) : undefined;
   const store: Store = {
     client,
     db: drizzle(client, { schema }),
     file: opened && file !== undefined ? { path: file, ...opened } : undefined,
     writeWaitMs,
     replica: Boolean(config.syncUrl),
+    sql: direct ?? { execute: (stmt) => client.execute(stmt), write: (stmts) => client.batch(stmts, "write") },
     gate: local ? new WriteGate() : undefined,
     async reconnect() {
       // A local connection that met a busy error is dropped (see sql.ts); a server's HTTP streams are not
       // affected, and replacing them would fail requests under way.
       if (!local) return;
+      direct?.reconnect();
       client.reconnect();
       await pragmas();
     },
-    close: () => client.close(),
+    close: () => {
+      direct?.close();
+      client.close();
+    },
   };
   timeCalls(store);
   return store;
@@ -207,4 +225,10 @@ function timeCalls(store: Store): void {
     };
   client.execute = timed(client.execute.bind(client) as (...args: unknown[]) => Promise<any>, () => "read") as Client["execute"];
   client.batch = timed(client.batch.bind(client), (args) => (args[1] === "write" ? "write" : "read"));
+  // (Through the client, the calls above time them.)
+  const sql = store.sql;
+  if (sql instanceof LocalDb) {
+    sql.execute = timed(sql.execute.bind(sql), () => "read");
+    sql.write = timed(sql.write.bind(sql), () => "write");
+  }
 }

@@ -30,7 +30,7 @@ export const writeProblem = (store: Store): WriteProblem | null => problems.get(
 export async function write(store: Store, stmts: Stmt[], waitMs = store.writeWaitMs): Promise<ResultSet[]> {
   const release = store.gate ? await store.gate.enter(waitMs) : null;
   try {
-    const rs = await retryBusy(() => store.client.batch(stmts, "write"), release ? release.left() : waitMs, () => store.reconnect(), waitMs);
+    const rs = await retryBusy(() => store.sql.write(stmts), release ? release.left() : waitMs, () => store.reconnect(), waitMs);
     // (A replica's writes go to its primary: its local file says nothing of them.)
     const gone = store.replica ? null : fileProblem(store.file);
     if (gone) throw new StorageUnavailable(gone);
@@ -45,11 +45,11 @@ export async function write(store: Store, stmts: Stmt[], waitMs = store.writeWai
 }
 
 export async function read(store: Store, stmt: Stmt): Promise<Row[]> {
-  return (await store.client.execute(stmt)).rows;
+  return (await store.sql.execute(stmt)).rows;
 }
 
 export async function readOne(store: Store, stmt: Stmt): Promise<Row | undefined> {
-  return (await store.client.execute(stmt)).rows[0];
+  return (await store.sql.execute(stmt)).rows[0];
 }
 
 /**

@@ -59,8 +59,8 @@ test("a database file deleted or replaced under a running node makes /readyz 503
 test("a disk that fills up (SQLITE_FULL) and a database that turns read-only: 503s, never a 500, and ready again once they pass", async () => {
   const e = await testEnv({ start: true });
   try {
-    const client = e.deps.store.client; // a local file has one connection: these pragmas hold for every write
-    const pages = Number((await client.execute("PRAGMA page_count")).rows[0][0]);
+    const client = e.deps.store.sql; // the connection every write goes through: these pragmas hold for each
+    const pages = Number((await client.execute("PRAGMA page_count")).rows[0].page_count);
     await client.execute(`PRAGMA max_page_count = ${pages}`);
     // Jobs fill what free space the pages have left, then the file cannot grow.
     let put = await e.call("PUT", "/api/v1/namespaces/r/jobs/full-0", job);

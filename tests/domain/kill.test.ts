@@ -17,21 +17,21 @@ test("a kill of a run on this node returns once the run has ended, reading it on
   const run = (await env.call("POST", "/api/v1/namespaces/k/jobs/stubborn/trigger")).body;
   await waitUntil(async () => (await env.call("GET", `/api/v1/runs/${run.id}`)).body.status === "running", "the run running", 10_000);
 
-  const client = env.deps.store.client;
-  const execute = client.execute.bind(client);
+  const sql = env.deps.store.sql;
+  const execute = sql.execute.bind(sql);
   let reads = 0;
-  client.execute = ((stmt: string | { sql: string }) => {
-    const sql = typeof stmt === "string" ? stmt : stmt.sql;
-    if (/FROM runs WHERE id = \?/.test(sql)) reads++;
-    return execute(stmt as never);
-  }) as typeof client.execute;
+  sql.execute = (stmt) => {
+    const text = typeof stmt === "string" ? stmt : stmt.sql;
+    if (/FROM runs WHERE id = \?/.test(text)) reads++;
+    return execute(stmt);
+  };
   const started = performance.now();
   try {
     const result = await killRun(env.deps, run.id);
     expect(result.ended).toBe(true);
     expect(result.run).toMatchObject({ id: run.id, status: "killed" });
   } finally {
-    client.execute = execute;
+    sql.execute = execute;
   }
   expect(performance.now() - started).toBeGreaterThanOrEqual(500); // it did wait out the grace
   expect(reads).toBe(1); // the final read; a 25 ms poll would have read it some twenty times

@@ -116,38 +116,30 @@ function watchedClock(clock: TestClock) {
 
 /** Counts reads and writes, and the runs each write removed; `failWrites` rejects that many writes first. */
 function instrument(store: Store, opts: { failWrites?: number; gate?: () => Promise<void>; beforeWrite?: () => Promise<void> } = {}) {
-  const real = store.client;
+  const real = store.sql;
   const seen = { reads: 0, writes: 0, deletedPerWrite: [] as number[] };
   let failures = opts.failWrites ?? 0;
   const count = async () => Number((await real.execute("SELECT count(*) AS n FROM runs")).rows[0].n);
-  store.client = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "execute") {
-        return async (stmt: never) => {
-          seen.reads++;
-          await opts.gate?.();
-          return target.execute(stmt);
-        };
-      }
-      if (prop === "batch") {
-        return async (stmts: never, mode: never) => {
-          if (failures > 0) {
-            failures--;
-            throw new Error("injected write failure");
-          }
-          await opts.beforeWrite?.();
-          const before = await count();
-          const out = await target.batch(stmts, mode);
-          seen.writes++;
-          seen.deletedPerWrite.push(before - (await count()));
-          return out;
-        };
-      }
-      const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
-      return typeof value === "function" ? value.bind(target) : value;
+  store.sql = {
+    async execute(stmt) {
+      seen.reads++;
+      await opts.gate?.();
+      return real.execute(stmt);
     },
-  });
-  return { seen, restore: () => (store.client = real) };
+    async write(stmts) {
+      if (failures > 0) {
+        failures--;
+        throw new Error("injected write failure");
+      }
+      await opts.beforeWrite?.();
+      const before = await count();
+      const out = await real.write(stmts);
+      seen.writes++;
+      seen.deletedPerWrite.push(before - (await count()));
+      return out;
+    },
+  };
+  return { seen, restore: () => (store.sql = real) };
 }
 
 test("max_age deletes finished runs that ended before the cutoff, with their logs, and keeps queued and running ones however old", async () => {
