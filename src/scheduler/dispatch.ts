@@ -43,24 +43,42 @@ export class Dispatcher {
     return this.#dispatching;
   }
 
+  /** Never fewer held than a few claim batches, or twice what may run at once: enough to stay busy. */
+  get #floor(): number {
+    const c = this.deps.config;
+    return Math.max(c.batchSize * 4, c.maxInFlight * 2);
+  }
+
   /**
    * Memory holds only what is due within the lookahead, up to max_held shared among the live nodes (so a
-   * burst is spread over a cluster, and held whole by a node alone), and never less than a few batches.
+   * burst is spread over a cluster, and held whole by a node alone), and never less than the floor.
    */
   get #cap(): number {
-    const c = this.deps.config;
-    return Math.max(c.batchSize * 4, c.maxInFlight * 2, Math.floor(c.maxHeld / this.deps.liveNodes()));
+    return Math.max(this.#floor, Math.floor(this.deps.config.maxHeld / this.deps.liveNodes()));
   }
+
+  /** The limit the last claim stopped at. */
+  #stoppedAt = 0;
 
   /** A claim cycle begins: nothing is known yet to be left unclaimed. */
   claiming(): void {
     this.#capped = false;
   }
 
-  /** Whether the heap is at its cap: the claim stops there (and is resumed once the heap has drained). */
+  /**
+   * Whether the heap is full: the claim stops there (and is resumed once the heap has half drained). Runs
+   * held for a time still to come fill it up to the cap. When the earliest held run is due already, the
+   * node is behind (a backlog): its runs wait for capacity, not for their time, so holding more than the
+   * floor would only cost memory; the rest wait in the database, claimed as these go.
+   */
   full(): boolean {
-    if (this.held.size < this.#cap) return false;
+    const size = this.held.size;
+    if (size < this.#floor) return false;
+    const top = this.held.peek();
+    const limit = top !== undefined && top.dueAt <= this.deps.clock.now() ? this.#floor : this.#cap;
+    if (size < limit) return false;
     this.#capped = true;
+    this.#stoppedAt = limit;
     return true;
   }
 
@@ -138,7 +156,7 @@ export class Dispatcher {
             if (run) batch.push(run);
           }
           // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
-          if (this.#capped && this.held.size < this.#cap / 2) {
+          if (this.#capped && this.held.size < this.#stoppedAt / 2) {
             this.#capped = false;
             this.deps.wake();
           }
