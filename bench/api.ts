@@ -7,7 +7,10 @@
 // 10 s measured. Only responses that both started and ended in the window count; anything but 201 is an
 // error. The targets point at a sink process, in case a schedule comes due during the run.
 //
-// Target: >= 8,000 creates/s and p99 <= 20 ms. BENCH_SECURE=1 (`api-secure`): the same with an API key on
+// [limits] max_jobs is raised to 10,000,000: at 10,000 creates/s the window alone stores more than the
+// default 100,000 jobs a namespace may hold, and the quota's 403s are not what is measured.
+//
+// Target: >= 12,000 creates/s and p99 <= 15 ms. BENCH_SECURE=1 (`api-secure`): the same with an API key on
 // every request, signing and sealing on (lib.ts SECURE_ENV).
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
@@ -21,7 +24,7 @@ main(secure ? "api-secure" : "api", async () => {
   const sink = await startSink();
   const { dir, cleanup } = tempDir();
   const dbFile = join(dir, "tock.db");
-  const env = secure ? SECURE_ENV : {};
+  const env = { TOCK_LIMITS_MAX_JOBS: "10000000", ...(secure ? SECURE_ENV : {}) };
   const key = secure ? makeKey(`file:${dbFile}`) : "";
   const tock = await startTock(`file:${dbFile}`, env);
   try {
@@ -42,7 +45,7 @@ main(secure ? "api-secure" : "api", async () => {
     const stored = (db.query("SELECT count(*) AS n FROM jobs WHERE namespace = 'bench'").get() as { n: number }).n;
     db.close();
     log(`api: ${r.createsPerSec} creates/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`);
-    const target = { minCreatesPerSec: 8000, maxP99Ms: 20 };
+    const target = { minCreatesPerSec: 12_000, maxP99Ms: 15 };
     return {
       tockMode: "child process",
       config: tockOverrides(env),

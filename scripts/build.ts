@@ -124,7 +124,11 @@ const started = performance.now();
 let result: Awaited<ReturnType<typeof Bun.build>>;
 try {
   result = await Bun.build({
-    entrypoints: [entry],
+    // The checkpoint thread's module is an entry point of its own: the binary starts it as a Worker, by a
+    // URL relative to the module that starts it, which in the binary is the bundle: so every entry point
+    // is put at the bundle's root ("[name]"), where that URL finds it.
+    entrypoints: [entry, join(root, "src/store/checkpoint-worker.ts")],
+    naming: { entry: "[name].[ext]" },
     compile: { outfile },
     target: "bun",
     format: "esm",
@@ -155,6 +159,7 @@ if (libsqlPatched !== 1) {
 if (!existsSync(outfile)) fail(`Bun.build succeeded but ${outfile} is missing`);
 
 rmSync(`${outfile}.map`, { force: true });
+rmSync(join(dirname(outfile), "checkpoint-worker.js.map"), { force: true });
 
 const bytes = statSync(outfile).size;
 const secs = ((performance.now() - started) / 1000).toFixed(1);

@@ -62,7 +62,7 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
   const version = opts.version ?? VERSION;
-  const store = opts.store ?? (await openStore(databaseOf(config), { connectTimeoutMs: opts.connectTimeoutMs, warn: log.warn }));
+  const store = opts.store ?? (await openStore(databaseOf(config), { connectTimeoutMs: opts.connectTimeoutMs, warn: log.warn, checkpointThread: true }));
   try {
     const keys = new KeyRing({ store, clock, log }, { rate: config.limits.rate, burst: config.limits.burst });
     const secrets = await SecretBox.create(opts.secretKeys ?? [config.secrets.key, config.secrets.previousKey]);

@@ -92,7 +92,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
   // A test clock tells a time of its own: comparing it with the database's is for the tests that ask to.
   if (opts.clock && opts.config?.scheduler?.maxClockSkew === undefined) config.scheduler = { ...config.scheduler, maxClockSkew: 0 };
   const clock = opts.clock ?? systemClock;
-  const store = await openStore({ url: dbUrl, busyTimeoutMs: config.database.busyTimeout });
+  const store = await openStore({ url: dbUrl, busyTimeoutMs: config.database.busyTimeout }, { checkpointThread: true });
   if (opts.failWrite) {
     const fail = opts.failWrite;
     const real = store.sql;

@@ -133,7 +133,8 @@ export async function preflight(syncUrl: string, timeoutMs: number): Promise<voi
 
 export async function openStore(
   config: DatabaseConfig,
-  opts: { migrate?: boolean; connectTimeoutMs?: number; warn?: Warn } = {},
+  /** `checkpointThread`: a local file's WAL is checkpointed on a thread of its own (checkpoints.ts), for a serving node. */
+  opts: { migrate?: boolean; connectTimeoutMs?: number; warn?: Warn; checkpointThread?: boolean } = {},
 ): Promise<Store> {
   const local = config.url.startsWith("file:") || config.url === ":memory:";
   if (config.syncUrl) await preflight(config.syncUrl, opts.connectTimeoutMs ?? 15_000);
@@ -177,7 +178,8 @@ export async function openStore(
     throw e;
   }
   const opened = file === undefined ? undefined : identity(file);
-  const direct = file !== undefined && !config.syncUrl ? new LocalDb(file, BUSY_SLICE_MS) : undefined;
+  const direct =
+    file !== undefined && !config.syncUrl ? new LocalDb(file, BUSY_SLICE_MS, opts.checkpointThread ? { warn: (msg) => opts.warn?.(msg) } : undefined) : undefined;
   const store: Store = {
     client,
     db: drizzle(client, { schema }),

@@ -7,6 +7,7 @@
 // difference. Statements are kept prepared (client.ts patches the driver's prepare for every connection).
 import { type InStatement, type InValue, LibsqlError, type ResultSet, type Row } from "@libsql/client";
 import Database from "libsql";
+import { type Checkpoints, checkpointInBackground } from "./checkpoints.ts";
 
 interface Statement {
   readonly reader: boolean;
@@ -115,15 +116,46 @@ function execute(db: Connection, stmt: InStatement): ResultSet {
   }
 }
 
+/** SQLite's default: a commit that grows the WAL past this many pages checkpoints it. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
 /** A connection to one database file, opened at first use and again after `reconnect`. */
 export class LocalDb {
   #db: Connection | null = null;
+  #checkpoints: Checkpoints | null = null;
+  /** Whether another thread checkpoints the WAL (checkpoints.ts): this connection's own are off. */
+  #offThread = false;
 
   constructor(
     private readonly path: string,
     /** SQLite's own wait for a lock, in ms. */
     private readonly timeoutMs: number,
-  ) {}
+    /** Checkpoint the WAL on a thread of its own; `warn` is told if that thread fails. */
+    background?: { warn: (msg: string) => void },
+  ) {
+    if (!background) return;
+    this.#checkpoints = checkpointInBackground(path, {
+      opened: () => {
+        this.#offThread = true;
+        this.#autocheckpoint(0);
+      },
+      failed: (error) => {
+        if (!this.#checkpoints) return;
+        this.#checkpoints = null;
+        this.#offThread = false;
+        this.#autocheckpoint(AUTOCHECKPOINT_PAGES);
+        background.warn(`WAL checkpoints are made by the committing thread again: the checkpoint thread failed (${error})`);
+      },
+    });
+  }
+
+  #autocheckpoint(pages: number) {
+    try {
+      this.#db?.prepare(`PRAGMA wal_autocheckpoint=${pages}`).run([]);
+    } catch {
+      // an unusable connection: the next call opens another, which applies it
+    }
+  }
 
   #connection(): Connection {
     if (this.#db) return this.#db;
@@ -131,6 +163,7 @@ export class LocalDb {
     try {
       // Per connection (the file is in WAL mode already: the client turned it).
       db.prepare("PRAGMA synchronous=NORMAL").run([]);
+      if (this.#offThread) db.prepare("PRAGMA wal_autocheckpoint=0").run([]);
     } catch (e) {
       db.close();
       throw libsqlError(e);
@@ -150,6 +183,7 @@ export class LocalDb {
       const out: ResultSet[] = new Array(stmts.length);
       for (let i = 0; i < stmts.length; i++) out[i] = execute(db, stmts[i]);
       execute(db, "COMMIT");
+      if (this.#offThread) this.#checkpoints?.wrote();
       return out;
     } finally {
       if (db.inTransaction) {
@@ -175,6 +209,8 @@ export class LocalDb {
   }
 
   close(): void {
+    this.#checkpoints?.detach();
+    this.#checkpoints = null;
     this.reconnect();
   }
 }
