@@ -48,6 +48,19 @@ function formatter(timezone: string): Intl.DateTimeFormat {
  * the name is unknown. Offsets ("+05:00") are refused: a job's zone must carry its DST rules.
  */
 export function normalizeTimeZone(name: string): string | null {
+  let known = normalized.get(name);
+  if (known === undefined) {
+    // (Names come from requests: the memo is bounded, and starts over when full.)
+    if (normalized.size >= 1000) normalized.clear();
+    normalized.set(name, (known = normalize(name)));
+  }
+  return known;
+}
+
+/** Zone names as given, normalized (a job batch names the same few zones thousands of times). */
+const normalized = new Map<string, string | null>();
+
+function normalize(name: string): string | null {
   const trimmed = name.trim();
   if (!ZONE_NAME.test(trimmed)) return null;
   let resolved: string;
