@@ -45,6 +45,9 @@ function argValue(name: string): string | undefined {
   }
 }
 
+/** Modules the binary starts as Workers (threads): each an entry point of its own. */
+const WORKERS = ["src/store/checkpoint-worker.ts"];
+
 // src/bin.ts checks the temp directory the binary unpacks its addon into, then loads src/main.ts.
 const entry = resolve(argValue("--entry") ?? join(root, "src/bin.ts"));
 const outfile = resolve(argValue("--out") ?? join(root, "dist/tock"));
@@ -127,7 +130,7 @@ try {
     // The checkpoint thread's module is an entry point of its own: the binary starts it as a Worker, by a
     // URL relative to the module that starts it, which in the binary is the bundle: so every entry point
     // is put at the bundle's root ("[name]"), where that URL finds it.
-    entrypoints: [entry, join(root, "src/store/checkpoint-worker.ts")],
+    entrypoints: [entry, ...WORKERS.map((w) => join(root, w))],
     naming: { entry: "[name].[ext]" },
     compile: { outfile },
     target: "bun",
@@ -159,7 +162,7 @@ if (libsqlPatched !== 1) {
 if (!existsSync(outfile)) fail(`Bun.build succeeded but ${outfile} is missing`);
 
 rmSync(`${outfile}.map`, { force: true });
-rmSync(join(dirname(outfile), "checkpoint-worker.js.map"), { force: true });
+for (const w of WORKERS) rmSync(join(dirname(outfile), `${w.replace(/^.*\//, "").replace(/\.ts$/, "")}.js.map`), { force: true });
 
 const bytes = statSync(outfile).size;
 const secs = ((performance.now() - started) / 1000).toFixed(1);

@@ -1,60 +1,20 @@
 // Opens the libSQL database in one of its three storage modes (a file, a server, an embedded replica) and
 // applies migrations.
 import { existsSync } from "node:fs";
-import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
-import Database from "libsql";
 import { BUSY_SLICE_MS, retryBusy, WriteGate } from "./busy.ts";
 import { databaseFilePath, secureDatabaseFile, secureReplicaFiles, type Warn } from "./file.ts";
 import { identity, type OpenedFile } from "./file-identity.ts";
-import { LocalDb } from "./local.ts";
+import "./kept.ts";
+import { type Executor, LocalDb } from "./local.ts";
+
+export type { Executor } from "./local.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
 
-/** Statements kept per connection, and the most SQL text they may add up to (a batch's INSERT of a thousand
- * rows is 100 kB of text): beyond either, the least recently used are dropped. */
-const KEPT_STATEMENTS = 500;
-const KEPT_SQL_CHARS = 2_000_000;
-const kept = new WeakMap<object, { stmts: Map<string, unknown>; chars: number }>();
-/** `*` as a result column (`SELECT *`, `t.*`, `RETURNING *`), not as count(*) or multiplication. */
-const WILDCARD = /(?:^|[\s,(]|\.)\*\s*(?:,|\bFROM\b|$)/i;
-
-/**
- * A local file's statements prepared once per connection and kept (the client prepares each statement at
- * every call, which costs more than running most of them). One connection runs one statement at a time,
- * and each call runs it to its end, so a kept statement is never in use twice at once.
- */
-function keepPreparedStatements(): void {
-  const proto = Database.prototype as unknown as { prepare(sql: string): unknown; __tockKeeps?: true };
-  if (proto.__tockKeeps) return;
-  const prepare = proto.prepare;
-  proto.prepare = function (this: object, sql: string) {
-    // A statement with a wildcard in its result (SELECT *, t.*, RETURNING *) keeps its first column list
-    // in the driver even after SQLite prepares it again for a changed schema (another node's migration):
-    // such statements are prepared at each call.
-    if (WILDCARD.test(sql)) return prepare.call(this, sql);
-    let cache = kept.get(this);
-    if (!cache) kept.set(this, (cache = { stmts: new Map(), chars: 0 }));
-    let stmt = cache.stmts.get(sql);
-    if (stmt !== undefined) {
-      cache.stmts.delete(sql); // most recently used last
-    } else {
-      stmt = prepare.call(this, sql);
-      cache.chars += sql.length;
-      while (cache.stmts.size > 0 && (cache.stmts.size >= KEPT_STATEMENTS || cache.chars > KEPT_SQL_CHARS)) {
-        const oldest = cache.stmts.keys().next().value!;
-        cache.stmts.delete(oldest);
-        cache.chars -= oldest.length;
-      }
-    }
-    cache.stmts.set(sql, stmt);
-    return stmt;
-  };
-  proto.__tockKeeps = true;
-}
-keepPreparedStatements();
 
 export interface DatabaseConfig {
   url: string;
@@ -63,12 +23,6 @@ export interface DatabaseConfig {
   syncIntervalMs?: number;
   /** How long a write waits for a locked database before it fails unavailable ([database] busy_timeout). */
   busyTimeoutMs?: number;
-}
-
-/** Runs statements: one read, or a write transaction (BEGIN IMMEDIATE … COMMIT). */
-export interface Executor {
-  execute(stmt: InStatement): Promise<ResultSet>;
-  write(stmts: InStatement[]): Promise<ResultSet[]>;
 }
 
 export interface Store {
@@ -178,8 +132,8 @@ export async function openStore(
     throw e;
   }
   const opened = file === undefined ? undefined : identity(file);
-  const direct =
-    file !== undefined && !config.syncUrl ? new LocalDb(file, BUSY_SLICE_MS, opts.checkpointThread ? { warn: (msg) => opts.warn?.(msg) } : undefined) : undefined;
+  const warn = (msg: string) => opts.warn?.(msg);
+  const direct = file === undefined || config.syncUrl ? undefined : new LocalDb(file, BUSY_SLICE_MS, opts.checkpointThread ? { warn } : undefined);
   const store: Store = {
     client,
     db: drizzle(client, { schema }),

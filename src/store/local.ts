@@ -4,10 +4,11 @@
 // exception: a fifth of the time of a run's SQL (claim, mark, end) went there. Here rows are plain objects
 // by column name (no access by index: tock's SQL reads columns by name) and integers plain numbers (tock
 // stores none beyond 2^53). Errors are the client's (LibsqlError, with its codes), so callers see no
-// difference. Statements are kept prepared (client.ts patches the driver's prepare for every connection).
+// difference. Statements are kept prepared (kept.ts).
 import { type InStatement, type InValue, LibsqlError, type ResultSet, type Row } from "@libsql/client";
 import Database from "libsql";
 import { type Checkpoints, checkpointInBackground } from "./checkpoints.ts";
+import "./kept.ts";
 
 interface Statement {
   readonly reader: boolean;
@@ -81,11 +82,36 @@ function shapeOf(stmt: Statement): { reader: boolean; columns: string[] } {
   return shape;
 }
 
-function result(columns: string[], rows: Row[], rowsAffected: number, lastInsertRowid: bigint | undefined): ResultSet {
+/** Runs statements: one read, or a write transaction (BEGIN IMMEDIATE … COMMIT). */
+export interface Executor {
+  execute(stmt: InStatement): Promise<ResultSet>;
+  write(stmts: InStatement[]): Promise<ResultSet[]>;
+}
+
+/** A statement's result as the driver gives it: rows as arrays of values, in `columns` order. */
+export interface RawResult {
+  columns: string[];
+  values: unknown[][];
+  rowsAffected: number;
+  lastInsertRowid?: bigint;
+}
+
+/** The client's shape of a result: rows as plain objects by column name. */
+export function resultSet(raw: RawResult): ResultSet {
+  const { columns, values, rowsAffected, lastInsertRowid } = raw;
+  const rows: Row[] = new Array(values.length);
+  const n = columns.length;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const row: Record<string, unknown> = {};
+    // A name twice in one result (a join's two ids): the first is the one kept, as the client does.
+    for (let c = 0; c < n; c++) if (!(columns[c] in row)) row[columns[c]] = v[c];
+    rows[i] = row as Row;
+  }
   return { columns, columnTypes: columns.map(() => ""), rows, rowsAffected, lastInsertRowid, toJSON: () => ({ columns, rows, rowsAffected }) };
 }
 
-function execute(db: Connection, stmt: InStatement): ResultSet {
+function execute(db: Connection, stmt: InStatement): RawResult {
   const sql = typeof stmt === "string" ? stmt : stmt.sql;
   const args = argsOf(stmt);
   let prepared: Statement;
@@ -98,19 +124,9 @@ function execute(db: Connection, stmt: InStatement): ResultSet {
   try {
     if (!reader) {
       const info = prepared.run(args);
-      return result([], [], info.changes, BigInt(info.lastInsertRowid));
+      return { columns, values: [], rowsAffected: info.changes, lastInsertRowid: BigInt(info.lastInsertRowid) };
     }
-    const raw = prepared.all(args);
-    const rows: Row[] = new Array(raw.length);
-    const n = columns.length;
-    for (let i = 0; i < raw.length; i++) {
-      const values = raw[i];
-      const row: Record<string, unknown> = {};
-      // A name twice in one result (a join's two ids): the first is the one kept, as the client does.
-      for (let c = 0; c < n; c++) if (!(columns[c] in row)) row[columns[c]] = values[c];
-      rows[i] = row as Row;
-    }
-    return result(columns, rows, 0, undefined);
+    return { columns, values: prepared.all(args), rowsAffected: 0 };
   } catch (e) {
     throw libsqlError(e);
   }
@@ -172,15 +188,23 @@ export class LocalDb {
   }
 
   async execute(stmt: InStatement): Promise<ResultSet> {
+    return resultSet(this.executeRaw(stmt));
+  }
+
+  async write(stmts: InStatement[]): Promise<ResultSet[]> {
+    return this.writeRaw(stmts).map(resultSet);
+  }
+
+  executeRaw(stmt: InStatement): RawResult {
     return execute(this.#connection(), stmt);
   }
 
   /** The statements in one write transaction (BEGIN IMMEDIATE), committed, or rolled back on error. */
-  async write(stmts: InStatement[]): Promise<ResultSet[]> {
+  writeRaw(stmts: InStatement[]): RawResult[] {
     const db = this.#connection();
     execute(db, "BEGIN IMMEDIATE");
     try {
-      const out: ResultSet[] = new Array(stmts.length);
+      const out: RawResult[] = new Array(stmts.length);
       for (let i = 0; i < stmts.length; i++) out[i] = execute(db, stmts[i]);
       execute(db, "COMMIT");
       if (this.#offThread) this.#checkpoints?.wrote();
