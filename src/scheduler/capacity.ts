@@ -35,6 +35,12 @@ export class Capacity {
     return this.#hosts.waiting + this.#namespaces.waiting;
   }
 
+  /** Which limit runs like this one already wait for (a further one would wait too), if any. */
+  backlog(ns: string, host: string): "namespace" | "host" | null {
+    if (this.#namespaces.waitingFor(ns) > 0) return "namespace";
+    return this.#hosts.waitingFor(host) > 0 ? "host" : null;
+  }
+
   /** The ready run due first. */
   peek(): Active | undefined {
     return this.#ready.peek();

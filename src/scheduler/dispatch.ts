@@ -106,6 +106,11 @@ export class Dispatcher {
     return this.deps.runner.readyCount + adding < max && this.deps.runner.parkedCount < 4 * max;
   }
 
+  /** Whether only the runs waiting for their limits (not a full ready queue) keep due runs back. */
+  #onlyParkedFull(adding: number): boolean {
+    return this.deps.runner.readyCount + adding < this.deps.config.maxInFlight;
+  }
+
   /**
    * Arms the one dispatch timer: for the next held run, a little before it is due (to mark it running in
    * time), or for the next ready run at its due time. At capacity, the next run to end dispatches instead.
@@ -148,13 +153,26 @@ export class Dispatcher {
           const now = this.deps.clock.now();
           const lead = this.#lead;
           const batch: Claimed[] = [];
+          // Due runs of namespaces whose runs already wait for their limit, passed over (see below).
+          const aside: Claimed[] = [];
           while (batch.length < MARK_BATCH) {
             const top = this.held.peek();
             if (!top || top.dueAt > now + lead) break;
-            if (top.dueAt <= now && !this.#roomForDue(batch.length)) break;
+            if (top.dueAt <= now && !this.#roomForDue(batch.length)) {
+              // A full ready queue holds every run back, and so do many runs waiting for their hosts. Runs
+              // waiting for their namespace's limit hold back only that namespace: one namespace whose runs
+              // hang ([limits] max_in_flight) must not stop the others' from starting.
+              if (!this.#onlyParkedFull(batch.length) || aside.length >= MARK_BATCH) break;
+              const waits = this.deps.runner.backlog(top);
+              if (waits === "host") break;
+              const run = this.held.take();
+              if (run) (waits === "namespace" ? aside : batch).push(run);
+              continue;
+            }
             const run = this.held.take();
             if (run) batch.push(run);
           }
+          if (aside.length) this.held.add(aside, () => false);
           // The last claim stopped at the memory cap, so more is due: claim again now, not at the next poll.
           if (this.#capped && this.held.size < this.#stoppedAt / 2) {
             this.#capped = false;

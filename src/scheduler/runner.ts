@@ -76,6 +76,11 @@ export class Runner {
     return this.#capacity.parkedCount;
   }
 
+  /** Which limit runs like `run` already wait for here: its namespace's, its host's, or none. */
+  backlog(run: Claimed): "namespace" | "host" | null {
+    return this.#capacity.backlog(run.namespace, run.job.host);
+  }
+
   /** Runs waiting for their job's earlier run (overlap queue, allow past max concurrency, catch-up). */
   get waitingCount(): number {
     return this.#active.waiting.size;

@@ -13,6 +13,11 @@ export class Slots<T> {
     return this.#count;
   }
 
+  /** Items waiting for `key`. */
+  waitingFor(key: string): number {
+    return this.#waiting.get(key)?.length ?? 0;
+  }
+
   full(key: string): boolean {
     return (this.#busy.get(key) ?? 0) >= this.limit(key);
   }

@@ -71,4 +71,42 @@ describe("[limits] max_in_flight", () => {
       sink.stop();
     }
   });
+
+  test("more hanging runs than the node lets wait (4 x its max_in_flight) still hold back only their own namespace", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const silent = (await import("node:net")).createServer((s) => {
+      sockets.add(s); // reads, never answers
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    const sink = startSink();
+    try {
+      // 4 run at once of the attacker's namespace; 32 more may wait for it (4 x max_in_flight), then the
+      // rest wait in memory, unmarked, behind them in due order, where the victim's run comes due too.
+      const e = await env({
+        start: true,
+        config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4 } },
+      });
+      const stuck = { target: { tcp: { addr: `127.0.0.1:${port}`, body: "aGk=", ack: "b2s=" } }, timeout: "1h", overlap: "allow" };
+      for (let i = 0; i < 10; i++) await e.call("PUT", `/api/v1/namespaces/attacker/jobs/t${i}`, stuck);
+      for (let i = 0; i < 50; i++) expect((await e.call("POST", `/api/v1/namespaces/attacker/jobs/t${i % 10}/trigger`)).status).toBe(202);
+      const stats = () => e.deps.scheduler.stats;
+      // (Marking goes by batches: the cap is checked before each, so a few more than 32 may be waiting.)
+      await waitUntil(() => sockets.size === 4 && stats().parked >= 32 && stats().held === 50 - 4, `4 attacker runs in flight (${sockets.size}), 32 waiting (${stats().parked})`);
+      const parked = stats().parked;
+      expect(parked).toBeLessThan(46);
+      await e.call("PUT", "/api/v1/namespaces/victim/jobs/v", { target: { http: { url: `${sink.url}/v` } } });
+      await e.call("POST", "/api/v1/namespaces/victim/jobs/v/trigger");
+      await sink.waitFor(1);
+      expect(sockets.size).toBe(4);
+      // The attacker's other runs are still held, not marked running.
+      const running = await read(e.deps.store, "SELECT count(*) AS n FROM runs WHERE namespace = 'attacker' AND status = 'running'");
+      expect(Number(running[0].n)).toBe(4 + parked);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      sink.stop();
+    }
+  });
 });
