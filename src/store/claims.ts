@@ -4,7 +4,7 @@
 import type { Store } from "./client.ts";
 import { type JobRow, NEEDS, NODE_CAN_RUN } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
-import { DB_NOW, json, num, read, type Stmt, str, write } from "./sql.ts";
+import { DB_NOW, json, num, read, type Stmt, str, valuesTable, write } from "./sql.ts";
 
 export interface StoredRetry {
   times: number;
@@ -97,21 +97,20 @@ export interface SlotRun {
 }
 
 /**
- * Set-based: one statement inserts every run and one advances every job, whatever the batch size. The
- * inserts come first and are guarded by the version each job was read at, then the jobs move on under the
+ * Set-based: a statement inserts the runs of up to 256 slots and one advances as many jobs, their values
+ * bound as rows (sql.ts valuesTable). The inserts come first and are guarded by the version each job was read at, then the jobs move on under the
  * same guard; inside one write transaction both see the same versions, so a job changed meanwhile by
  * another node or the API gets neither.
  */
 export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]> {
-  const stmts: Stmt[] = [
-    {
-      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
-            SELECT jobs.id, jobs.namespace, jobs.name, s.value->>1, s.value->>1, 'schedule', 1, 'queued', ?, ?, 1
-            FROM json_each(?) AS s, jobs WHERE jobs.id = s.value->>0 AND jobs.version = s.value->>2
-            ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at`,
-      args: [c.nodeId, c.leaseUntil, JSON.stringify(c.fire)],
-    },
-  ];
+  const inserts = valuesTable("s", ["job_id", "slot", "read_version"], c.fire, (s) =>
+    `${s} INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
+       SELECT jobs.id, jobs.namespace, jobs.name, s.slot, s.slot, 'schedule', 1, 'queued', ?, ?, 1
+       FROM s, jobs WHERE jobs.id = s.job_id AND jobs.version = s.read_version
+       ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at`,
+    [c.nodeId, c.leaseUntil],
+  );
+  const stmts: Stmt[] = [...inserts];
   if (c.broadcast.length) {
     // Unowned, each for its node, which alone claims it (claimQueued), as its own claim cycle comes.
     stmts.push({
@@ -133,13 +132,14 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
       args: [c.nodeId, c.now, JSON.stringify(c.skipped)],
     });
   }
-  stmts.push({
-    sql: `UPDATE jobs SET next_fire_at = a.value->>1, fired_count = fired_count + (a.value->>2), version = version + 1
-          FROM json_each(?) AS a WHERE jobs.id = a.value->>0 AND jobs.version = a.value->>3`,
-    args: [JSON.stringify(c.advance)],
-  });
-  const [inserted] = await write(store, stmts);
-  return inserted.rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), scheduledAt: Number(r.scheduled_at) }));
+  stmts.push(
+    ...valuesTable("a", ["job_id", "next", "fired", "read_version"], c.advance, (a) =>
+      `${a} UPDATE jobs SET next_fire_at = a.next, fired_count = jobs.fired_count + a.fired, version = jobs.version + 1
+         FROM a WHERE jobs.id = a.job_id AND jobs.version = a.read_version`,
+    ),
+  );
+  const results = await write(store, stmts);
+  return results.slice(0, inserts.length).flatMap((rs) => rs.rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), scheduledAt: Number(r.scheduled_at) })));
 }
 
 /**

@@ -3,7 +3,7 @@
 // where that run's update went through.
 import { deliveriesOfEnds } from "./deliveries.ts";
 import type { Batch } from "./group-writer.ts";
-import type { Stmt } from "./sql.ts";
+import { type Stmt, valuesTable } from "./sql.ts";
 
 /** One run's end, as the statements read it. */
 export interface EndRecord {
@@ -39,17 +39,15 @@ export interface Ends {
 const retryKey = (jobId: unknown, scheduledAt: unknown, attempt: unknown) => `${jobId}:${scheduledAt}:${attempt}`;
 
 export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batch<Ends> {
-  const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result, e.error, e.startedAt, e.outputTail ?? null]);
-  const stmts: Stmt[] = [
-    {
-      // A run that failed after a kill was requested (the request reached its node too late) ends killed.
-      sql: `UPDATE runs SET ended_at = e.value->>3, result = e.value->>4, lease_until = NULL, started_at = e.value->>6, output_tail = e.value->>7,
-              status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed' ELSE e.value->>2 END,
-              error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.value->>2 IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.value->>5 END
-            FROM json_each(?) AS e WHERE runs.id = e.value->>0 AND runs.fence = e.value->>1 RETURNING runs.id`,
-      args: [JSON.stringify(rows)],
-    },
-  ];
+  const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result === null ? null : JSON.stringify(e.result), e.error, e.startedAt, e.outputTail ?? null]);
+  // A run that failed after a kill was requested (the request reached its node too late) ends killed.
+  const stmts: Stmt[] = valuesTable("e", ["id", "fence", "status", "ended_at", "result", "error", "started_at", "output_tail"], rows, (e) =>
+    `${e} UPDATE runs SET ended_at = e.ended_at, result = e.result, lease_until = NULL, started_at = e.started_at, output_tail = e.output_tail,
+       status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed' ELSE e.status END,
+       error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.error END
+     FROM e WHERE runs.id = e.id AND runs.fence = e.fence RETURNING runs.id`,
+  );
+  const updates = stmts.length;
   const retries: unknown[][] = [];
   for (const e of ends) {
     if (!e.retry) continue;
@@ -69,16 +67,16 @@ export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batc
       args: [nodeId, JSON.stringify(retries)],
     });
   }
-  const retried = retries.length > 0 ? 1 : -1;
+  const retried = retries.length > 0 ? updates : -1;
   // The deliveries of the ends recorded (a facade's callbacks), in the same transaction: never an end without them.
   const delivering = ends.filter((e) => e.run.job.onEnd?.length);
   if (delivering.length) stmts.push(deliveriesOfEnds(delivering.map((e) => ({ runId: e.run.id, fence: e.run.fence, namespace: e.run.namespace, kinds: e.run.job.onEnd! })), now));
   return {
     stmts,
     result(results) {
-      const updated = results[0];
+      const recorded = new Set<number>();
+      for (let i = 0; i < updates; i++) for (const r of results[i].rows) recorded.add(Number(r.id));
       const inserted = retried > 0 ? results[retried] : undefined;
-      const recorded = new Set(updated.rows.map((r) => Number(r.id)));
       // Only a retry held by this node (node_id set: due soon) is of interest to the caller.
       const held = new Map<string, HeldRetry>();
       for (const r of inserted?.rows ?? []) {

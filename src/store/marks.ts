@@ -4,7 +4,7 @@
 import type { Store } from "./client.ts";
 import { deliveriesOfEndedRun, deliveriesOfKilledAtStop } from "./deliveries.ts";
 import { type Batch, batchOf } from "./group-writer.ts";
-import { read, write } from "./sql.ts";
+import { read, valuesTable, write } from "./sql.ts";
 
 /** A run as this node holds it: the fence is its claim. */
 export interface HeldRun {
@@ -20,18 +20,17 @@ export interface HeldRun {
  * nodes): other nodes' running runs of the job must be fewer. No `rooms`: none is checked.
  */
 export function markRunning(runs: HeldRun[], now: number, nodeId: string, rooms: (number | null)[] | null): Batch<Set<number>> {
+  const rows = runs.map((r, i) => [r.id, r.dueAt, r.fence, rooms ? rooms[i] : null]);
   return {
-    stmts: [
-      {
-        sql: `UPDATE runs SET status = 'running', started_at = max(?, m.value->>1) FROM json_each(?) AS m
-              WHERE runs.id = m.value->>0 AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.value->>2
-                AND (m.value->>3 IS NULL OR
-                     (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id AND o.node_id != runs.node_id) < m.value->>3)
-              RETURNING runs.id`,
-        args: [now, JSON.stringify(runs.map((r, i) => [r.id, r.dueAt, r.fence, rooms ? rooms[i] : null])), nodeId],
-      },
-    ],
-    result: ([rs]) => new Set(rs.rows.map((r) => Number(r.id))),
+    stmts: valuesTable("m", ["id", "due_at", "fence", "room"], rows, (m) =>
+      `${m} UPDATE runs SET status = 'running', started_at = max(?, m.due_at) FROM m
+         WHERE runs.id = m.id AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.fence
+           AND (m.room IS NULL OR
+                (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id AND o.node_id != runs.node_id) < m.room)
+         RETURNING runs.id`,
+      [now, nodeId],
+    ),
+    result: (results) => new Set(results.flatMap((rs) => rs.rows.map((r) => Number(r.id)))),
   };
 }
 

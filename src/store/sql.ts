@@ -2,7 +2,7 @@
 // SQLITE_BUSY error a libSQL connection may report later writes as committed when they were not, so a
 // busy error drops the client's connections (reconnect) before the write is tried again. A locked
 // database is waited for asynchronously (busy.ts), never with the event loop blocked for long.
-import type { InStatement, ResultSet, Row } from "@libsql/client";
+import type { InStatement, InValue, ResultSet, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import { isStorageFailure, retryBusy, StorageUnavailable } from "./busy.ts";
 import { fileProblem } from "./file-identity.ts";
@@ -57,6 +57,35 @@ export async function readOne(store: Store, stmt: Stmt): Promise<Row | undefined
  * (within max_clock_skew each) never take a live node for dead.
  */
 export const DB_NOW = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/** Rows per statement of `valuesTable`, largest first; the last statement is padded to the smallest. */
+const CHUNKS = [256, 64, 16];
+
+/**
+ * Rows bound as values, as the table `name(columns)` of a WITH clause: `make(withClause)` writes the
+ * statement that uses it, and `tail` are the arguments of its own placeholders (after the clause's). The
+ * rows go in statements of 256, 64 or 16 rows, the last padded with rows of NULL (which match nothing),
+ * so a statement's text, and what SQLite prepared for it, is one of three. Binding values costs less than
+ * taking each out of a JSON array (json_each), which parses each row's text again.
+ */
+export function valuesTable(name: string, columns: readonly string[], rows: unknown[][], make: (withClause: string) => string, tail: unknown[] = []): Stmt[] {
+  const stmts: Stmt[] = [];
+  const row = `(${columns.map(() => "?").join(", ")})`;
+  for (let i = 0; i < rows.length; ) {
+    const left = rows.length - i;
+    const size = CHUNKS.find((c) => c <= left) ?? CHUNKS[CHUNKS.length - 1];
+    const args: unknown[] = [];
+    for (let k = 0; k < size; k++) {
+      const r = rows[i + k];
+      if (r) for (const v of r) args.push(v);
+      else for (let c = 0; c < columns.length; c++) args.push(null);
+    }
+    for (const v of tail) args.push(v);
+    stmts.push({ sql: make(`WITH ${name}(${columns.join(", ")}) AS (VALUES ${Array(size).fill(row).join(", ")})`), args: args as InValue[] });
+    i += Math.min(size, left);
+  }
+  return stmts;
+}
 
 /** A JSON column to its value (null stays null). */
 export const json = <T>(value: unknown): T | null => (value == null ? null : (JSON.parse(String(value)) as T));

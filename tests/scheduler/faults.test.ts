@@ -35,7 +35,7 @@ test("a run whose marking failed is not stranded: its lease lapses and it fires"
 
 test("a run whose end could not be recorded is recovered, not left running", async () => {
   let failures = 1;
-  const env = await testEnv({ config: { scheduler: fast }, start: true, failWrite: (sql) => sql.includes("ended_at = e.value") && failures-- > 0 });
+  const env = await testEnv({ config: { scheduler: fast }, start: true, failWrite: (sql) => sql.includes("UPDATE runs SET ended_at = e.ended_at") && failures-- > 0 });
   await putJob(env.deps, "ns", "e", { target: { http: { url: `${ok.url}/e` } } });
   await triggerJob(env.deps, "ns", "e");
   await waitUntil(async () => (await rows(env, "e")).some((r) => r.trigger === "recovery" && r.status === "succeeded"), "recovery", 5000);
