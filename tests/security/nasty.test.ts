@@ -374,6 +374,17 @@ const NASTY_SEGMENTS = [
 ];
 /** Valid-looking names that are never a fixed job's (those are longer than 12 characters). */
 const scratchName = fc.oneof(fc.constantFrom("s1", "s2", "s3", "x", "A.b_c:d-e"), fc.stringMatching(/^[a-z0-9][a-z0-9._:-]{0,11}$/));
+/** Whether a path segment cannot be read as a fixed job's id ("6", "06", "6.0", "%36" …). */
+const notFixedId = (segment: string): boolean => {
+  let text = segment;
+  try {
+    text = decodeURIComponent(segment);
+  } catch {
+    // not percent-encoded text: as written
+  }
+  const n = Number(text.trim());
+  return text.trim() === "" || !Number.isInteger(n) || !fixedIds.has(n);
+};
 const nameSegment = fc.oneof({ weight: 4, arbitrary: scratchName }, { weight: 2, arbitrary: fc.constantFrom(...NASTY_SEGMENTS) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }).map(encodeURIComponent) });
 const namespaceSegment = fc.oneof({ weight: 4, arbitrary: fc.constantFrom("ns", "t1", "scratch", "dapr", "sx:g") }, { weight: 1, arbitrary: scratchName }, { weight: 2, arbitrary: fc.constantFrom(...NASTY_SEGMENTS) });
 
@@ -564,7 +575,9 @@ function routes(): Route[] {
     { api: "alauda", path: idSegment.map((id) => `/v1/jobs/${id}/execs`), methods: ["POST", "GET"], query: ["page", "page_size"] },
     { api: "alauda", path: fc.tuple(idSegment, execSegment).map(([id, ex]) => `/v1/jobs/${id}/execs/${ex}`), methods: ["GET", "DELETE"] },
     { api: "alauda", path: fc.tuple(idSegment, execSegment).map(([id, ex]) => `/v1/jobs/${id}/execs/${ex}/logs`), methods: ["GET"], query: ["start_time", "end_time"] },
-    { api: "alauda", path: fc.tuple(fc.constantFrom("/v1/jobs/", "/v1/jobs/1/", "/v1/jobs/1/execs/x/logs/", "/v1/"), nameSegment).map(([a, b]) => a + b), methods: ALL_METHODS },
+    // (After "/v1/jobs/" a name is an id: one that reads as a fixed job's id would change it, rightly. The
+    // same for Juice's "/v1/tasks/" below.)
+    { api: "alauda", path: fc.tuple(fc.constantFrom("/v1/jobs/", "/v1/jobs/1/", "/v1/jobs/1/execs/x/logs/", "/v1/"), nameSegment.filter(notFixedId)).map(([a, b]) => a + b), methods: ALL_METHODS },
   ];
   const juice: Route[] = [
     { api: "juice", path: fc.constant("/v1/tasks"), methods: ["POST"], query: ["taskIds"], weight: 3, body: bodies(JUICE_TASKS), headers: tenant },
@@ -576,7 +589,7 @@ function routes(): Route[] {
       query: ["taskIds"],
     },
     { api: "juice", path: fc.constant("/v1/tasks/kill"), methods: ["POST"], query: ["taskId"], headers: tenant },
-    { api: "juice", path: fc.tuple(fc.constantFrom("/v1/tasks/", "/v1/tasks/kill/", "/v1/tasks/reconcile"), nameSegment).map(([a, b]) => a + b), methods: ALL_METHODS, headers: tenant },
+    { api: "juice", path: fc.tuple(fc.constantFrom("/v1/tasks/", "/v1/tasks/kill/", "/v1/tasks/reconcile"), nameSegment.filter(notFixedId)).map(([a, b]) => a + b), methods: ALL_METHODS, headers: tenant },
   ];
   const sxRead = (path: string, templates: Json[], ids: string[] = []): Route => ({ api: "schedulerx", path: fc.constant(path), methods: ["GET", "POST"], query: ["namespace", "groupId", "jobId", ...ids], body: sxBodies(templates, ids) });
   const sxChange = (path: string, templates: Json[], ids: string[] = []): Route => ({ api: "schedulerx", path: fc.constant(path), methods: ["POST"], query: ["namespace", "groupId", "jobId"], body: sxBodies(templates, ids) });
