@@ -93,7 +93,7 @@ export function parseJsonText(text: string): unknown {
   if (found === DEEP) throw invalid(`body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, "body");
   // A number past a double's range (1e309) parses as Infinity, which JSON cannot write: stored, it would
   // come back null.
-  if (found !== null) throw invalid(`${found.path || "body"}: a number too large for a double (at most about 1.8e308)`, found.path || "body");
+  if (found !== null) throw invalid(`${found || "body"}: a number too large for a double (at most about 1.8e308)`, found || "body");
   // A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 bytes cannot encode one): most bodies
   // have none, and need no walk.
   const bad = SURROGATE_ESCAPE.test(text) ? illFormed(body, "") : null;
@@ -101,29 +101,23 @@ export function parseJsonText(text: string): unknown {
   return body;
 }
 
-const DEEP = { path: "" };
+const DEEP = Symbol("nested too deep");
 
 /**
  * The first problem in a parsed value: DEEP for an array or object more than MAX_JSON_DEPTH levels deep
  * (`depth` is the value's own; nesting anywhere wins over a number), else the dotted path ("" for the
  * root) of the first number that parsed as ±Infinity; null for none.
  */
-function walk(value: unknown, depth: number): { path: string } | null {
-  if (typeof value === "number") return Number.isFinite(value) ? null : { path: "" };
+function walk(value: unknown, depth: number): string | typeof DEEP | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : "";
   if (value === null || typeof value !== "object") return null;
   if (depth > MAX_JSON_DEPTH) return DEEP;
-  let first: { path: string } | null = null;
-  const visit = (key: string, inner: unknown): boolean => {
-    if (inner === null || (typeof inner !== "object" && typeof inner !== "number")) return false;
-    const found = walk(inner, depth + 1);
-    if (found === DEEP) first = DEEP;
-    else if (found !== null && first === null) first = { path: found.path ? `${key}.${found.path}` : key };
-    return first === DEEP;
-  };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (visit(String(i), value[i])) break;
-  } else {
-    for (const key in value) if (visit(key, (value as Record<string, unknown>)[key])) break;
+  let first: string | null = null;
+  // (for…in gives an array's indexes too, as the strings a dotted path names them by.)
+  for (const key in value) {
+    const found = walk((value as Record<string, unknown>)[key], depth + 1);
+    if (found === DEEP) return DEEP;
+    if (found !== null && first === null) first = found ? `${key}.${found}` : key;
   }
   return first;
 }

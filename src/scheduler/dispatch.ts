@@ -102,12 +102,11 @@ export class Dispatcher {
    * unmarked, while a full ready queue is ahead of them or very many runs wait for their hosts.
    */
   #roomForDue(adding: number): boolean {
-    const max = this.deps.config.maxInFlight;
-    return this.deps.runner.readyCount + adding < max && this.deps.runner.parkedCount < 4 * max;
+    return this.#roomInReady(adding) && this.deps.runner.parkedCount < 4 * this.deps.config.maxInFlight;
   }
 
-  /** Whether only the runs waiting for their limits (not a full ready queue) keep due runs back. */
-  #onlyParkedFull(adding: number): boolean {
+  /** Whether the ready queue has room for `adding` more (then only runs waiting for limits keep due runs back). */
+  #roomInReady(adding: number): boolean {
     return this.deps.runner.readyCount + adding < this.deps.config.maxInFlight;
   }
 
@@ -162,7 +161,7 @@ export class Dispatcher {
               // A full ready queue holds every run back, and so do many runs waiting for their hosts. Runs
               // waiting for their namespace's limit hold back only that namespace: one namespace whose runs
               // hang ([limits] max_in_flight) must not stop the others' from starting.
-              if (!this.#onlyParkedFull(batch.length) || aside.length >= MARK_BATCH) break;
+              if (!this.#roomInReady(batch.length) || aside.length >= MARK_BATCH) break;
               const waits = this.deps.runner.backlog(top);
               if (waits === "host") break;
               const run = this.held.take();

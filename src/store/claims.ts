@@ -96,6 +96,16 @@ export interface SlotRun {
   scheduledAt: number;
 }
 
+/** The runs of slots (table s), held by this node (node id, lease until), where the job is at the version read. */
+const INSERT_SLOTS = `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
+  SELECT jobs.id, jobs.namespace, jobs.name, s.slot, s.slot, 'schedule', 1, 'queued', ?, ?, 1
+  FROM s, jobs WHERE jobs.id = s.job_id AND jobs.version = s.read_version
+  ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at`;
+
+/** Jobs (table a) moved on to their next slot, where still at the version read. */
+const ADVANCE_JOBS = `UPDATE jobs SET next_fire_at = a.next, fired_count = jobs.fired_count + a.fired, version = jobs.version + 1
+  FROM a WHERE jobs.id = a.job_id AND jobs.version = a.read_version`;
+
 /**
  * Set-based: a statement inserts the runs of up to 256 slots and one advances as many jobs, their values
  * bound as rows (sql.ts valuesTable). The inserts come first and are guarded by the version each job was read at, then the jobs move on under the
@@ -103,13 +113,7 @@ export interface SlotRun {
  * another node or the API gets neither.
  */
 export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]> {
-  const inserts = valuesTable("s", ["job_id", "slot", "read_version"], c.fire, (s) =>
-    `${s} INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, status, node_id, lease_until, fence)
-       SELECT jobs.id, jobs.namespace, jobs.name, s.slot, s.slot, 'schedule', 1, 'queued', ?, ?, 1
-       FROM s, jobs WHERE jobs.id = s.job_id AND jobs.version = s.read_version
-       ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at`,
-    [c.nodeId, c.leaseUntil],
-  );
+  const inserts = valuesTable("s", ["job_id", "slot", "read_version"], c.fire, INSERT_SLOTS, [c.nodeId, c.leaseUntil]);
   const stmts: Stmt[] = [...inserts];
   if (c.broadcast.length) {
     // Unowned, each for its node, which alone claims it (claimQueued), as its own claim cycle comes.
@@ -132,12 +136,7 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
       args: [c.nodeId, c.now, JSON.stringify(c.skipped)],
     });
   }
-  stmts.push(
-    ...valuesTable("a", ["job_id", "next", "fired", "read_version"], c.advance, (a) =>
-      `${a} UPDATE jobs SET next_fire_at = a.next, fired_count = jobs.fired_count + a.fired, version = jobs.version + 1
-         FROM a WHERE jobs.id = a.job_id AND jobs.version = a.read_version`,
-    ),
-  );
+  stmts.push(...valuesTable("a", ["job_id", "next", "fired", "read_version"], c.advance, ADVANCE_JOBS));
   const results = await write(store, stmts);
   return results.slice(0, inserts.length).flatMap((rs) => rs.rows.map((r) => ({ id: Number(r.id), jobId: Number(r.job_id), scheduledAt: Number(r.scheduled_at) })));
 }

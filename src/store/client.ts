@@ -8,10 +8,10 @@ import { databaseFilePath, secureDatabaseFile, secureReplicaFiles, type Warn } f
 import { identity, type OpenedFile } from "./file-identity.ts";
 import "./kept.ts";
 import { type Executor, LocalDb } from "./local.ts";
-
-export type { Executor } from "./local.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
+
+export type { Executor } from "./local.ts";
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
 

@@ -38,15 +38,18 @@ export interface Ends {
 
 const retryKey = (jobId: unknown, scheduledAt: unknown, attempt: unknown) => `${jobId}:${scheduledAt}:${attempt}`;
 
+/**
+ * The ends of runs (table e), where the fence still holds. A run that failed after a kill was requested (the
+ * request reached its node too late) ends killed.
+ */
+const END_RUNS = `UPDATE runs SET ended_at = e.ended_at, result = e.result, lease_until = NULL, started_at = e.started_at, output_tail = e.output_tail,
+    status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed' ELSE e.status END,
+    error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.error END
+  FROM e WHERE runs.id = e.id AND runs.fence = e.fence RETURNING runs.id`;
+
 export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batch<Ends> {
   const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result === null ? null : JSON.stringify(e.result), e.error, e.startedAt, e.outputTail ?? null]);
-  // A run that failed after a kill was requested (the request reached its node too late) ends killed.
-  const stmts: Stmt[] = valuesTable("e", ["id", "fence", "status", "ended_at", "result", "error", "started_at", "output_tail"], rows, (e) =>
-    `${e} UPDATE runs SET ended_at = e.ended_at, result = e.result, lease_until = NULL, started_at = e.started_at, output_tail = e.output_tail,
-       status = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed' ELSE e.status END,
-       error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.error END
-     FROM e WHERE runs.id = e.id AND runs.fence = e.fence RETURNING runs.id`,
-  );
+  const stmts: Stmt[] = valuesTable("e", ["id", "fence", "status", "ended_at", "result", "error", "started_at", "output_tail"], rows, END_RUNS);
   const updates = stmts.length;
   const retries: unknown[][] = [];
   for (const e of ends) {

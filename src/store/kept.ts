@@ -20,16 +20,17 @@ function keepPreparedStatements(): void {
   if (proto.__tockKeeps) return;
   const prepare = proto.prepare;
   proto.prepare = function (this: object, sql: string) {
-    // A statement with a wildcard in its result (SELECT *, t.*, RETURNING *) keeps its first column list
-    // in the driver even after SQLite prepares it again for a changed schema (another node's migration):
-    // such statements are prepared at each call.
-    if (WILDCARD.test(sql)) return prepare.call(this, sql);
     let cache = kept.get(this);
     if (!cache) kept.set(this, (cache = { stmts: new Map(), chars: 0 }));
     let stmt = cache.stmts.get(sql);
     if (stmt !== undefined) {
       cache.stmts.delete(sql); // most recently used last
     } else {
+      // A statement with a wildcard in its result (SELECT *, t.*, RETURNING *) keeps its first column list
+      // in the driver even after SQLite prepares it again for a changed schema (another node's migration):
+      // such statements are never kept, and prepared at each call. (Only a statement not kept is looked at:
+      // a kept one's text, kilobytes for a batch, is not scanned again at every call.)
+      if (WILDCARD.test(sql)) return prepare.call(this, sql);
       stmt = prepare.call(this, sql);
       cache.chars += sql.length;
       while (cache.stmts.size > 0 && (cache.stmts.size >= KEPT_STATEMENTS || cache.chars > KEPT_SQL_CHARS)) {

@@ -89,7 +89,7 @@ export interface Executor {
 }
 
 /** A statement's result as the driver gives it: rows as arrays of values, in `columns` order. */
-export interface RawResult {
+interface RawResult {
   columns: string[];
   values: unknown[][];
   rowsAffected: number;
@@ -97,7 +97,7 @@ export interface RawResult {
 }
 
 /** The client's shape of a result: rows as plain objects by column name. */
-export function resultSet(raw: RawResult): ResultSet {
+function resultSet(raw: RawResult): ResultSet {
   const { columns, values, rowsAffected, lastInsertRowid } = raw;
   const rows: Row[] = new Array(values.length);
   const n = columns.length;
@@ -188,19 +188,11 @@ export class LocalDb {
   }
 
   async execute(stmt: InStatement): Promise<ResultSet> {
-    return resultSet(this.executeRaw(stmt));
-  }
-
-  async write(stmts: InStatement[]): Promise<ResultSet[]> {
-    return this.writeRaw(stmts).map(resultSet);
-  }
-
-  executeRaw(stmt: InStatement): RawResult {
-    return execute(this.#connection(), stmt);
+    return resultSet(execute(this.#connection(), stmt));
   }
 
   /** The statements in one write transaction (BEGIN IMMEDIATE), committed, or rolled back on error. */
-  writeRaw(stmts: InStatement[]): RawResult[] {
+  async write(stmts: InStatement[]): Promise<ResultSet[]> {
     const db = this.#connection();
     execute(db, "BEGIN IMMEDIATE");
     try {
@@ -208,7 +200,7 @@ export class LocalDb {
       for (let i = 0; i < stmts.length; i++) out[i] = execute(db, stmts[i]);
       execute(db, "COMMIT");
       if (this.#offThread) this.#checkpoints?.wrote();
-      return out;
+      return out.map(resultSet);
     } finally {
       if (db.inTransaction) {
         try {

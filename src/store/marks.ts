@@ -13,6 +13,13 @@ export interface HeldRun {
   fence: number;
 }
 
+/** Runs (table m) marked running (at now, for this node) where this node's claim holds and the room allows. */
+const MARK_RUNNING = `UPDATE runs SET status = 'running', started_at = max(?, m.due_at) FROM m
+  WHERE runs.id = m.id AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.fence
+    AND (m.room IS NULL OR
+         (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id AND o.node_id != runs.node_id) < m.room)
+  RETURNING runs.id`;
+
 /**
  * Marks runs running; resolves with the ids marked. started_at is the expected start; the end records the
  * actual one. `+status`: look each run up by id, not through the index of every queued run. `rooms[i]`,
@@ -22,14 +29,7 @@ export interface HeldRun {
 export function markRunning(runs: HeldRun[], now: number, nodeId: string, rooms: (number | null)[] | null): Batch<Set<number>> {
   const rows = runs.map((r, i) => [r.id, r.dueAt, r.fence, rooms ? rooms[i] : null]);
   return {
-    stmts: valuesTable("m", ["id", "due_at", "fence", "room"], rows, (m) =>
-      `${m} UPDATE runs SET status = 'running', started_at = max(?, m.due_at) FROM m
-         WHERE runs.id = m.id AND +runs.status = 'queued' AND runs.node_id = ? AND runs.fence = m.fence
-           AND (m.room IS NULL OR
-                (SELECT count(*) FROM runs AS o WHERE o.status = 'running' AND o.job_id = runs.job_id AND o.node_id != runs.node_id) < m.room)
-         RETURNING runs.id`,
-      [now, nodeId],
-    ),
+    stmts: valuesTable("m", ["id", "due_at", "fence", "room"], rows, MARK_RUNNING, [now, nodeId]),
     result: (results) => new Set(results.flatMap((rs) => rs.rows.map((r) => Number(r.id)))),
   };
 }

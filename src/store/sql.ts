@@ -61,15 +61,27 @@ export const DB_NOW = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 /** Rows per statement of `valuesTable`, largest first; the last statement is padded to the smallest. */
 const CHUNKS = [256, 64, 16];
 
+/** valuesTable's statement texts, by the statement after the WITH clause, then the clause's head and size. */
+const texts = new Map<string, Map<string, string[]>>();
+
+function textOf(head: string, row: string, size: number, sql: string): string {
+  let byHead = texts.get(sql);
+  if (!byHead) texts.set(sql, (byHead = new Map()));
+  let bySize = byHead.get(head);
+  if (!bySize) byHead.set(head, (bySize = []));
+  return (bySize[size] ??= `${head} ${Array(size).fill(row).join(", ")}) ${sql}`);
+}
+
 /**
- * Rows bound as values, as the table `name(columns)` of a WITH clause: `make(withClause)` writes the
- * statement that uses it, and `tail` are the arguments of its own placeholders (after the clause's). The
- * rows go in statements of 256, 64 or 16 rows, the last padded with rows of NULL (which match nothing),
- * so a statement's text, and what SQLite prepared for it, is one of three. Binding values costs less than
- * taking each out of a JSON array (json_each), which parses each row's text again.
+ * Rows bound as values, as the table `name(columns)` of a WITH clause before `sql`; `tail` are the
+ * arguments of sql's own placeholders (after the clause's). The rows go in statements of 256, 64 or 16
+ * rows, the last padded with rows of NULL (which match nothing), so a statement's text, and what SQLite
+ * prepared for it, is one of three, built once. Binding values costs less than taking each out of a JSON
+ * array (json_each), which parses each row's text again.
  */
-export function valuesTable(name: string, columns: readonly string[], rows: unknown[][], make: (withClause: string) => string, tail: unknown[] = []): Stmt[] {
+export function valuesTable(name: string, columns: readonly string[], rows: unknown[][], sql: string, tail: unknown[] = []): Stmt[] {
   const stmts: Stmt[] = [];
+  const head = `WITH ${name}(${columns.join(", ")}) AS (VALUES`;
   const row = `(${columns.map(() => "?").join(", ")})`;
   for (let i = 0; i < rows.length; ) {
     const left = rows.length - i;
@@ -81,7 +93,7 @@ export function valuesTable(name: string, columns: readonly string[], rows: unkn
       else for (let c = 0; c < columns.length; c++) args.push(null);
     }
     for (const v of tail) args.push(v);
-    stmts.push({ sql: make(`WITH ${name}(${columns.join(", ")}) AS (VALUES ${Array(size).fill(row).join(", ")})`), args: args as InValue[] });
+    stmts.push({ sql: textOf(head, row, size, sql), args: args as InValue[] });
     i += Math.min(size, left);
   }
   return stmts;

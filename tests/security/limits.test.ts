@@ -38,21 +38,31 @@ describe("[limits] max_jobs", () => {
 });
 
 describe("[limits] max_in_flight", () => {
-  test("one namespace's TCP runs that never answer cannot take every slot: another namespace's jobs still run", async () => {
+  /** A node that runs 8 at once, any number per host. */
+  const SCHEDULER = { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 };
+
+  /** A TCP peer that reads and never answers, and a job whose runs hang on it (`sockets`: one per run). */
+  async function hangingPeer() {
     const sockets = new Set<import("node:net").Socket>();
     const silent = (await import("node:net")).createServer((s) => {
-      sockets.add(s); // reads, never answers
+      sockets.add(s);
       s.on("error", () => {});
     });
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const port = (silent.address() as { port: number }).port;
+    const stuck = { target: { tcp: { addr: `127.0.0.1:${port}`, body: "aGk=", ack: "b2s=" } }, timeout: "1h", overlap: "allow" };
+    const close = () => {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    };
+    return { sockets, stuck, close };
+  }
+
+  test("one namespace's TCP runs that never answer cannot take every slot: another namespace's jobs still run", async () => {
+    const { sockets, stuck, close } = await hangingPeer();
     const sink = startSink();
     try {
-      const e = await env({
-        start: true,
-        config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4 } },
-      });
-      const stuck = { target: { tcp: { addr: `127.0.0.1:${port}`, body: "aGk=", ack: "b2s=" } }, timeout: "1h", overlap: "allow" };
+      const e = await env({ start: true, config: { scheduler: SCHEDULER, limits: { ...defaults.limits, maxInFlight: 4 } } });
       for (let i = 0; i < 12; i++) await e.call("PUT", `/api/v1/namespaces/attacker/jobs/t${i}`, stuck);
       for (let i = 0; i < 12; i++) await e.call("POST", `/api/v1/namespaces/attacker/jobs/t${i}/trigger`);
       await waitUntil(() => sockets.size === 4 && e.deps.scheduler.stats.parked === 8, `4 attacker runs in flight (${sockets.size}), 8 waiting`);
@@ -61,34 +71,23 @@ describe("[limits] max_in_flight", () => {
       await sink.waitFor(1);
       expect(sockets.size).toBe(4); // the attacker's queue did not move
       // A namespace may have its own limit.
-      const e2 = await env({ start: true, config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4, namespaces: { trusted: { maxInFlight: 6 } } } } });
+      const e2 = await env({ start: true, config: { scheduler: SCHEDULER, limits: { ...defaults.limits, maxInFlight: 4, namespaces: { trusted: { maxInFlight: 6 } } } } });
       for (let i = 0; i < 8; i++) await e2.call("PUT", `/api/v1/namespaces/trusted/jobs/t${i}`, stuck);
       for (let i = 0; i < 8; i++) await e2.call("POST", `/api/v1/namespaces/trusted/jobs/t${i}/trigger`);
       await waitUntil(() => sockets.size === 10 && e2.deps.scheduler.stats.parked === 2, `6 more in flight (${sockets.size - 4})`);
     } finally {
-      for (const s of sockets) s.destroy();
-      silent.close();
+      close();
       sink.stop();
     }
   });
 
   test("more hanging runs than the node lets wait (4 x its max_in_flight) still hold back only their own namespace", async () => {
-    const sockets = new Set<import("node:net").Socket>();
-    const silent = (await import("node:net")).createServer((s) => {
-      sockets.add(s); // reads, never answers
-      s.on("error", () => {});
-    });
-    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
-    const port = (silent.address() as { port: number }).port;
+    const { sockets, stuck, close } = await hangingPeer();
     const sink = startSink();
     try {
       // 4 run at once of the attacker's namespace; 32 more may wait for it (4 x max_in_flight), then the
       // rest wait in memory, unmarked, behind them in due order, where the victim's run comes due too.
-      const e = await env({
-        start: true,
-        config: { scheduler: { pollInterval: 100, maxInFlight: 8, maxInFlightPerHost: 100 }, limits: { ...defaults.limits, maxInFlight: 4 } },
-      });
-      const stuck = { target: { tcp: { addr: `127.0.0.1:${port}`, body: "aGk=", ack: "b2s=" } }, timeout: "1h", overlap: "allow" };
+      const e = await env({ start: true, config: { scheduler: SCHEDULER, limits: { ...defaults.limits, maxInFlight: 4 } } });
       for (let i = 0; i < 10; i++) await e.call("PUT", `/api/v1/namespaces/attacker/jobs/t${i}`, stuck);
       for (let i = 0; i < 50; i++) expect((await e.call("POST", `/api/v1/namespaces/attacker/jobs/t${i % 10}/trigger`)).status).toBe(202);
       const stats = () => e.deps.scheduler.stats;
@@ -104,8 +103,7 @@ describe("[limits] max_in_flight", () => {
       const running = await read(e.deps.store, "SELECT count(*) AS n FROM runs WHERE namespace = 'attacker' AND status = 'running'");
       expect(Number(running[0].n)).toBe(4 + parked);
     } finally {
-      for (const s of sockets) s.destroy();
-      silent.close();
+      close();
       sink.stop();
     }
   });
