@@ -8,6 +8,7 @@ import { docsRoutes } from "./api/docs.ts";
 import { errorBody, toErrorResponse } from "./api/http.ts";
 import { jobRoutes } from "./api/jobs.ts";
 import { keyRoutes } from "./api/keys.ts";
+import { workflowRoutes } from "./api/workflows.ts";
 import { metricsRoutes } from "./api/metrics.ts";
 import { type Bindings, corsFor, hostCheck, inFlightCap, originCheck } from "./api/requests.ts";
 import { fleetRoutes } from "./api/fleet.ts";
@@ -90,6 +91,7 @@ export function createApp(deps: RouteDeps): Hono<{ Bindings: Bindings }> {
   app.route("/api/v1", runRoutes(deps));
   app.route("/api/v1", fleetRoutes(deps));
   app.route("/api/v1", keyRoutes(deps));
+  app.route("/api/v1", workflowRoutes(deps));
   app.route("/", compatRoutes(deps));
   // The web dashboard: its own login (a cookie holding the key), pages and forms.
   app.route("/ui", uiRoutes(deps));

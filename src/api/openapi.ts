@@ -54,6 +54,7 @@ const FIELD_DOCS: Record<string, Record<string, string>> = {
 
 const TAGS: { name: Tag; description: string }[] = [
   { name: "Jobs", description: "Create, read, replace, delete, trigger, pause and resume jobs" },
+  { name: "Workflows", description: "Steps that run after steps, each an ordinary run; their instances" },
   { name: "Runs", description: "Runs: their records, output lines (live too), kills and deletion" },
   { name: "Namespaces and schedules", description: "Views across jobs: namespaces, what fires next, schedule previews" },
   { name: "Nodes and health", description: "The nodes sharing the database, liveness and readiness" },

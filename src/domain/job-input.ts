@@ -58,6 +58,8 @@ export interface PutOptions {
   secrets?: SecretValues;
   /** Deliveries to make, durably, when a run of the job ends (a facade's completion callback). */
   onEnd?: string[];
+  /** The workflow a step's job belongs to (jobs made by a workflow's PUT only). */
+  workflowId?: number;
 }
 
 /** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */
@@ -97,6 +99,7 @@ export function jobFields(ns: string, name: string, input: JobInput, plan: Plan,
     createdAt: now,
     updatedAt: now,
     nextFireAt: input.enabled ? firstFire(plan, now) : null,
+    workflowId: opts.workflowId ?? null,
   };
 }
 

@@ -15,7 +15,7 @@ export const Duration = v.pipe(
 );
 
 /** A duration that becomes a timer: more than 0s, at most 24 days (runtimes' timer limit). */
-const TimerDuration = v.pipe(
+export const TimerDuration = v.pipe(
   Duration,
   v.check((s) => (parseDuration(s) ?? 0) > 0, "must be longer than 0s"),
   v.check((s) => (parseDuration(s) ?? 0) <= 24 * 86_400_000, "must be at most 24 days (24d)"),
@@ -162,6 +162,26 @@ export const RunParams = v.strictObject({
   args: v.optional(Argv),
 });
 export type RunParams = v.InferOutput<typeof RunParams>;
+
+/** What a step of a workflow is given of one parent: how it ended, its result, the tail of its output. */
+export interface Upstream {
+  status: string;
+  result: unknown;
+  output: string | null;
+}
+
+/**
+ * What a workflow stores in its step's run params besides a trigger's: the parents' results (by step id),
+ * and, for a step that names a job, the step's own timeout and retry in place of the job's.
+ */
+export interface StepParams {
+  upstream?: Record<string, Upstream>;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+}
+
+/** A run's params as stored and as its executor gets them. */
+export type StoredRunParams = RunParams & StepParams;
 
 export const TARGET_KINDS = ["http", "tcp", "process", "script", "container"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];

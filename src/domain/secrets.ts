@@ -7,7 +7,7 @@
 // changes nothing. Only the executor, when a run starts, sees the values.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { invalid } from "./errors.ts";
-import type { RunParams, TargetKind } from "./schemas.ts";
+import type { RunParams, StoredRunParams, TargetKind } from "./schemas.ts";
 
 /** What every API shows in place of a secret value; sent back, it means "keep the stored value". */
 export const SECRET = "<secret>";
@@ -161,7 +161,7 @@ export function sealParams(box: SecretBox, p: RunParams): string {
 }
 
 /** A run's params for its executor: the variables' values opened. */
-export function openParams(box: SecretBox, stored: { env?: Map; args?: string[]; sealed?: string } | null): RunParams | null {
+export function openParams(box: SecretBox, stored: (StoredRunParams & { sealed?: string }) | null): StoredRunParams | null {
   if (!stored) return null;
   const { sealed, ...p } = stored;
   return sealed ? { ...p, env: box.open(sealed) } : p;

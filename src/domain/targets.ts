@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import { splitHostPort } from "../net/address.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import { invalid } from "./errors.ts";
-import { type RunParams, TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
+import { type StoredRunParams, TARGET_KINDS, type Target, type TargetKind } from "./schemas.ts";
 
 type ExecutorsConfig = Config["executors"];
 
@@ -89,12 +89,14 @@ export function checkTarget(cfg: ExecutorsConfig, target: Target, egress: Egress
 /**
  * A stored target with one run's extra input (RunParams) applied: its variables over the job's own, its
  * arguments after the job's (after a process's argv, as a shell string's $1…, after a script's or
- * container's args). HTTP and TCP targets are returned as they are.
+ * container's args); a workflow step's parents' results as TOCK_UPSTREAM (JSON). HTTP and TCP targets are
+ * returned as they are (an HTTP step gets its parents' results as its body: scheduler/execute.ts).
  */
-export function withParams(kind: TargetKind, target: unknown, params: RunParams | null | undefined): unknown {
+export function withParams(kind: TargetKind, target: unknown, params: StoredRunParams | null | undefined): unknown {
   if (!params || kind === "http" || kind === "tcp") return target;
   const t = { ...(target as Record<string, unknown>) };
-  if (params.env) t.env = { ...(t.env as Record<string, string> | undefined), ...params.env };
+  const env = params.upstream ? { ...params.env, TOCK_UPSTREAM: JSON.stringify(params.upstream) } : params.env;
+  if (env) t.env = { ...(t.env as Record<string, string> | undefined), ...env };
   if (params.args?.length) {
     if (kind === "process" && Array.isArray(t.command)) t.command = [...t.command, ...params.args];
     else t.args = [...((t.args as string[] | undefined) ?? []), ...params.args];

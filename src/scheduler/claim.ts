@@ -156,9 +156,13 @@ export async function claimQueued(store: Store, o: ClaimOptions): Promise<Claime
       fence: r.fence,
       job,
     };
+    if (r.instanceId) (run.instanceId = r.instanceId), (run.stepId = r.stepId);
     if (r.params != null) {
       try {
         run.params = openParams(o.secrets, r.params as Parameters<typeof openParams>[1]);
+        const own = run.params;
+        // A step that names a job runs it with the step's own timeout and retry, where the step gives them.
+        if (own && (own.timeoutMs !== undefined || own.retry !== undefined)) run.job = { ...job, timeoutMs: own.timeoutMs ?? job.timeoutMs, retry: own.retry ?? job.retry };
       } catch (e) {
         run.job = { ...job, unopened: `cannot open the run's variables: ${e instanceof Error ? e.message : String(e)}` };
       }

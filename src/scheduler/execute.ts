@@ -73,6 +73,13 @@ function requestOf(run: Claimed): ExecRequest {
     scheduledAt: run.scheduledAt,
     attempt: run.attempt,
     target: withParams(run.job.targetKind, run.job.target, run.params),
-    payload: run.job.payload,
+    payload: payloadOf(run),
   };
+}
+
+/** The job's payload; for an HTTP step with no body or payload of its own, its parents' results. */
+function payloadOf(run: Claimed): unknown {
+  const upstream = run.params?.upstream;
+  if (!upstream || run.job.payload != null || run.job.targetKind !== "http") return run.job.payload;
+  return (run.job.target as { body?: string }).body === undefined ? { upstream } : run.job.payload;
 }

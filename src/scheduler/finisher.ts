@@ -55,6 +55,8 @@ export interface FinisherDeps {
   runLog?: RunLogMode;
   /** Counts recorded run ends (the node's metrics). */
   metrics?: Pick<Metrics, "runEnded">;
+  /** Told when a workflow step's run ended (its instance is advanced). */
+  steps?: { ended(): void };
 }
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
@@ -76,7 +78,10 @@ export class Finisher {
       const retry = retryAfterEnd(run, status, retryAfterMs, now, config);
       const done = await this.#add({ run, status, startedAt, endedAt: now, result, error, outputTail, retry });
       if (!done.recorded) log.warn("run finished after losing its lease; result not recorded", { run: run.id, status });
-      else this.#report(run, status, error, startedAt, now);
+      else {
+        this.#report(run, status, error, startedAt, now);
+        if (run.instanceId) this.deps.steps?.ended();
+      }
       if (done.retry) this.deps.hold([done.retry]);
     } catch (e) {
       // Not recorded: the run is no longer held, so its lease lapses and it is recovered (lost, then retried).
@@ -94,6 +99,7 @@ export class Finisher {
       () => {
         this.#report(run, status, error, null, at);
         if (delivers) this.deps.deliveries?.wake();
+        if (run.instanceId) this.deps.steps?.ended();
         if (events.has("run:finished")) events.emit("run:finished", runEvent(run, status));
       },
       (e) => this.deps.log.error("could not record a run that did not start", { run: run.id, error: errorText(e) }),

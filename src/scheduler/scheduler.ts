@@ -16,6 +16,7 @@ import { Membership } from "./nodes.ts";
 import { Runner } from "./runner.ts";
 import { after, every } from "./timers.ts";
 import type { SchedulerDeps } from "./types.ts";
+import { Advancer } from "./workflows.ts";
 
 /** Longer than a kill request waits for the run's end (domain/kill.ts: at most 10 s). */
 const KILL_LISTEN_MS = 15_000;
@@ -31,6 +32,7 @@ export class Scheduler implements SchedulerControl {
   /** What this node can run: it claims nothing else (a node that can takes it). */
   readonly #offers: string[];
   #pollTimer: TimerHandle | null = null;
+  readonly #advancer: Advancer;
   #ticking: Promise<void> | null = null;
   #again = false;
   #wakeQueued = false;
@@ -47,6 +49,7 @@ export class Scheduler implements SchedulerControl {
     this.#writer = new GroupWriter(store, undefined, config.lease);
     const { nodeId, nodeTimeout, maxClockSkew } = config;
     this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: this.#offers, maxClockSkew });
+    this.#advancer = new Advancer({ store, clock, log: deps.log, started: () => this.wake() });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -64,6 +67,7 @@ export class Scheduler implements SchedulerControl {
       deliveries: deps.deliveries,
       runLog: deps.runLog,
       metrics: deps.metrics,
+      steps: this.#advancer,
     });
     this.#dispatch = new Dispatcher({
       clock,
@@ -130,8 +134,7 @@ export class Scheduler implements SchedulerControl {
       this.#dispatch.held.dropJob(jobId);
       this.#runner.cancelJob(jobId);
     }
-    // A job due beyond the lookahead is found by a later poll: waking for it would cost a claim cycle per
-    // API write for nothing.
+    // A job due beyond the lookahead is found by a later poll (waking would cost a claim cycle per write).
     if (nextFireAt !== null && nextFireAt <= this.deps.clock.now() + this.deps.config.lookahead) this.wake();
   }
 
@@ -150,10 +153,8 @@ export class Scheduler implements SchedulerControl {
     if (!this.#runner.running(runId)) return null;
     // Listen before aborting: the end may be recorded in the same turn. A run that never reports its end
     // (this node stops first) lets the listener go after the longest a kill waits.
-    const ended = this.events.next("run:finished", (e) => e.runId === runId, KILL_LISTEN_MS).then(
-      () => {},
-      () => {},
-    );
+    const nothing = () => {};
+    const ended = this.events.next("run:finished", (e) => e.runId === runId, KILL_LISTEN_MS).then(nothing, nothing);
     return this.#runner.abort(runId) ? ended : null;
   }
 
@@ -212,6 +213,8 @@ export class Scheduler implements SchedulerControl {
       claimed += runs.length;
       if (jobs === 0) break;
     }
+    // Workflow steps that became due (their parents' runs ended here or elsewhere) are queued, then claimed.
+    if (!problem) await this.#advancer.sweep();
     while (!problem && this.running && !this.#dispatch.full()) {
       const runs = await claimQueued(store, opts());
       this.#dispatch.hold(runs);
@@ -282,20 +285,18 @@ export class Scheduler implements SchedulerControl {
       const killing = every(clock, config.pollInterval, () => void this.#killRequested().catch(() => {}));
       await Promise.race([this.#runner.settledAll(), grace.done]);
       grace.cancel();
-      renewing();
-      killing();
+      renewing(), killing();
       const unstarted = this.#runner.close();
       this.#dispatch.held.clear();
-      // Runs abandoned now were aborted: their processes get their kill grace to go, so none outlives tock.
-      // (A real timer: this waits for processes to exit after their signals, not for scheduler time.)
+      // Runs abandoned now were aborted: their processes get their kill grace to go, so none outlives tock
+      // (a real timer: it waits for processes to exit, not for scheduler time; container CLIs get 1 s at least).
       if (this.#runner.inFlight > 0) {
         let graceTimer: ReturnType<typeof setTimeout> | undefined;
-        // (Container jobs' engine commands get at least a second.)
         const wait = Math.max(this.deps.killGrace ?? 0, 1000) + 250;
         await Promise.race([this.#runner.settledAll(), new Promise((r) => (graceTimer = setTimeout(r, wait)))]);
         clearTimeout(graceTimer);
       }
-      await this.#writer.flushed();
+      await Promise.all([this.#writer.flushed(), this.#advancer.settled()]);
       const now = clock.now();
       try {
         // Runs marked running that never started go back to the queue; recovering this node's own runs

@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Egress } from "../net/egress.ts";
 import type { Store } from "../store/client.ts";
-import type { RetryPolicy, RunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
+import type { RetryPolicy, StoredRunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
 import type { Target as ExecutorTarget } from "../executors/types.ts";
 
 export type SchedulerConfig = Config["scheduler"];
@@ -58,8 +58,11 @@ export interface Claimed {
   key: string;
   fence: number;
   job: JobExec;
-  /** Extra input given by the trigger that queued this run (kept by its retries). */
-  params?: RunParams | null;
+  /** Extra input given by the trigger that queued this run, or by its workflow (kept by its retries). */
+  params?: StoredRunParams | null;
+  /** A workflow step's run: its instance and step (0 and '' otherwise). */
+  instanceId?: number;
+  stepId?: string;
   cancelled?: boolean;
   /** One of several missed slots run by misfire `all`: waits for the job's earlier run, never skipped. */
   catchUp?: boolean;

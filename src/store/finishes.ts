@@ -61,9 +61,9 @@ export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batc
     stmts.push({
       // Only where the end above was recorded (the fence held), no kill was requested, and the job is still
       // the one that ran: a job removed, paused or replaced meanwhile is not retried.
-      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, params, for_node)
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, params, for_node, instance_id, step_id)
             SELECT p.job_id, p.namespace, p.job_name, r.value->>2, r.value->>3, 'retry', r.value->>4, r.value->>5, 'queued',
-                   CASE WHEN r.value->>6 IS NULL THEN NULL ELSE ? END, r.value->>6, 1, p.params, p.for_node
+                   CASE WHEN r.value->>6 IS NULL THEN NULL ELSE ? END, r.value->>6, 1, p.params, p.for_node, p.instance_id, p.step_id
             FROM json_each(?) AS r, runs AS p, jobs AS j
             WHERE p.id = r.value->>0 AND p.fence = r.value->>1 AND p.kill_requested_at IS NULL AND j.id = p.job_id AND j.updated_at = r.value->>7
             ON CONFLICT DO NOTHING RETURNING id, job_id, scheduled_at, due_at, attempt, key, node_id`,

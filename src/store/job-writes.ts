@@ -19,7 +19,7 @@ export interface Saved {
 const FIELDS = [
   "namespace", "name", "schedule", "scheduleKind", "timezone", "dueTime", "ttl", "dueAt", "anchorAt", "startAt",
   "endAt", "repeats", "firedCount", "enabled", "targetKind", "target", "timeoutMs", "retry", "overlap",
-  "maxConcurrency", "broadcast", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt",
+  "maxConcurrency", "broadcast", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt", "workflowId",
 ] as const satisfies readonly (keyof JobFields)[];
 // A field added to the table but not to FIELDS fails to compile here.
 const _everyField: Exclude<keyof JobFields, (typeof FIELDS)[number]> extends never ? true : never = true;
@@ -113,7 +113,7 @@ const UPSERT_TAIL = `ON CONFLICT(namespace, name) DO UPDATE SET ${REPLACED.map((
  * The statements of one set-based upsert: queued runs of replaced jobs dropped, new jobs counted, then the
  * rows, as bound values (cheaper than taking each column out of JSON), up to ROWS_PER_INSERT a statement.
  */
-function upsertStatements(batch: JobFields[]): Stmt[] {
+export function upsertStatements(batch: JobFields[], count = true): Stmt[] {
   const names = JSON.stringify(batch.map((j) => [j.namespace, j.name]));
   const inserts: Stmt[] = [];
   for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
@@ -127,8 +127,9 @@ function upsertStatements(batch: JobFields[]): Stmt[] {
               (SELECT jobs.id FROM json_each(?) AS k, jobs WHERE jobs.namespace = k.value->>0 AND jobs.name = k.value->>1)`,
       args: [names],
     },
-    // The names not yet stored are the jobs this batch creates: counted per namespace, in the same transaction.
-    countCreated(names),
+    // The names not yet stored are the jobs this batch creates: counted per namespace, in the same transaction
+    // (a workflow's own jobs are not counted: the no-op keeps the statements' places).
+    count ? countCreated(names) : { sql: "SELECT 0 WHERE 0", args: [] },
     ...inserts,
   ];
 }

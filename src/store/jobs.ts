@@ -48,6 +48,7 @@ export function jobRowOf(r: Row): JobRow {
     memo: str(r.memo),
     labels: json(r.labels),
     compat: json(r.compat),
+    workflowId: num(r.workflow_id),
     onEnd: json<string[]>(r.on_end),
     secrets: str(r.secrets),
     createdAt: Number(r.created_at),
@@ -85,7 +86,7 @@ export async function sealedSecretsOf(store: Store, job: { namespace: string; na
 /** A page of a namespace's jobs by name: those after `after`, starting with `prefix`, up to `limit`. */
 export async function jobsByName(store: Store, ns: string, q: { prefix?: string; after?: string; limit: number }): Promise<JobRow[]> {
   const args: (string | number)[] = [ns];
-  let sql = "SELECT * FROM jobs WHERE namespace = ?";
+  let sql = "SELECT * FROM jobs WHERE namespace = ? AND workflow_id IS NULL";
   if (q.prefix) {
     sql += " AND name >= ? AND name < ?";
     args.push(q.prefix, `${q.prefix}\u{10FFFF}`);
@@ -105,7 +106,7 @@ export async function jobsByName(store: Store, ns: string, q: { prefix?: string;
  */
 export async function jobsByNextFire(store: Store, q: { namespace: string; after?: [number, number, string]; limit: number }): Promise<JobRow[]> {
   const args: (string | number)[] = [q.namespace];
-  let sql = "SELECT * FROM jobs WHERE namespace = ?";
+  let sql = "SELECT * FROM jobs WHERE namespace = ? AND workflow_id IS NULL";
   if (q.after) {
     sql += " AND (next_fire_at IS NULL, COALESCE(next_fire_at, 0), name) > (?, ?, ?)";
     args.push(...q.after);
@@ -156,12 +157,13 @@ export interface JobFilter {
 
 /** Jobs by id (oldest first) with their total count. */
 export async function jobsPage(store: Store, q: JobFilter): Promise<{ count: number; rows: JobRow[] }> {
-  const where: string[] = [];
+  // A workflow's own jobs are the workflow's: no list shows them.
+  const where: string[] = ["workflow_id IS NULL"];
   const args: (string | number)[] = [];
   if (q.namespace !== undefined) where.push("namespace = ?"), args.push(q.namespace);
   if (q.api !== undefined) where.push("json_extract(compat, '$.api') = ?"), args.push(q.api);
   if (q.targetKinds) where.push(`target_kind IN (${q.targetKinds.map(() => "?").join(", ") || "NULL"})`), args.push(...q.targetKinds);
-  const cond = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const cond = `WHERE ${where.join(" AND ")}`;
   const [total, rows] = await Promise.all([
     readOne(store, { sql: `SELECT count(*) AS n FROM jobs ${cond}`, args }),
     read(store, { sql: `SELECT * FROM jobs ${cond} ORDER BY id LIMIT ? OFFSET ?`, args: [...args, q.limit, q.offset] }),

@@ -64,8 +64,8 @@ export async function recoverLapsed(store: Store, now: number, rule: RecoveryRul
   const results = await write(store, [
     {
       // A broadcast run is for its node: only that node recovers it (at its next start).
-      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params, for_node)
-            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params, r.for_node
+      sql: `INSERT INTO runs (job_id, namespace, job_name, scheduled_at, due_at, trigger, attempt, key, status, node_id, lease_until, fence, started_at, ended_at, error, params, for_node, instance_id, step_id)
+            SELECT r.job_id, r.namespace, r.job_name, r.scheduled_at, ?, 'recovery', r.attempt + 1, COALESCE(r.key, r.id), 'queued', NULL, NULL, 0, NULL, NULL, NULL, r.params, r.for_node, r.instance_id, r.step_id
             FROM runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.status = 'running' AND ${cond} AND r.kill_requested_at IS NULL AND (r.for_node = '' OR r.for_node = ?)
               AND r.attempt <= max(?, COALESCE(json_extract(j.retry, '$.times'), ?))

@@ -1,6 +1,6 @@
 // Jobs counted: per namespace (table namespace_counts, kept by the statements that write jobs: one indexed
 // read), and by state (a scan, for the metrics).
-import { asc, count, eq, gt, sql } from "drizzle-orm";
+import { asc, count, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
 import { jobs, namespaceCounts } from "./schema.ts";
 
@@ -17,6 +17,6 @@ export async function namespacesWithJobs(store: Store): Promise<{ namespace: str
 /** Jobs of every namespace by state: scheduled, paused, manual (no schedule, waiting for triggers), finished. */
 export async function jobsByState(store: Store): Promise<Record<string, number>> {
   const state = sql<string>`CASE WHEN ${jobs.enabled} = 0 THEN 'paused' WHEN ${jobs.nextFireAt} IS NOT NULL THEN 'scheduled' WHEN ${jobs.scheduleKind} = 'manual' THEN 'manual' ELSE 'finished' END`;
-  const rows = await store.db.select({ state, jobs: count() }).from(jobs).groupBy(state);
+  const rows = await store.db.select({ state, jobs: count() }).from(jobs).where(isNull(jobs.workflowId)).groupBy(state);
   return Object.fromEntries(rows.map((r) => [r.state, r.jobs]));
 }

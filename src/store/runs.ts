@@ -42,6 +42,8 @@ export function runRowOf(r: Row): RunRow {
     container: str(r.container),
     forNode: String(r.for_node ?? ""),
     proc: str(r.proc),
+    instanceId: Number(r.instance_id ?? 0),
+    stepId: String(r.step_id ?? ""),
   };
 }
 

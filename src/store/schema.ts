@@ -1,7 +1,7 @@
 // tock's tables. Times are integer milliseconds since the epoch (UTC); JSON columns hold
 // objects validated at the API boundary.
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const jobs = sqliteTable(
   "jobs",
@@ -50,6 +50,9 @@ export const jobs = sqliteTable(
     // Null when the job is paused, manual-only or has no slot left.
     nextFireAt: integer("next_fire_at"),
     version: integer("version").notNull().default(1),
+    // A job made for a step of a workflow (its name "workflow/<workflow>/<step>", which no API can write):
+    // it belongs to the workflow, and job lists and counts leave it out.
+    workflowId: integer("workflow_id"),
   },
   (t) => [
     uniqueIndex("jobs_namespace_name").on(t.namespace, t.name),
@@ -67,7 +70,7 @@ export const runs = sqliteTable(
     // The slot this run belongs to, and when this attempt may start (later than the slot for retries).
     scheduledAt: integer("scheduled_at").notNull(),
     dueAt: integer("due_at").notNull(),
-    trigger: text("trigger", { enum: ["schedule", "manual", "retry", "api", "recovery"] }).notNull(),
+    trigger: text("trigger", { enum: ["schedule", "manual", "retry", "api", "recovery", "workflow"] }).notNull(),
     attempt: integer("attempt").notNull().default(1),
     // Id of the slot's first run, shared by its retries: sent as `webhook-id` so receivers can deduplicate.
     // Null on the first run itself (its own id is the key).
@@ -96,9 +99,14 @@ export const runs = sqliteTable(
     // A broadcast job's run is for one node, which alone may claim it ('' for every other run): a slot has
     // one run per attempt and node.
     forNode: text("for_node").notNull().default(""),
+    // A step's run: its workflow instance and step (0 and '' for every other run). A step's runs have the
+    // instance's slot as theirs, so the slot key holds one run per attempt of each step of an instance.
+    instanceId: integer("instance_id").notNull().default(0),
+    stepId: text("step_id").notNull().default(""),
   },
   (t) => [
-    uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt, t.forNode),
+    uniqueIndex("runs_slot").on(t.jobId, t.scheduledAt, t.attempt, t.forNode, t.instanceId, t.stepId),
+    index("runs_instance").on(t.instanceId).where(sql`instance_id != 0`),
     // Only runs in flight are in these: finished history (the bulk of the table) never weighs on claiming.
     // Queued runs no node holds (triggers, far retries, released ones), by due time: what claiming walks.
     index("runs_unowned").on(t.dueAt).where(sql`status = 'queued' AND node_id IS NULL`),
@@ -185,4 +193,68 @@ export const deliveries = sqliteTable(
     lastError: text("last_error"),
   },
   (t) => [uniqueIndex("deliveries_run_kind").on(t.runId, t.kind), index("deliveries_pending").on(t.dueAt).where(sql`status = 'pending'`)],
+);
+
+// Workflows (src/domain/workflows.ts): steps that depend on steps, each step run as an ordinary run. A step
+// with a target of its own runs as a job of the workflow's (jobs.workflow_id); one that names a job runs it.
+export const workflows = sqliteTable(
+  "workflows",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    overlap: text("overlap", { enum: ["allow", "forbid", "replace"] }).notNull().default("forbid"),
+    // The steps as written (each inline target as its job stores it: secret values taken out).
+    steps: text("steps", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    version: integer("version").notNull().default(1),
+  },
+  (t) => [uniqueIndex("workflows_namespace_name").on(t.namespace, t.name)],
+);
+
+// One run of a workflow. Ending a step's run raises `seq` (a trigger on runs, in the transaction that ends
+// it); a node advances the instance (starts the steps that became due) and sets `advanced` to the seq it
+// saw, so an end that came meanwhile, or one whose node died before advancing, is advanced again.
+export const workflowInstances = sqliteTable(
+  "workflow_instances",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workflowId: integer("workflow_id").notNull(),
+    namespace: text("namespace").notNull(),
+    workflow: text("workflow").notNull(),
+    workflowVersion: integer("workflow_version").notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed", "cancelled"] }).notNull(),
+    trigger: text("trigger").notNull(),
+    // The instance's slot: its steps' runs have it as theirs.
+    scheduledAt: integer("scheduled_at").notNull(),
+    startedAt: integer("started_at").notNull(),
+    endedAt: integer("ended_at"),
+    error: text("error"),
+    seq: integer("seq").notNull().default(0),
+    advanced: integer("advanced").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("workflow_instances_slot").on(t.workflowId, t.scheduledAt),
+    index("workflow_instances_unadvanced").on(t.id).where(sql`seq != advanced`),
+    index("workflow_instances_running").on(t.workflowId).where(sql`status = 'running'`),
+  ],
+);
+
+// Each step of an instance: waiting until its parents are done, then running (its run, the latest attempt),
+// then how it ended; what a child step is given of it (result, output tail) is copied here when it ends.
+export const workflowSteps = sqliteTable(
+  "workflow_steps",
+  {
+    instanceId: integer("instance_id").notNull(),
+    stepId: text("step_id").notNull(),
+    position: integer("position").notNull(),
+    status: text("status", { enum: ["waiting", "running", "succeeded", "failed", "skipped", "cancelled"] }).notNull(),
+    runId: integer("run_id"),
+    reason: text("reason"),
+    result: text("result", { mode: "json" }),
+    output: text("output"),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.stepId] })],
 );

@@ -204,7 +204,7 @@ describe("answers", () => {
   const JOB = `/api/v1/namespaces/${NS}/jobs`;
   const closed = validatorOf(DOC, true);
   /** What the operations' path parameters are here: a job, a queued run, an ended (killed) run, a key. */
-  const f = { job: "fx", run: 0, ended: 0, key: "" };
+  const f = { job: "fx", run: 0, ended: 0, key: "", instance: 0 };
   beforeAll(async () => {
     e = await testEnv({ config: { executors: withProcesses() } });
     const ok = async (method: string, path: string, body?: unknown) => {
@@ -217,6 +217,9 @@ describe("answers", () => {
     await ok("POST", `/api/v1/runs/${f.ended}/kill`);
     f.run = (await ok("POST", `${JOB}/fx/trigger`, { env: { X: "1" } })).id;
     f.key = (await ok("POST", "/api/v1/keys", { role: "reader", namespaces: [NS] })).id;
+    // Not started: the instance's first step stays queued, so it is running (and can be cancelled).
+    await ok("PUT", `/api/v1/namespaces/${NS}/workflows/wfx`, { steps: [{ id: "a", job: "fx" }] });
+    f.instance = (await ok("POST", `/api/v1/namespaces/${NS}/workflows/wfx/trigger`)).id;
   });
   afterAll(() => e.close());
 
@@ -290,6 +293,17 @@ describe("answers", () => {
     revokeKey: () => ({ path: `/api/v1/keys/${f.key}` }),
     openapi: () => ({ path: "/api/v1/openapi.json" }),
     metrics: () => ({ path: "/metrics" }),
+    putWorkflow: () => ({
+      path: `/api/v1/namespaces/${NS}/workflows/wf`,
+      body: { overlap: "allow", steps: [{ id: "a", target: { process: { shell: "echo hi" } }, retry: { times: 1 } }, { id: "b", dependsOn: ["a"], when: "always", job: "fx", timeout: "5s" }] },
+    }),
+    getWorkflow: () => ({ path: `/api/v1/namespaces/${NS}/workflows/wf` }),
+    listWorkflows: () => ({ path: `/api/v1/namespaces/${NS}/workflows?limit=1` }),
+    triggerWorkflow: () => ({ path: `/api/v1/namespaces/${NS}/workflows/wf/trigger` }),
+    listWorkflowInstances: () => ({ path: `/api/v1/namespaces/${NS}/workflows/wf/instances` }),
+    getWorkflowInstance: () => ({ path: `/api/v1/workflow-instances/${f.instance}` }),
+    cancelWorkflowInstance: () => ({ path: `/api/v1/workflow-instances/${f.instance}/cancel` }),
+    deleteWorkflow: () => ({ path: `/api/v1/namespaces/${NS}/workflows/wf` }),
     deleteJob: () => ({ path: `${JOB}/put` }),
   };
 

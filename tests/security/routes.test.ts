@@ -21,6 +21,7 @@ interface Fixture {
   sxJob: number;
   sxInstance: number;
   keyId: string;
+  wfInstance: number;
 }
 
 interface Case {
@@ -35,6 +36,7 @@ interface Case {
 const A = "team-a";
 const SX_A = { namespace: "sx-a", groupId: "g" };
 const job = { schedule: "@every 1h", target: { http: { url: "http://127.0.0.1:9/a" } }, memo: "MARK-A" };
+const workflow = { steps: [{ id: "s", target: { http: { url: "http://127.0.0.1:9/MARK-A" } } }] };
 const form = (o: Record<string, unknown>) => ({ "content-type": "application/x-www-form-urlencoded", body: new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)])).toString() });
 const sxForm = (extra: Record<string, unknown>) => {
   const f = form({ ...SX_A, ...extra });
@@ -58,6 +60,14 @@ const CASES: Case[] = [
   { route: "POST /api/v1/namespaces/:ns/jobs/:name/resume", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/jobs/ja/resume` }) },
   { route: "GET /api/v1/namespaces/:ns/jobs/:name/runs", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/jobs/ja/runs` }) },
   { route: "GET /api/v1/runs/:id", surface: "native", needs: "reader", request: (f) => ({ path: `/api/v1/runs/${f.runId}` }) },
+  { route: "PUT /api/v1/namespaces/:ns/workflows/:name", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wnew`, body: workflow }) },
+  { route: "GET /api/v1/namespaces/:ns/workflows/:name", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa` }) },
+  { route: "DELETE /api/v1/namespaces/:ns/workflows/:name", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa` }) },
+  { route: "GET /api/v1/namespaces/:ns/workflows", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/workflows` }) },
+  { route: "POST /api/v1/namespaces/:ns/workflows/:name/trigger", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa/trigger` }) },
+  { route: "GET /api/v1/namespaces/:ns/workflows/:name/instances", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa/instances` }) },
+  { route: "GET /api/v1/workflow-instances/:id", surface: "native", needs: "reader", request: (f) => ({ path: `/api/v1/workflow-instances/${f.wfInstance}` }) },
+  { route: "POST /api/v1/workflow-instances/:id/cancel", surface: "native", needs: "writer", request: (f) => ({ path: `/api/v1/workflow-instances/${f.wfInstance}/cancel` }) },
   { route: "GET /api/v1/namespaces", surface: "native", needs: "reader", request: () => ({ path: "/api/v1/namespaces" }) },
   { route: "GET /api/v1/runs", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/runs?namespace=${A}` }) },
   { route: "GET /api/v1/upcoming", surface: "native", needs: "reader", request: () => ({ path: "/api/v1/upcoming" }) },
@@ -193,7 +203,10 @@ async function setup(): Promise<{ e: TestEnv; f: Fixture; keys: Keys }> {
   const sxJob = (await call("POST", "/openapi/v1/job/create", sxForm({ jobType: "shell", content: "true", name: "MARK-A", executeMode: "standalone", timeType: 100 }).body, sxForm({}).headers)).data;
   const sxInstance = (await call("POST", "/openapi/v1/job/execute", sxForm({ jobId: sxJob }).body, sxForm({}).headers)).data;
   const keyId = (await call("POST", "/api/v1/keys", { role: "reader", namespaces: [A], name: "victim" })).id;
-  const f: Fixture = { runId: run.id, alaudaJob: alauda.id, alaudaExec: exec.id, juiceTask: juice.data.taskId, sxJob, sxInstance, keyId };
+  await call("PUT", `/api/v1/namespaces/${A}/workflows/wa`, workflow);
+  // Not started: its first step's run stays queued, so the instance is running.
+  const wfInstance = (await call("POST", `/api/v1/namespaces/${A}/workflows/wa/trigger`)).id;
+  const f: Fixture = { runId: run.id, alaudaJob: alauda.id, alaudaExec: exec.id, juiceTask: juice.data.taskId, sxJob, sxInstance, keyId, wfInstance };
   return { e, f, keys };
 }
 
@@ -202,7 +215,9 @@ async function snapshot(e: TestEnv): Promise<string> {
   const jobs = await read(e.deps.store, "SELECT id, namespace, name, enabled, version, memo, target FROM jobs ORDER BY id");
   const runs = await read(e.deps.store, "SELECT id, status, kill_requested_at FROM runs ORDER BY id");
   const keys = await read(e.deps.store, "SELECT id, revoked_at FROM api_keys ORDER BY id");
-  return JSON.stringify({ jobs, runs, keys });
+  const workflows = await read(e.deps.store, "SELECT id, version FROM workflows ORDER BY id");
+  const instances = await read(e.deps.store, "SELECT id, status FROM workflow_instances ORDER BY id");
+  return JSON.stringify({ jobs, runs, keys, workflows, instances });
 }
 
 /** A dashboard request as its browser sends it: the key in its cookie, a form with its session's token. */

@@ -52,6 +52,7 @@ function distinct(name: string, n: number): JobFields {
     createdAt: 11_000 + n,
     updatedAt: 12_000 + n,
     nextFireAt: 13_000 + n,
+    workflowId: 14_000 + n,
   };
 }
 

@@ -8,9 +8,10 @@ import { LOG_STREAMS } from "../../domain/logs.ts";
 import { RUN_STATUSES } from "../../domain/runs.ts";
 import { JobInput, Name, RunParams } from "../../domain/schemas.ts";
 import { JobBatch } from "../../domain/job-batch.ts";
+import { WorkflowInput } from "../../domain/workflows.ts";
 import * as V from "./views.ts";
 
-export type Tag = "Jobs" | "Runs" | "Namespaces and schedules" | "Nodes and health" | "API keys" | "Reference";
+export type Tag = "Jobs" | "Workflows" | "Runs" | "Namespaces and schedules" | "Nodes and health" | "API keys" | "Reference";
 
 export interface Param {
   name: string;
@@ -64,6 +65,9 @@ const name = path("name", Name, "the job's name");
 const runId = path("id", v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(999_999_999_999_999)), "the run's id");
 const keyId = path("id", v.pipe(v.string(), v.regex(/^[a-z0-9]{12}$/)), "the key's id (the part of its token after tock_)");
 const job = "/api/v1/namespaces/{ns}/jobs/{name}";
+const workflow = "/api/v1/namespaces/{ns}/workflows/{name}";
+const wfName = path("name", Name, "the workflow's name");
+const instanceId = path("id", v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(9_999_999_999_999_999)), "the instance's id");
 
 export const OPERATIONS: Operation[] = [
   {
@@ -175,6 +179,71 @@ export const OPERATIONS: Operation[] = [
     ],
     replies: [{ status: 200, description: "a page of runs", schema: V.RunPage }],
     errors: [400],
+  },
+  {
+    method: "put", path: workflow, operationId: "putWorkflow", tag: "Workflows",
+    summary: "Create or replace a workflow",
+    description:
+      "Steps that run after steps: each runs a target of its own or a job of the namespace, as an ordinary run (timeout, retries, logs, kill). A step starts when its parents are done and its `when` holds, and is skipped, with the reason, when it does not. Cycles, unknown or repeated step ids and a step no path reaches are refused naming the step. Replacing a workflow cancels its running instances.",
+    params: [ns, wfName],
+    body: { schema: WorkflowInput, required: true, description: "the workflow", example: { steps: [{ id: "extract", target: { http: { url: "https://etl.example/extract" } } }, { id: "load", dependsOn: ["extract"], job: "load-warehouse" }] } },
+    replies: [
+      { status: 200, description: "replaced", schema: V.WorkflowView },
+      { status: 201, description: "created", schema: V.WorkflowView },
+    ],
+    errors: [400, 403, 404, 413, 415],
+  },
+  {
+    method: "get", path: workflow, operationId: "getWorkflow", tag: "Workflows",
+    summary: "Read a workflow",
+    params: [ns, wfName],
+    replies: [{ status: 200, description: "the workflow", schema: V.WorkflowView }],
+    errors: [400, 404],
+  },
+  {
+    method: "delete", path: workflow, operationId: "deleteWorkflow", tag: "Workflows",
+    summary: "Delete a workflow, its instances and its steps' runs",
+    description: "Running instances are cancelled first.",
+    params: [ns, wfName],
+    replies: [{ status: 204, description: "deleted" }],
+    errors: [400, 403, 404],
+  },
+  {
+    method: "get", path: "/api/v1/namespaces/{ns}/workflows", operationId: "listWorkflows", tag: "Workflows",
+    summary: "List a namespace's workflows by name",
+    params: [ns, limit(1000, 100), cursor],
+    replies: [{ status: 200, description: "a page of workflows", schema: V.WorkflowPage }],
+    errors: [400],
+  },
+  {
+    method: "post", path: `${workflow}/trigger`, operationId: "triggerWorkflow", tag: "Workflows",
+    summary: "Start an instance now",
+    description: "Its first steps are queued before the answer. With overlap forbid and an instance still running, the new one is answered cancelled, saying why.",
+    params: [ns, wfName],
+    replies: [{ status: 202, description: "the instance", schema: V.InstanceView }],
+    errors: [400, 403, 404, 409],
+  },
+  {
+    method: "get", path: `${workflow}/instances`, operationId: "listWorkflowInstances", tag: "Workflows",
+    summary: "A workflow's instances, newest first",
+    params: [ns, wfName, limit(1000, 100), query("cursor", v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/))), "the `nextCursor` of the page before")],
+    replies: [{ status: 200, description: "a page of instances", schema: V.InstancePage }],
+    errors: [400, 404],
+  },
+  {
+    method: "get", path: "/api/v1/workflow-instances/{id}", operationId: "getWorkflowInstance", tag: "Workflows",
+    summary: "Read an instance and its steps",
+    params: [instanceId],
+    replies: [{ status: 200, description: "the instance", schema: V.InstanceView }],
+    errors: [400, 404],
+  },
+  {
+    method: "post", path: "/api/v1/workflow-instances/{id}/cancel", operationId: "cancelWorkflowInstance", tag: "Workflows",
+    summary: "Cancel a running instance",
+    description: "Its running steps are killed, its other steps cancelled.",
+    params: [instanceId],
+    replies: [{ status: 200, description: "the instance, cancelled", schema: V.InstanceView }],
+    errors: [400, 403, 404, 409],
   },
   {
     method: "get", path: "/api/v1/runs/{id}", operationId: "getRun", tag: "Runs",

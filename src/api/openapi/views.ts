@@ -15,6 +15,8 @@ import type { JobView as JobViewType, RunView as RunViewType, runView } from "..
 import type { KeyView as KeyViewType } from "../../domain/keys.ts";
 import type { BatchResult as BatchResultType } from "../../domain/job-batch.ts";
 import type { PreviewItem as PreviewItemType } from "../../schedule/index.ts";
+import type { InstanceView as InstanceViewType } from "../../domain/workflow-instances.ts";
+import type { WorkflowView as WorkflowViewType } from "../../domain/workflows.ts";
 
 const about = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
 
@@ -65,7 +67,7 @@ export const JobDetail = v.object({
 });
 
 export const RunStatus = v.picklist(RUN_STATUSES);
-const RUN_TRIGGERS = ["schedule", "manual", "retry", "api", "recovery"] as const;
+const RUN_TRIGGERS = ["schedule", "manual", "retry", "api", "recovery", "workflow"] as const;
 
 export const RunView = v.object({
   id: Int,
@@ -190,7 +192,56 @@ export const BatchResult = v.object({
 });
 
 /** The response schemas, by their name in #/components/schemas. */
+const WorkflowStep = v.object({
+  id: v.string(),
+  dependsOn: about(v.array(v.string()), "the steps it runs after"),
+  when: about(v.picklist(["success", "failure", "always"]), "success: every parent succeeded; failure: at least one parent failed; always: its parents are done"),
+  target: v.optional(Target),
+  job: v.optional(about(v.string(), "the job of the namespace it runs (instead of a target of its own)")),
+  timeout: v.optional(v.string()),
+  retry: v.optional(RetryPolicy),
+});
+
+export const WorkflowView = v.object({
+  id: about(Int, "the workflow's number (SchedulerX's workflowId)"),
+  namespace: v.string(),
+  name: v.string(),
+  enabled: v.boolean(),
+  overlap: about(v.picklist(["allow", "forbid", "replace"]), "what a new instance does while one runs: allow; forbid (it is stored cancelled, saying why); replace (the running one is cancelled)"),
+  steps: v.array(WorkflowStep),
+  createdAt: Instant,
+  updatedAt: Instant,
+  version: Int,
+});
+
+export const WorkflowPage = v.object({ items: v.array(WorkflowView), nextCursor: Cursor });
+
+export const InstanceView = v.object({
+  id: Int,
+  workflow: v.string(),
+  namespace: v.string(),
+  status: v.picklist(["running", "succeeded", "failed", "cancelled"]),
+  trigger: v.string(),
+  startedAt: Instant,
+  endedAt: MaybeInstant,
+  error: v.optional(about(v.string(), "why it was cancelled")),
+  steps: v.array(
+    v.object({
+      id: v.string(),
+      status: v.picklist(["waiting", "running", "succeeded", "failed", "skipped", "cancelled"]),
+      runId: about(v.nullable(Int), "its run (the latest attempt); null before it starts"),
+      reason: v.optional(about(v.string(), "why it was skipped, failed or cancelled")),
+    }),
+  ),
+});
+
+export const InstancePage = v.object({ items: v.array(InstanceView), nextCursor: Cursor });
+
 export const VIEWS = {
+  WorkflowView,
+  WorkflowPage,
+  InstanceView,
+  InstancePage,
   JobView,
   JobDetail,
   JobPage,
@@ -231,4 +282,7 @@ export const VIEW_CHECKS: [
   Lists<ErrorCode, (typeof ERROR_CODES)[number]>,
   SameFields<BatchResultType, typeof BatchResult>,
   SameFields<BatchResultType["items"][number], (typeof BatchResult)["entries"]["items"]["pipe"][0]["item"]>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  SameFields<WorkflowViewType, typeof WorkflowView>,
+  SameFields<InstanceViewType, typeof InstanceView>,
+  SameFields<InstanceViewType["steps"][number], (typeof InstanceView)["entries"]["steps"]["item"]>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];

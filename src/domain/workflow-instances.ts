@@ -1,0 +1,174 @@
+// Workflow instances: starting one, advancing it (whichever node sees a step's run end starts the steps that
+// became due, as ordinary runs), cancelling it, and how it reads.
+import type { Clock } from "../clock.ts";
+import type { Store } from "../store/client.ts";
+import {
+  advance,
+  cancelInstance as cancelRow,
+  type InstanceRow,
+  type InstanceStatus,
+  instanceById,
+  instancesPage,
+  latestRuns,
+  type StepChange,
+  type StepRun,
+  stepsOf,
+  startInstance,
+  type StepStatus,
+} from "../store/instances.ts";
+import { jobsNamed, workflowById } from "../store/workflows.ts";
+import { audit, mayChange, sees } from "./access.ts";
+import type { DomainDeps } from "./deps.ts";
+import { conflict, notFound } from "./errors.ts";
+import type { Upstream } from "./schemas.ts";
+import { decide } from "./workflow-graph.ts";
+import { workflowOf } from "./workflows.ts";
+
+export interface InstanceView {
+  id: number;
+  workflow: string;
+  namespace: string;
+  status: InstanceStatus;
+  trigger: string;
+  startedAt: string;
+  endedAt: string | null;
+  error?: string;
+  steps: { id: string; status: StepStatus; runId: number | null; reason?: string }[];
+}
+
+async function instanceView(store: Store, inst: InstanceRow): Promise<InstanceView> {
+  const steps = await stepsOf(store, inst.id);
+  // A running step's run is its latest attempt (a retry is a run of its own).
+  const latest = steps.some((s) => s.status === "running") ? await latestRuns(store, inst.id) : null;
+  return {
+    id: inst.id,
+    workflow: inst.workflow,
+    namespace: inst.namespace,
+    status: inst.status,
+    trigger: inst.trigger,
+    startedAt: new Date(inst.startedAt).toISOString(),
+    endedAt: inst.endedAt === null ? null : new Date(inst.endedAt).toISOString(),
+    ...(inst.error ? { error: inst.error } : {}),
+    steps: steps.map((s) => ({ id: s.stepId, status: s.status, runId: latest?.get(s.stepId)?.id ?? s.runId, ...(s.reason ? { reason: s.reason } : {}) })),
+  };
+}
+
+/** Starts an instance now and its first steps; answers it as it stands once they are queued. */
+export async function triggerWorkflow(deps: DomainDeps, ns: string, name: string, trigger = "manual"): Promise<InstanceView> {
+  mayChange(deps.access, ns, () => notFound(`workflow ${ns}/${name} not found`));
+  const w = await workflowOf(deps, ns, name);
+  const now = deps.clock.now();
+  const shape = { id: w.id, namespace: ns, name, version: w.version, overlap: w.overlap, steps: w.steps.map((s) => s.id) };
+  // Two triggers in one millisecond: the second takes the next one.
+  for (let at = now; at < now + 100; at++) {
+    const id = await startInstance(deps.store, shape, trigger, at, now);
+    if (id === null) continue;
+    audit(deps, "workflow.trigger", { namespace: ns, name, instance: id });
+    if (await advanceInstance(deps, id)) deps.scheduler.wake();
+    return getInstance(deps, id);
+  }
+  throw conflict(`workflow ${ns}/${name} is being triggered too often`);
+}
+
+export async function getInstance(deps: DomainDeps, id: number): Promise<InstanceView> {
+  const inst = await instanceById(deps.store, id);
+  if (!inst || !sees(deps.access, inst.namespace)) throw notFound(`workflow instance ${id} not found`);
+  return instanceView(deps.store, inst);
+}
+
+export async function listInstances(deps: DomainDeps, ns: string, name: string, before: number | null, limit: number): Promise<{ items: InstanceView[]; nextCursor: string | null }> {
+  const w = await workflowOf(deps, ns, name);
+  const rows = await instancesPage(deps.store, w.id, before, limit + 1);
+  const items = await Promise.all(rows.slice(0, limit).map((r) => instanceView(deps.store, r)));
+  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
+}
+
+/** Cancels a running instance: its running steps are killed, the rest cancelled. */
+export async function cancelInstance(deps: DomainDeps, id: number): Promise<InstanceView> {
+  const inst = await instanceById(deps.store, id);
+  if (!inst || !sees(deps.access, inst.namespace)) throw notFound(`workflow instance ${id} not found`);
+  mayChange(deps.access, inst.namespace, () => notFound(`workflow instance ${id} not found`));
+  if (inst.status !== "running") throw conflict(`workflow instance ${id} already ended (${inst.status}); only a running one can be cancelled`);
+  const { running } = await cancelRow(deps.store, id, deps.clock.now(), "cancelled by request");
+  audit(deps, "workflow.cancel", { instance: id });
+  for (const run of running) void deps.scheduler.kill(run)?.catch(() => {});
+  await advanceInstance(deps, id);
+  return getInstance(deps, id);
+}
+
+/** How a step whose run ended ends, or null while its run (or a retry of it) is still to come. */
+function endOf(run: StepRun | undefined, instance: InstanceStatus): { status: StepStatus; reason: string | null } | null {
+  if (!run) return { status: "failed", reason: "its run was removed" };
+  switch (run.status) {
+    case "queued":
+    case "running":
+      return null;
+    case "succeeded":
+      return { status: "succeeded", reason: null };
+    case "skipped":
+      return { status: "skipped", reason: run.error };
+    case "killed":
+      return instance === "cancelled" ? { status: "cancelled", reason: run.error } : { status: "failed", reason: run.error };
+    default:
+      return { status: "failed", reason: run.error ?? run.status };
+  }
+}
+
+/**
+ * Advances an instance from what is stored: steps whose runs ended take their end, then the steps that
+ * became due start (as queued runs, any node's to claim) or are skipped, and the instance ends when every
+ * step has. Safe on any node, twice or at once (the writes are guarded). Returns whether runs were queued.
+ */
+export async function advanceInstance(deps: { store: Store; clock: Clock }, id: number): Promise<boolean> {
+  const { store } = deps;
+  const inst = await instanceById(store, id);
+  if (!inst) return false;
+  const [steps, runs, workflow] = await Promise.all([stepsOf(store, id), latestRuns(store, id), workflowById(store, inst.workflowId)]);
+  const changes: StepChange[] = [];
+  const states = new Map<string, StepStatus>();
+  const upstream = new Map<string, Upstream>();
+  for (const s of steps) {
+    let status = s.status;
+    let result = s.result;
+    let output = s.output;
+    if (status === "running") {
+      const run = runs.get(s.stepId);
+      const end = endOf(run, inst.status);
+      if (end) {
+        ({ status } = end);
+        result = run?.result ?? null;
+        output = run?.outputTail ?? null;
+        changes.push({ step: s.stepId, ended: status, runId: run?.id ?? null, reason: end.reason, result, output });
+      }
+    }
+    states.set(s.stepId, status);
+    upstream.set(s.stepId, { status, result: result ?? null, output });
+  }
+  let end: InstanceStatus | null = null;
+  let started = 0;
+  if (inst.status === "running" && workflow && workflow.version === inst.workflowVersion) {
+    const specs = workflow.steps;
+    const named = await jobsNamed(store, inst.namespace, specs.filter((s) => !s.own).map((s) => s.job));
+    for (;;) {
+      const d = decide(specs, states);
+      for (const s of d.skip) changes.push({ step: s.id, settled: "skipped", reason: s.reason }), states.set(s.id, "skipped");
+      const missing = d.start.map((id) => specs.find((s) => s.id === id)!).filter((s) => !s.own && !named.has(s.job));
+      for (const s of missing) changes.push({ step: s.id, settled: "failed", reason: `job ${s.job} not found` }), states.set(s.id, "failed");
+      if (missing.length) continue; // their children may be decided now
+      for (const id of d.start) {
+        const spec = specs.find((s) => s.id === id)!;
+        const parents = Object.fromEntries(spec.dependsOn.map((p) => [p, upstream.get(p)!]));
+        const params = { ...(spec.dependsOn.length ? { upstream: parents } : {}), ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}), ...(spec.retry ? { retry: spec.retry } : {}) };
+        changes.push({ step: id, start: { jobNamespace: inst.namespace, job: spec.job, params: Object.keys(params).length ? JSON.stringify(params) : null } });
+        started++;
+      }
+      end = d.done;
+      break;
+    }
+  } else if (inst.status === "running") {
+    end = "cancelled"; // its workflow was replaced or deleted (which cancel it in the same write): not reached
+  }
+  if (changes.length === 0 && end === null && inst.seq === inst.advanced) return false;
+  await advance(store, inst, changes, end, deps.clock.now());
+  return started > 0;
+}

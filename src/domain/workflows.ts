@@ -1,0 +1,132 @@
+// Workflow verbs: create or replace, read, list, delete. A step with a target of its own is checked as a
+// job's PUT checks it and stored as a job of the workflow's; a step that names a job runs that job.
+import * as v from "valibot";
+import { parseDuration } from "../schedule/duration.ts";
+import { type StoredStep, deleteWorkflow as deleteRow, jobsNamed, putWorkflow as putRow, stepJobName, type WorkflowRow, workflowByName, workflowsPage } from "../store/workflows.ts";
+import type { JobFields } from "../store/jobs.ts";
+import { audit, mayChange, sees } from "./access.ts";
+import type { DomainDeps } from "./deps.ts";
+import { DomainError, invalid, notFound } from "./errors.ts";
+import { checkName, compileJob } from "./job-input.ts";
+import { rowFields } from "./jobs.ts";
+import { Name, parseInput, RetryPolicy, Target, TimerDuration } from "./schemas.ts";
+import { targetOf } from "./targets.ts";
+import { checkGraph } from "./workflow-graph.ts";
+
+const Step = v.strictObject({
+  id: v.string(),
+  dependsOn: v.optional(v.array(v.string()), []),
+  when: v.optional(v.picklist(["success", "failure", "always"], "must be one of success, failure, always"), "success"),
+  target: v.optional(Target),
+  job: v.optional(Name),
+  timeout: v.optional(TimerDuration),
+  retry: v.optional(RetryPolicy),
+});
+
+export const WorkflowInput = v.strictObject({
+  enabled: v.optional(v.boolean(), true),
+  overlap: v.optional(v.picklist(["allow", "forbid", "replace"], "must be one of allow, forbid, replace"), "forbid"),
+  steps: v.array(Step),
+});
+export type WorkflowInput = v.InferOutput<typeof WorkflowInput>;
+
+/** valibot's dot path of an item ("steps.2.target") as the graph checks write it ("steps[2].target"). */
+const bracketed = (field: string | undefined) => field?.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+
+function parseWorkflow(body: unknown): WorkflowInput {
+  if (body !== null && typeof body === "object" && "schedule" in body) {
+    throw invalid("a workflow runs when triggered (POST …/trigger); schedules for workflows are not available yet: schedule a job that triggers it", "schedule");
+  }
+  try {
+    return parseInput(WorkflowInput, body);
+  } catch (e) {
+    if (e instanceof DomainError) throw new DomainError(e.code, e.message.replace(/^steps\.(\d+)/, "steps[$1]"), bracketed(e.field));
+    throw e;
+  }
+}
+
+export interface WorkflowView {
+  id: number;
+  namespace: string;
+  name: string;
+  enabled: boolean;
+  overlap: WorkflowRow["overlap"];
+  steps: Record<string, unknown>[];
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export function workflowView(w: WorkflowRow): WorkflowView {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return { id: w.id, namespace: w.namespace, name: w.name, enabled: w.enabled, overlap: w.overlap, steps: w.steps.map((s) => s.view), createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt), version: w.version };
+}
+
+/** Creates or replaces a workflow; a replace cancels its running instances. */
+export async function putWorkflow(deps: DomainDeps, ns: string, name: string, body: unknown): Promise<{ created: boolean; workflow: WorkflowView }> {
+  checkName(ns, "namespace");
+  checkName(name, "name");
+  mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
+  const input = parseWorkflow(body);
+  checkGraph(input.steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn, when: s.when })));
+  const now = deps.clock.now();
+  const named = await jobsNamed(deps.store, ns, input.steps.flatMap((s) => (s.job ? [s.job] : [])));
+  const steps: StoredStep[] = [];
+  const stepJobs: JobFields[] = [];
+  for (const [i, s] of input.steps.entries()) {
+    const at = `steps[${i}]`;
+    if ((s.target === undefined) === (s.job === undefined)) throw invalid(`step "${s.id}" needs either a target of its own or the name of a job (job), not ${s.target ? "both" : "neither"}`, at);
+    const graph = { id: s.id, dependsOn: s.dependsOn, when: s.when };
+    if (s.job !== undefined) {
+      if (!named.has(s.job)) throw invalid(`step "${s.id}" runs job ${s.job}, which namespace ${ns} does not have`, `${at}.job`);
+      const own = { ...(s.timeout ? { timeoutMs: parseDuration(s.timeout) ?? undefined } : {}), ...(s.retry ? { retry: s.retry } : {}) };
+      steps.push({ ...graph, job: s.job, own: false, ...own, view: { ...graph, job: s.job, ...(s.timeout ? { timeout: s.timeout } : {}), ...(s.retry ? { retry: s.retry } : {}) } });
+      continue;
+    }
+    const job = stepJobName(name, s.id);
+    const fields = await stepJob(deps, ns, job, s, at, now);
+    stepJobs.push(fields);
+    const target = { [fields.targetKind]: fields.target };
+    steps.push({ ...graph, job, own: true, view: { ...graph, target, ...(s.timeout ? { timeout: s.timeout } : {}), ...(s.retry ? { retry: s.retry } : {}) } });
+  }
+  const { row, created } = await putRow(deps.store, { namespace: ns, name, enabled: input.enabled, overlap: input.overlap, steps, updatedAt: now }, stepJobs, now);
+  audit(deps, created ? "workflow.create" : "workflow.replace", { namespace: ns, name });
+  return { created, workflow: workflowView(row) };
+}
+
+/** A step's target, timeout and retry checked as a job's PUT checks them, as the row of the step's job. */
+async function stepJob(deps: DomainDeps, ns: string, job: string, s: WorkflowInput["steps"][number], at: string, now: number): Promise<JobFields> {
+  const body = { target: s.target, ...(s.timeout ? { timeout: s.timeout } : {}), ...(s.retry ? { retry: s.retry } : {}), overlap: "allow" };
+  try {
+    targetOf(s.target!);
+    return await rowFields(deps, ns, job, compileJob(deps, body, ns), {}, now);
+  } catch (e) {
+    if (e instanceof DomainError) throw new DomainError(e.code, `step "${s.id}": ${e.message}`, e.field ? `${at}.${e.field}` : at);
+    throw e;
+  }
+}
+
+export async function getWorkflow(deps: DomainDeps, ns: string, name: string): Promise<WorkflowView> {
+  return workflowView(await workflowOf(deps, ns, name));
+}
+
+/** The stored workflow, or 404 (also for a namespace the caller's key does not see). */
+export async function workflowOf(deps: DomainDeps, ns: string, name: string): Promise<WorkflowRow> {
+  const row = sees(deps.access, ns) ? await workflowByName(deps.store, ns, name) : null;
+  if (!row) throw notFound(`workflow ${ns}/${name} not found`);
+  return row;
+}
+
+export async function listWorkflows(deps: DomainDeps, ns: string, after: string | null, limit: number): Promise<{ items: WorkflowView[]; nextCursor: string | null }> {
+  if (!sees(deps.access, ns)) return { items: [], nextCursor: null };
+  const rows = await workflowsPage(deps.store, ns, after, limit + 1);
+  const items = rows.slice(0, limit).map(workflowView);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1].name : null };
+}
+
+/** Deletes a workflow with its instances and its steps' runs; cancels what still runs. */
+export async function deleteWorkflow(deps: DomainDeps, ns: string, name: string): Promise<void> {
+  mayChange(deps.access, ns, () => notFound(`workflow ${ns}/${name} not found`));
+  if (!(await deleteRow(deps.store, ns, name, deps.clock.now()))) throw notFound(`workflow ${ns}/${name} not found`);
+  audit(deps, "workflow.delete", { namespace: ns, name });
+}
