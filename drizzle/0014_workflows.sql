@@ -10,6 +10,7 @@ CREATE TABLE `workflow_instances` (
 	`started_at` integer NOT NULL,
 	`ended_at` integer,
 	`error` text,
+	`params` text,
 	`seq` integer DEFAULT 0 NOT NULL,
 	`advanced` integer DEFAULT 0 NOT NULL
 );
@@ -36,12 +37,19 @@ CREATE TABLE `workflows` (
 	`enabled` integer DEFAULT true NOT NULL,
 	`overlap` text DEFAULT 'forbid' NOT NULL,
 	`steps` text NOT NULL,
+	`schedule` text,
+	`plan` text,
+	`misfire` text DEFAULT 'once' NOT NULL,
+	`fired_count` integer DEFAULT 0 NOT NULL,
+	`next_fire_at` integer,
+	`fire_token` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	`version` integer DEFAULT 1 NOT NULL
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `workflows_namespace_name` ON `workflows` (`namespace`,`name`);--> statement-breakpoint
+CREATE INDEX `workflows_next_fire_at` ON `workflows` (`next_fire_at`) WHERE next_fire_at IS NOT NULL;--> statement-breakpoint
 DROP INDEX `runs_slot`;--> statement-breakpoint
 ALTER TABLE `runs` ADD `instance_id` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `runs` ADD `step_id` text DEFAULT '' NOT NULL;--> statement-breakpoint

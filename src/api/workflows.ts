@@ -6,7 +6,7 @@ import { invalid } from "../domain/errors.ts";
 import { checkName } from "../domain/job-input.ts";
 import { cancelInstance, getInstance, listInstances, triggerWorkflow } from "../domain/workflow-instances.ts";
 import { deleteWorkflow, getWorkflow, listWorkflows, putWorkflow } from "../domain/workflows.ts";
-import { intParam, jsonBody } from "./http.ts";
+import { intParam, jsonBody, parseJsonText } from "./http.ts";
 
 /** A numeric id from the path, or 400 naming it. */
 function idParam(value: string, field: string): number {
@@ -52,7 +52,9 @@ export function workflowRoutes(deps: RouteDeps) {
   app.post("/namespaces/:ns/workflows/:name/trigger", async (c) => {
     const { ns, name } = c.req.param();
     names(ns, name);
-    return c.json(await triggerWorkflow(scoped(c, deps), ns, name), 202);
+    // An optional body gives every step extra input: { "env": {…}, "args": […] } (process, script, container).
+    const text = await c.req.text();
+    return c.json(await triggerWorkflow(scoped(c, deps), ns, name, "manual", text.trim() === "" ? undefined : parseJsonText(text)), 202);
   });
 
   app.get("/namespaces/:ns/workflows/:name/instances", async (c) => {

@@ -20,7 +20,8 @@ import { jobsNamed, workflowById } from "../store/workflows.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
-import type { Upstream } from "./schemas.ts";
+import { parseInput, RunParams, type Upstream } from "./schemas.ts";
+import { sealParams } from "./secrets.ts";
 import { decide } from "./workflow-graph.ts";
 import { workflowOf } from "./workflows.ts";
 
@@ -53,15 +54,20 @@ async function instanceView(store: Store, inst: InstanceRow): Promise<InstanceVi
   };
 }
 
-/** Starts an instance now and its first steps; answers it as it stands once they are queued. */
-export async function triggerWorkflow(deps: DomainDeps, ns: string, name: string, trigger = "manual"): Promise<InstanceView> {
+/**
+ * Starts an instance now and its first steps; answers it as it stands once they are queued. `params`
+ * ({ env, args }, as a job's trigger takes them) reach every step that runs a process, script or container.
+ */
+export async function triggerWorkflow(deps: DomainDeps, ns: string, name: string, trigger = "manual", params?: unknown): Promise<InstanceView> {
   mayChange(deps.access, ns, () => notFound(`workflow ${ns}/${name} not found`));
+  const given = params === undefined ? null : parseInput(RunParams, params);
   const w = await workflowOf(deps, ns, name);
+  const stored = given && (given.env || given.args?.length) ? sealParams(deps.secrets, given) : null;
   const now = deps.clock.now();
   const shape = { id: w.id, namespace: ns, name, version: w.version, overlap: w.overlap, steps: w.steps.map((s) => s.id) };
   // Two triggers in one millisecond: the second takes the next one.
   for (let at = now; at < now + 100; at++) {
-    const id = await startInstance(deps.store, shape, trigger, at, now);
+    const id = await startInstance(deps.store, shape, trigger, at, now, stored);
     if (id === null) continue;
     audit(deps, "workflow.trigger", { namespace: ns, name, instance: id });
     if (await advanceInstance(deps, id)) deps.scheduler.wake();
@@ -158,7 +164,7 @@ export async function advanceInstance(deps: { store: Store; clock: Clock }, id: 
       for (const id of d.start) {
         const spec = specs.find((s) => s.id === id)!;
         const parents = Object.fromEntries(spec.dependsOn.map((p) => [p, upstream.get(p)!]));
-        const params = { ...(spec.dependsOn.length ? { upstream: parents } : {}), ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}), ...(spec.retry ? { retry: spec.retry } : {}) };
+        const params = { ...(inst.params ? JSON.parse(inst.params) : {}), ...(spec.dependsOn.length ? { upstream: parents } : {}), ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}), ...(spec.retry ? { retry: spec.retry } : {}) };
         changes.push({ step: id, start: { jobNamespace: inst.namespace, job: spec.job, params: Object.keys(params).length ? JSON.stringify(params) : null } });
         started++;
       }

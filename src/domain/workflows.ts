@@ -2,14 +2,26 @@
 // job's PUT checks it and stored as a job of the workflow's; a step that names a job runs that job.
 import * as v from "valibot";
 import { parseDuration } from "../schedule/duration.ts";
-import { type StoredStep, deleteWorkflow as deleteRow, jobsNamed, putWorkflow as putRow, stepJobName, type WorkflowRow, workflowByName, workflowsPage } from "../store/workflows.ts";
+import { compilePlan, firstFire, nextFire, type Plan } from "../schedule/index.ts";
+import {
+  deleteWorkflow as deleteRow,
+  jobsNamed,
+  putWorkflow as putRow,
+  setEnabled,
+  stepJobName,
+  type StoredStep,
+  workflowById,
+  workflowByName,
+  type WorkflowRow,
+  workflowsPage,
+} from "../store/workflows.ts";
 import type { JobFields } from "../store/jobs.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { DomainError, invalid, notFound } from "./errors.ts";
 import { checkName, compileJob } from "./job-input.ts";
 import { rowFields } from "./jobs.ts";
-import { Name, parseInput, RetryPolicy, Target, TimerDuration } from "./schemas.ts";
+import { Misfire, Name, parseInput, RetryPolicy, Target, TimerDuration } from "./schemas.ts";
 import { targetOf } from "./targets.ts";
 import { checkGraph } from "./workflow-graph.ts";
 
@@ -24,6 +36,10 @@ const Step = v.strictObject({
 });
 
 export const WorkflowInput = v.strictObject({
+  schedule: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  dueTime: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  timezone: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  misfire: v.optional(Misfire, "once"),
   enabled: v.optional(v.boolean(), true),
   overlap: v.optional(v.picklist(["allow", "forbid", "replace"], "must be one of allow, forbid, replace"), "forbid"),
   steps: v.array(Step),
@@ -34,9 +50,6 @@ export type WorkflowInput = v.InferOutput<typeof WorkflowInput>;
 const bracketed = (field: string | undefined) => field?.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
 
 function parseWorkflow(body: unknown): WorkflowInput {
-  if (body !== null && typeof body === "object" && "schedule" in body) {
-    throw invalid("a workflow runs when triggered (POST …/trigger); schedules for workflows are not available yet: schedule a job that triggers it", "schedule");
-  }
   try {
     return parseInput(WorkflowInput, body);
   } catch (e) {
@@ -49,8 +62,13 @@ export interface WorkflowView {
   id: number;
   namespace: string;
   name: string;
+  schedule: string | null;
+  dueTime: string | null;
+  timezone: string;
+  misfire: WorkflowRow["misfire"];
   enabled: boolean;
   overlap: WorkflowRow["overlap"];
+  nextFireAt: string | null;
   steps: Record<string, unknown>[];
   createdAt: string;
   updatedAt: string;
@@ -59,7 +77,23 @@ export interface WorkflowView {
 
 export function workflowView(w: WorkflowRow): WorkflowView {
   const iso = (ms: number) => new Date(ms).toISOString();
-  return { id: w.id, namespace: w.namespace, name: w.name, enabled: w.enabled, overlap: w.overlap, steps: w.steps.map((s) => s.view), createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt), version: w.version };
+  const s = (w.schedule ?? {}) as { schedule?: string; dueTime?: string; timezone?: string };
+  return {
+    id: w.id,
+    namespace: w.namespace,
+    name: w.name,
+    schedule: s.schedule ?? null,
+    dueTime: s.dueTime ?? null,
+    timezone: (w.plan as Plan | null)?.timezone ?? s.timezone ?? "UTC",
+    misfire: w.misfire,
+    enabled: w.enabled,
+    overlap: w.overlap,
+    nextFireAt: w.nextFireAt === null ? null : iso(w.nextFireAt),
+    steps: w.steps.map((step) => step.view),
+    createdAt: iso(w.createdAt),
+    updatedAt: iso(w.updatedAt),
+    version: w.version,
+  };
 }
 
 /** Creates or replaces a workflow; a replace cancels its running instances. */
@@ -89,9 +123,46 @@ export async function putWorkflow(deps: DomainDeps, ns: string, name: string, bo
     const target = { [fields.targetKind]: fields.target };
     steps.push({ ...graph, job, own: true, view: { ...graph, target, ...(s.timeout ? { timeout: s.timeout } : {}), ...(s.retry ? { retry: s.retry } : {}) } });
   }
-  const { row, created } = await putRow(deps.store, { namespace: ns, name, enabled: input.enabled, overlap: input.overlap, steps, updatedAt: now }, stepJobs, now);
+  const { schedule, plan } = compileSchedule(deps, input, now);
+  const nextFireAt = plan && input.enabled ? firstFire(plan, now) : null;
+  const fields = { namespace: ns, name, enabled: input.enabled, overlap: input.overlap, steps, schedule, plan, misfire: input.misfire, nextFireAt, updatedAt: now };
+  const { row, created } = await putRow(deps.store, fields, stepJobs, now);
+  if (nextFireAt !== null) deps.scheduler.wake();
   audit(deps, created ? "workflow.create" : "workflow.replace", { namespace: ns, name });
   return { created, workflow: workflowView(row) };
+}
+
+/** A workflow's schedule fields, compiled as a job's are; none: it starts when triggered only. */
+function compileSchedule(deps: DomainDeps, input: WorkflowInput, now: number): { schedule: Record<string, string> | null; plan: Plan | null } {
+  const given = { schedule: input.schedule, dueTime: input.dueTime, timezone: input.timezone };
+  if (given.schedule === undefined && given.dueTime === undefined) {
+    if (given.timezone !== undefined) throw invalid("timezone applies to a schedule or dueTime, and the workflow has neither", "timezone");
+    return { schedule: null, plan: null };
+  }
+  const compiled = compilePlan(given, now, { minEveryMs: deps.config.scheduler.minEvery });
+  if (!compiled.ok) throw invalid(`${compiled.error.field}: ${compiled.error.message}`, compiled.error.field);
+  const schedule = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  return { schedule, plan: compiled.plan };
+}
+
+/** Pauses (`enabled` false) or resumes a workflow's schedule; triggers start instances either way. */
+export async function setWorkflowEnabled(deps: DomainDeps, ns: string, name: string, enabled: boolean): Promise<WorkflowView> {
+  mayChange(deps.access, ns, () => notFound(`workflow ${ns}/${name} not found`));
+  const w = await workflowOf(deps, ns, name);
+  const now = deps.clock.now();
+  // Resumed, it fires from now on: the slots that passed while it was paused are not made up.
+  const next = enabled && w.plan ? nextFire(w.plan as Plan, now - 1, w.firedCount) : null;
+  await setEnabled(deps.store, w.id, enabled, next, now);
+  audit(deps, enabled ? "workflow.resume" : "workflow.pause", { namespace: ns, name });
+  if (next !== null) deps.scheduler.wake();
+  return workflowView(await workflowOf(deps, ns, name));
+}
+
+/** The workflow numbered `id` in namespace `ns` (SchedulerX's workflowId), or 404. */
+export async function workflowNumbered(deps: DomainDeps, ns: string, id: number): Promise<WorkflowRow> {
+  const row = sees(deps.access, ns) ? await workflowById(deps.store, id) : null;
+  if (!row || row.namespace !== ns) throw notFound(`workflow ${id} not found`);
+  return row;
 }
 
 /** A step's target, timeout and retry checked as a job's PUT checks them, as the row of the step's job. */

@@ -16,7 +16,7 @@ import { Membership } from "./nodes.ts";
 import { Runner } from "./runner.ts";
 import { after, every } from "./timers.ts";
 import type { SchedulerDeps } from "./types.ts";
-import { Advancer } from "./workflows.ts";
+import { Workflows } from "./workflows.ts";
 
 /** Longer than a kill request waits for the run's end (domain/kill.ts: at most 10 s). */
 const KILL_LISTEN_MS = 15_000;
@@ -32,7 +32,7 @@ export class Scheduler implements SchedulerControl {
   /** What this node can run: it claims nothing else (a node that can takes it). */
   readonly #offers: string[];
   #pollTimer: TimerHandle | null = null;
-  readonly #advancer: Advancer;
+  readonly #workflows: Workflows;
   #ticking: Promise<void> | null = null;
   #again = false;
   #wakeQueued = false;
@@ -49,7 +49,7 @@ export class Scheduler implements SchedulerControl {
     this.#writer = new GroupWriter(store, undefined, config.lease);
     const { nodeId, nodeTimeout, maxClockSkew } = config;
     this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: this.#offers, maxClockSkew });
-    this.#advancer = new Advancer({ store, clock, log: deps.log, started: () => this.wake() });
+    this.#workflows = new Workflows({ store, clock, log: deps.log, config, wake: () => this.wake() });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -67,7 +67,7 @@ export class Scheduler implements SchedulerControl {
       deliveries: deps.deliveries,
       runLog: deps.runLog,
       metrics: deps.metrics,
-      steps: this.#advancer,
+      steps: this.#workflows,
     });
     this.#dispatch = new Dispatcher({
       clock,
@@ -213,8 +213,8 @@ export class Scheduler implements SchedulerControl {
       claimed += runs.length;
       if (jobs === 0) break;
     }
-    // Workflow steps that became due (their parents' runs ended here or elsewhere) are queued, then claimed.
-    if (!problem) await this.#advancer.sweep();
+    // Workflows' slots that came and steps that became due (their parents ended) are queued, then claimed.
+    if (!problem) await this.#workflows.cycle();
     while (!problem && this.running && !this.#dispatch.full()) {
       const runs = await claimQueued(store, opts());
       this.#dispatch.hold(runs);
@@ -296,7 +296,7 @@ export class Scheduler implements SchedulerControl {
         await Promise.race([this.#runner.settledAll(), new Promise((r) => (graceTimer = setTimeout(r, wait)))]);
         clearTimeout(graceTimer);
       }
-      await Promise.all([this.#writer.flushed(), this.#advancer.settled()]);
+      await Promise.all([this.#writer.flushed(), this.#workflows.close()]);
       const now = clock.now();
       try {
         // Runs marked running that never started go back to the queue; recovering this node's own runs

@@ -1,7 +1,7 @@
 // Workflow instances and their steps: starting one, reading its state, the guarded writes that advance it
 // (any node may advance any instance, twice or at once: each write only moves a step from the state it was
 // read in), and cancelling. A step's run ending raises the instance's `seq` (a trigger on runs).
-import type { Row } from "@libsql/client";
+import type { InValue, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import { json, num, read, readOne, type Stmt, str, write } from "./sql.ts";
 
@@ -20,6 +20,8 @@ export interface InstanceRow {
   startedAt: number;
   endedAt: number | null;
   error: string | null;
+  /** The trigger's extra input for every step ({ env, args }, variables sealed), as stored JSON. */
+  params: string | null;
   seq: number;
   advanced: number;
 }
@@ -55,6 +57,7 @@ function instanceRowOf(r: Row): InstanceRow {
     startedAt: Number(r.started_at),
     endedAt: num(r.ended_at),
     error: str(r.error),
+    params: str(r.params),
     seq: Number(r.seq),
     advanced: Number(r.advanced),
   };
@@ -69,6 +72,15 @@ const stepRowOf = (r: Row): StepRow => ({
   output: str(r.output),
 });
 
+/** A condition every statement of a write must also meet (SQL and its arguments). */
+export interface Guard {
+  sql: string;
+  args: unknown[];
+}
+
+const also = (guard: Guard | null) => (guard ? ` AND ${guard.sql}` : "");
+const alsoArgs = (guard: Guard | null) => (guard ? guard.args : []);
+
 /** Which running instances a cancel ends: one, or every one of a workflow. */
 export type CancelScope = { instance: number } | { workflow: [namespace: string, name: string] };
 
@@ -77,9 +89,11 @@ export type CancelScope = { instance: number } | { workflow: [namespace: string,
  * (their fence moves, so a node holding one does not start it), running ones get a kill request (their
  * node aborts them), and the instance ends cancelled with `reason`.
  */
-export function cancelStatements(scope: CancelScope, now: number, reason: string): Stmt[] {
-  const [cond, args] =
+export function cancelStatements(scope: CancelScope, now: number, reason: string, guard: Guard | null = null): Stmt[] {
+  const [where, whereArgs] =
     "instance" in scope ? ["id = ?", [scope.instance]] : ["workflow_id = (SELECT id FROM workflows WHERE namespace = ? AND name = ?)", [...scope.workflow]];
+  const cond = `${where}${also(guard)}`;
+  const args = [...whereArgs, ...alsoArgs(guard)] as InValue[];
   const running = `(SELECT id FROM workflow_instances WHERE status = 'running' AND ${cond})`;
   return [
     { sql: `UPDATE workflow_steps SET status = 'cancelled', reason = ? WHERE status = 'waiting' AND instance_id IN ${running}`, args: [reason, ...args] },
@@ -103,30 +117,35 @@ export async function cancelInstance(store: Store, id: number, now: number, reas
   return { cancelled: results[3].rowsAffected > 0, running: running.map((r) => Number(r.id)) };
 }
 
+/** What an instance is started from: its workflow as it stands. */
+export interface InstanceOf {
+  id: number;
+  namespace: string;
+  name: string;
+  version: number;
+  overlap: "allow" | "forbid" | "replace";
+  steps: string[];
+}
+
 /**
- * Starts an instance of workflow `w` for slot `scheduledAt`: its steps all waiting, left to be advanced
- * (seq 1, advanced 0), so that whichever node advances it first starts its first steps. With overlap
- * `forbid` and an instance still running, the new one is stored cancelled, saying so; with `replace`, the
- * running ones are cancelled first. Null when the slot is taken.
+ * The statements that start an instance of workflow `w` for slot `scheduledAt`: its steps all waiting,
+ * left to be advanced (seq 1, advanced 0), so that whichever node advances it first starts its first
+ * steps. With overlap `forbid` and an instance still running, the new one is stored cancelled, saying so;
+ * with `replace`, the running ones are cancelled first. Nothing is written for a slot already taken, or
+ * where `guard` does not hold. The instance insert is the last statement but one.
  */
-export async function startInstance(
-  store: Store,
-  w: { id: number; namespace: string; name: string; version: number; overlap: "allow" | "forbid" | "replace"; steps: string[] },
-  trigger: string,
-  scheduledAt: number,
-  now: number,
-): Promise<number | null> {
+export function startStatements(w: InstanceOf, trigger: string, scheduledAt: number, now: number, guard: Guard | null = null, params: string | null = null): Stmt[] {
   const busy = `EXISTS (SELECT 1 FROM workflow_instances WHERE workflow_id = ? AND status = 'running')`;
   const forbid = w.overlap === "forbid";
-  const results = await write(store, [
-    ...(w.overlap === "replace" ? cancelStatements({ workflow: [w.namespace, w.name] }, now, "cancelled: replaced by a newer instance (overlap replace)") : []),
+  return [
+    ...(w.overlap === "replace" ? cancelStatements({ workflow: [w.namespace, w.name] }, now, "cancelled: replaced by a newer instance (overlap replace)", guard) : []),
     {
-      sql: `INSERT INTO workflow_instances (workflow_id, namespace, workflow, workflow_version, status, trigger, scheduled_at, started_at, ended_at, error, seq, advanced)
-            SELECT ?, ?, ?, ?, s, ?, ?, ?, CASE s WHEN 'running' THEN NULL ELSE ? END,
+      sql: `INSERT INTO workflow_instances (workflow_id, namespace, workflow, workflow_version, status, trigger, scheduled_at, started_at, params, ended_at, error, seq, advanced)
+            SELECT ?, ?, ?, ?, s, ?, ?, ?, ?, CASE s WHEN 'running' THEN NULL ELSE ? END,
                    CASE s WHEN 'running' THEN NULL ELSE 'skipped: an earlier instance was still running (overlap forbid)' END, 1, 0
-            FROM (SELECT CASE WHEN ? AND ${busy} THEN 'cancelled' ELSE 'running' END AS s) WHERE true
+            FROM (SELECT CASE WHEN ? AND ${busy} THEN 'cancelled' ELSE 'running' END AS s) WHERE true${also(guard)}
             ON CONFLICT DO NOTHING RETURNING id, status`,
-      args: [w.id, w.namespace, w.name, w.version, trigger, scheduledAt, now, now, forbid ? 1 : 0, w.id],
+      args: [w.id, w.namespace, w.name, w.version, trigger, scheduledAt, now, params, now, forbid ? 1 : 0, w.id, ...alsoArgs(guard)] as InValue[],
     },
     {
       sql: `INSERT INTO workflow_steps (instance_id, step_id, position, status, reason)
@@ -135,7 +154,12 @@ export async function startInstance(
             FROM workflow_instances AS i, json_each(?) AS s WHERE i.workflow_id = ? AND i.scheduled_at = ? AND changes() = 1`,
       args: [JSON.stringify(w.steps), w.id, scheduledAt],
     },
-  ]);
+  ];
+}
+
+/** Starts an instance of `w` for slot `scheduledAt` (startStatements); its id, or null when the slot is taken. */
+export async function startInstance(store: Store, w: InstanceOf, trigger: string, scheduledAt: number, now: number, params: string | null): Promise<number | null> {
+  const results = await write(store, startStatements(w, trigger, scheduledAt, now, null, params));
   const inserted = results[results.length - 2].rows[0];
   return inserted ? Number(inserted.id) : null;
 }

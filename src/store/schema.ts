@@ -207,11 +207,24 @@ export const workflows = sqliteTable(
     overlap: text("overlap", { enum: ["allow", "forbid", "replace"] }).notNull().default("forbid"),
     // The steps as written (each inline target as its job stores it: secret values taken out).
     steps: text("steps", { mode: "json" }).notNull(),
+    // The schedule as written ({schedule, dueTime, timezone, startAt, endAt, repeats}; null: triggered only),
+    // what it compiled to (src/schedule's Plan), and the misfire policy.
+    schedule: text("schedule", { mode: "json" }),
+    plan: text("plan", { mode: "json" }),
+    misfire: text("misfire", { enum: ["skip", "once", "all"] }).notNull().default("once"),
+    firedCount: integer("fired_count").notNull().default(0),
+    // Null when paused, triggered only or finished. A node that starts the slot's instance moves it on,
+    // writing its own token (fire_token): the instances it then inserts are guarded by that token.
+    nextFireAt: integer("next_fire_at"),
+    fireToken: text("fire_token"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     version: integer("version").notNull().default(1),
   },
-  (t) => [uniqueIndex("workflows_namespace_name").on(t.namespace, t.name)],
+  (t) => [
+    uniqueIndex("workflows_namespace_name").on(t.namespace, t.name),
+    index("workflows_next_fire_at").on(t.nextFireAt).where(sql`next_fire_at IS NOT NULL`),
+  ],
 );
 
 // One run of a workflow. Ending a step's run raises `seq` (a trigger on runs, in the transaction that ends
@@ -232,6 +245,8 @@ export const workflowInstances = sqliteTable(
     startedAt: integer("started_at").notNull(),
     endedAt: integer("ended_at"),
     error: text("error"),
+    // Extra input from the trigger that started it ({ env, args }, variables sealed), for every step's run.
+    params: text("params"),
     seq: integer("seq").notNull().default(0),
     advanced: integer("advanced").notNull().default(0),
   },

@@ -4,9 +4,9 @@
 import type { Store } from "./client.ts";
 import { type JobFields, jobRowOf } from "./jobs.ts";
 import { upsertStatements } from "./job-writes.ts";
-import { cancelStatements } from "./instances.ts";
+import { cancelStatements, type Guard, startStatements } from "./instances.ts";
 import type { Row } from "@libsql/client";
-import { json, read, readOne, write } from "./sql.ts";
+import { json, num, read, readOne, write } from "./sql.ts";
 
 /** A step as stored: its graph, and either the job it names or the name of the job made for it. */
 export interface StoredStep {
@@ -31,12 +31,19 @@ export interface WorkflowRow {
   enabled: boolean;
   overlap: "allow" | "forbid" | "replace";
   steps: StoredStep[];
+  /** The schedule fields as written; null: started by triggers only. */
+  schedule: Record<string, unknown> | null;
+  /** What the schedule compiled to (src/schedule's Plan). */
+  plan: unknown;
+  misfire: "skip" | "once" | "all";
+  firedCount: number;
+  nextFireAt: number | null;
   createdAt: number;
   updatedAt: number;
   version: number;
 }
 
-export type WorkflowFields = Omit<WorkflowRow, "id" | "version" | "createdAt">;
+export type WorkflowFields = Omit<WorkflowRow, "id" | "version" | "createdAt" | "firedCount">;
 
 function workflowRowOf(r: Row): WorkflowRow {
   return {
@@ -46,6 +53,11 @@ function workflowRowOf(r: Row): WorkflowRow {
     enabled: Boolean(r.enabled),
     overlap: r.overlap as WorkflowRow["overlap"],
     steps: json<StoredStep[]>(r.steps) ?? [],
+    schedule: json<Record<string, unknown>>(r.schedule),
+    plan: json(r.plan),
+    misfire: r.misfire as WorkflowRow["misfire"],
+    firedCount: Number(r.fired_count),
+    nextFireAt: num(r.next_fire_at),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     version: Number(r.version),
@@ -64,11 +76,13 @@ export async function putWorkflow(store: Store, w: WorkflowFields, stepJobs: Job
   const names = JSON.stringify(stepJobs.map((j) => j.name));
   const results = await write(store, [
     {
-      sql: `INSERT INTO workflows (namespace, name, enabled, overlap, steps, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+      sql: `INSERT INTO workflows (namespace, name, enabled, overlap, steps, schedule, plan, misfire, next_fire_at, created_at, updated_at, version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
             ON CONFLICT(namespace, name) DO UPDATE SET enabled = excluded.enabled, overlap = excluded.overlap, steps = excluded.steps,
-              updated_at = excluded.updated_at, version = workflows.version + 1
+              schedule = excluded.schedule, plan = excluded.plan, misfire = excluded.misfire, fired_count = 0, next_fire_at = excluded.next_fire_at,
+              fire_token = NULL, updated_at = excluded.updated_at, version = workflows.version + 1
             RETURNING *`,
-      args: [w.namespace, w.name, w.enabled ? 1 : 0, w.overlap, JSON.stringify(w.steps), now, now],
+      args: [w.namespace, w.name, w.enabled ? 1 : 0, w.overlap, JSON.stringify(w.steps), w.schedule && JSON.stringify(w.schedule), w.plan == null ? null : JSON.stringify(w.plan), w.misfire, w.nextFireAt, now, now],
     },
     ...cancelStatements({ workflow: [w.namespace, w.name] }, now, "cancelled: the workflow was replaced"),
     {
@@ -132,4 +146,42 @@ export async function jobsNamed(store: Store, ns: string, names: string[]): Prom
     args: [ns, JSON.stringify(names)],
   });
   return new Set(rows.map((r) => jobRowOf(r).name));
+}
+
+/** Pauses or resumes a workflow's schedule, its next fire as given; false when there is no such workflow. */
+export async function setEnabled(store: Store, id: number, enabled: boolean, nextFireAt: number | null, now: number): Promise<boolean> {
+  const [rs] = await write(store, [
+    { sql: "UPDATE workflows SET enabled = ?, next_fire_at = ?, fire_token = NULL, updated_at = ? WHERE id = ? RETURNING id", args: [enabled ? 1 : 0, nextFireAt, now, id] },
+  ]);
+  return rs.rows.length > 0;
+}
+
+/** Workflows whose next slot has come (up to `limit`, soonest first). */
+export async function dueWorkflows(store: Store, now: number, limit: number): Promise<WorkflowRow[]> {
+  const rows = await read(store, { sql: "SELECT * FROM workflows WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?", args: [now, limit] });
+  return rows.map(workflowRowOf);
+}
+
+/** When the next workflow slot comes, or null. */
+export async function nextWorkflowFire(store: Store): Promise<number | null> {
+  const r = await readOne(store, "SELECT min(next_fire_at) AS at FROM workflows WHERE next_fire_at IS NOT NULL");
+  return num(r?.at);
+}
+
+/**
+ * Moves workflow `w` from its slot `w.nextFireAt` to `next` (`fired` slots fired) with `token` as this
+ * node's mark, and starts the instances of `slots`, in one transaction: each start is guarded by the token
+ * (still this node's), so two nodes firing one slot start it once. Returns whether the move was this node's.
+ */
+export async function fireWorkflow(store: Store, w: WorkflowRow, slots: number[], next: number | null, token: string, now: number): Promise<boolean> {
+  const guard: Guard = { sql: "(SELECT fire_token FROM workflows WHERE id = ?) = ?", args: [w.id, token] };
+  const shape = { id: w.id, namespace: w.namespace, name: w.name, version: w.version, overlap: w.overlap, steps: w.steps.map((s) => s.id) };
+  const results = await write(store, [
+    {
+      sql: "UPDATE workflows SET next_fire_at = ?, fired_count = fired_count + ?, fire_token = ? WHERE id = ? AND next_fire_at = ? AND version = ? RETURNING id",
+      args: [next, slots.length, token, w.id, w.nextFireAt, w.version],
+    },
+    ...slots.flatMap((at) => startStatements(shape, "schedule", at, now, guard)),
+  ]);
+  return results[0].rows.length > 0;
 }

@@ -143,6 +143,18 @@ describe("instances", () => {
     expect(flaky.trigger).toBe("retry");
   });
 
+  test("a trigger's variables and arguments reach every process step; bad ones are a 400 that starts nothing", async () => {
+    const echo = { process: { shell: 'printf "%s|%s" "$DAY" "$1"' } };
+    await env.call("PUT", "/api/v1/namespaces/wf/workflows/params", { steps: [{ id: "one", target: echo }, { id: "two", dependsOn: ["one"], target: echo }] });
+    const bad = await env.call("POST", "/api/v1/namespaces/wf/workflows/params/trigger", { env: { DAY: 5 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("env.DAY");
+    expect((await env.call("GET", "/api/v1/namespaces/wf/workflows/params/instances")).body.items).toEqual([]);
+    const inst = (await env.call("POST", "/api/v1/namespaces/wf/workflows/params/trigger", { env: { DAY: "monday" }, args: ["full"] })).body;
+    const done = await finished(inst.id);
+    for (const step of done.steps) expect((await env.call("GET", `/api/v1/runs/${step.runId}`)).body.outputTail).toBe("monday|full");
+  });
+
   test("a step may run a job of the namespace, with its own timeout", async () => {
     await env.call("PUT", "/api/v1/namespaces/wf/jobs/slow", { target: sh("sleep 5") });
     await env.call("PUT", "/api/v1/namespaces/wf/workflows/uses-job", { steps: [{ id: "s", job: "slow", timeout: "200ms" }] });

@@ -220,8 +220,15 @@ export const OPERATIONS: Operation[] = [
     summary: "Start an instance now",
     description: "Its first steps are queued before the answer. With overlap forbid and an instance still running, the new one is answered cancelled, saying why.",
     params: [ns, wfName],
+    body: {
+      schema: RunParams,
+      required: false,
+      anyType: true,
+      description: "extra input for every step: variables over each step's own, arguments after its own (process, script and container steps). Read as JSON whatever its Content-Type.",
+      example: { env: { BATCH: "2026-01-31" } },
+    },
     replies: [{ status: 202, description: "the instance", schema: V.InstanceView }],
-    errors: [400, 403, 404, 409],
+    errors: [400, 403, 404, 409, 413],
   },
   {
     method: "get", path: `${workflow}/instances`, operationId: "listWorkflowInstances", tag: "Workflows",
