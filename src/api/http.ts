@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, domainErrorOf, type ErrorCode, invalid, type ItemProblem } from "../domain/errors.ts";
+import { checkName } from "../domain/job-input.ts";
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
@@ -147,4 +148,10 @@ export function intParam(c: Context, name: string, opts: { min: number; max: num
   const n = Number(raw);
   if (n < opts.min || n > opts.max) throw invalid(`${name} must be between ${opts.min} and ${opts.max}`, name);
   return n;
+}
+
+/** A path's namespace, and name when given, checked: 400 naming the one that is not a valid name. */
+export function names(ns: string, name?: string): void {
+  checkName(ns, "namespace");
+  if (name !== undefined) checkName(name, "name");
 }

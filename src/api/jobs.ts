@@ -5,17 +5,13 @@ import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { getJob, listJobs, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../domain/jobs.ts";
 import { putJobs } from "../domain/job-batch.ts";
-import { checkName, fromJobView } from "../domain/job-input.ts";
+import { fromJobView } from "../domain/job-input.ts";
 import { listRuns } from "../domain/runs.ts";
 import { jobsByNextFireTime } from "../domain/fleet.ts";
-import { intParam, jsonBody, parseJsonText } from "./http.ts";
+import { intParam, jsonBody, names, parseJsonText } from "./http.ts";
 
 export function jobRoutes(deps: RouteDeps) {
   const app = new Hono();
-  const names = (ns: string, name?: string) => {
-    checkName(ns, "namespace");
-    if (name !== undefined) checkName(name, "name");
-  };
 
   app.put("/namespaces/:ns/jobs/:name", async (c) => {
     const { ns, name } = c.req.param();

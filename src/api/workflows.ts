@@ -3,10 +3,9 @@ import { Hono } from "hono";
 import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
-import { checkName } from "../domain/job-input.ts";
 import { cancelInstance, getInstance, listInstances, triggerWorkflow } from "../domain/workflow-instances.ts";
 import { deleteWorkflow, getWorkflow, listWorkflows, putWorkflow } from "../domain/workflows.ts";
-import { intParam, jsonBody, parseJsonText } from "./http.ts";
+import { intParam, jsonBody, names, parseJsonText } from "./http.ts";
 
 /** A numeric id from the path, or 400 naming it. */
 function idParam(value: string, field: string): number {
@@ -16,10 +15,6 @@ function idParam(value: string, field: string): number {
 
 export function workflowRoutes(deps: RouteDeps) {
   const app = new Hono();
-  const names = (ns: string, name?: string) => {
-    checkName(ns, "namespace");
-    if (name !== undefined) checkName(name, "name");
-  };
 
   app.put("/namespaces/:ns/workflows/:name", async (c) => {
     const { ns, name } = c.req.param();

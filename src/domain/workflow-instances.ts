@@ -11,8 +11,10 @@ import {
   instancesPage,
   latestRuns,
   type StepChange,
+  type StepRow,
   type StepRun,
   stepsOf,
+  stepsOfMany,
   startInstance,
   type StepStatus,
 } from "../store/instances.ts";
@@ -37,10 +39,13 @@ export interface InstanceView {
   steps: { id: string; status: StepStatus; runId: number | null; reason?: string }[];
 }
 
-async function instanceView(store: Store, inst: InstanceRow): Promise<InstanceView> {
-  const steps = await stepsOf(store, inst.id);
-  // A running step's run is its latest attempt (a retry is a run of its own).
-  const latest = steps.some((s) => s.status === "running") ? await latestRuns(store, inst.id) : null;
+/** Instances as the API shows them, their steps read in one query; a step's run is its latest attempt. */
+async function instanceViews(store: Store, list: InstanceRow[]): Promise<InstanceView[]> {
+  const steps = await stepsOfMany(store, list.map((i) => i.id));
+  return list.map((inst) => viewOf(inst, steps.get(inst.id) ?? []));
+}
+
+function viewOf(inst: InstanceRow, steps: (StepRow & { latestRunId: number | null })[]): InstanceView {
   return {
     id: inst.id,
     workflow: inst.workflow,
@@ -50,7 +55,7 @@ async function instanceView(store: Store, inst: InstanceRow): Promise<InstanceVi
     startedAt: new Date(inst.startedAt).toISOString(),
     endedAt: inst.endedAt === null ? null : new Date(inst.endedAt).toISOString(),
     ...(inst.error ? { error: inst.error } : {}),
-    steps: steps.map((s) => ({ id: s.stepId, status: s.status, runId: latest?.get(s.stepId)?.id ?? s.runId, ...(s.reason ? { reason: s.reason } : {}) })),
+    steps: steps.map((s) => ({ id: s.stepId, status: s.status, runId: s.latestRunId ?? s.runId, ...(s.reason ? { reason: s.reason } : {}) })),
   };
 }
 
@@ -79,13 +84,13 @@ export async function triggerWorkflow(deps: DomainDeps, ns: string, name: string
 export async function getInstance(deps: DomainDeps, id: number): Promise<InstanceView> {
   const inst = await instanceById(deps.store, id);
   if (!inst || !sees(deps.access, inst.namespace)) throw notFound(`workflow instance ${id} not found`);
-  return instanceView(deps.store, inst);
+  return (await instanceViews(deps.store, [inst]))[0];
 }
 
 export async function listInstances(deps: DomainDeps, ns: string, name: string, before: number | null, limit: number): Promise<{ items: InstanceView[]; nextCursor: string | null }> {
   const w = await workflowOf(deps, ns, name);
   const rows = await instancesPage(deps.store, w.id, before, limit + 1);
-  const items = await Promise.all(rows.slice(0, limit).map((r) => instanceView(deps.store, r)));
+  const items = await instanceViews(deps.store, rows.slice(0, limit));
   return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
 }
 

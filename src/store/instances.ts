@@ -174,6 +174,18 @@ export async function stepsOf(store: Store, id: number): Promise<StepRow[]> {
   return (await read(store, { sql: "SELECT * FROM workflow_steps WHERE instance_id = ? ORDER BY position", args: [id] })).map(stepRowOf);
 }
 
+/** The steps of several instances, each in its workflow's order, with each step's latest run id. */
+export async function stepsOfMany(store: Store, ids: number[]): Promise<Map<number, (StepRow & { latestRunId: number | null })[]>> {
+  const rows = await read(store, {
+    sql: `SELECT s.*, (SELECT max(r.id) FROM runs AS r WHERE r.instance_id = s.instance_id AND r.instance_id != 0 AND r.step_id = s.step_id) AS latest
+          FROM workflow_steps AS s WHERE s.instance_id IN (SELECT value FROM json_each(?)) ORDER BY s.instance_id, s.position`,
+    args: [JSON.stringify(ids)],
+  });
+  const out = new Map<number, (StepRow & { latestRunId: number | null })[]>(ids.map((id) => [id, []]));
+  for (const r of rows) out.get(Number(r.instance_id))?.push({ ...stepRowOf(r), latestRunId: num(r.latest) });
+  return out;
+}
+
 /** The latest run of each step of an instance that has one. */
 export async function latestRuns(store: Store, id: number): Promise<Map<string, StepRun>> {
   const rows = await read(store, {
