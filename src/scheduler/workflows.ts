@@ -8,7 +8,7 @@ import { advanceInstance } from "../domain/workflow-instances.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import { unadvanced } from "../store/instances.ts";
-import { dueWorkflows, fireWorkflow, nextWorkflowFire } from "../store/workflows.ts";
+import { dueWorkflows, fireWorkflow, nextWorkflowFire, workflowWork } from "../store/workflows.ts";
 import type { Plan } from "../schedule/index.ts";
 import { decideSlots } from "./misfire.ts";
 import type { SchedulerConfig } from "./types.ts";
@@ -34,16 +34,22 @@ export class Workflows {
 
   constructor(private readonly deps: WorkflowsDeps) {}
 
-  /** At each claim cycle: instances of the slots that came are started, then every instance advanced. */
+  /**
+   * At each claim cycle: instances of the slots that came are started, then every instance advanced. One
+   * read when there is nothing to do (a node with no workflows pays that much).
+   */
   async cycle(): Promise<void> {
     const { store, clock, config, log } = this.deps;
+    let pending = true;
     try {
-      const { next } = await fireDueWorkflows(store, clock.now(), config);
+      let { next, unadvanced } = await workflowWork(store);
+      if (next !== null && next <= clock.now()) ({ next } = await fireDueWorkflows(store, clock.now(), config)), (unadvanced = true);
       this.#arm(next);
+      pending = unadvanced;
     } catch (e) {
       log.warn("could not start the instances of scheduled workflows", { error: errorText(e) });
     }
-    await this.sweep();
+    if (pending) await this.sweep();
   }
 
   /** A slot due before the next poll wakes the node at its time, not up to a poll interval late. */

@@ -162,6 +162,13 @@ export async function dueWorkflows(store: Store, now: number, limit: number): Pr
   return rows.map(workflowRowOf);
 }
 
+/** What workflows ask of a node now, in one read: when their next slot comes, and whether instances wait to be advanced. */
+export async function workflowWork(store: Store): Promise<{ next: number | null; unadvanced: boolean }> {
+  const r = await readOne(store, `SELECT (SELECT min(next_fire_at) FROM workflows WHERE next_fire_at IS NOT NULL) AS next,
+                                         EXISTS (SELECT 1 FROM workflow_instances WHERE seq != advanced) AS unadvanced`);
+  return { next: num(r?.next), unadvanced: Boolean(r?.unadvanced) };
+}
+
 /** When the next workflow slot comes, or null. */
 export async function nextWorkflowFire(store: Store): Promise<number | null> {
   const r = await readOne(store, "SELECT min(next_fire_at) AS at FROM workflows WHERE next_fire_at IS NOT NULL");
