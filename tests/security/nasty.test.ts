@@ -6,10 +6,10 @@
 // wrong methods and unknown paths under each API's prefix. One app in-process over a real database file,
 // process jobs on, the scheduler stopped (so nothing runs; runs stay queued).
 //
-// Checked for every request: no 5xx (but SchedulerX workflows' documented 501 and /readyz's 503 with the
-// scheduler stopped); every 4xx body is JSON in its API's own error shape (the global 413 in the native one,
-// and Dapr's 405 with no body, as documented); nothing logged as an error and no promise left rejected; a
-// refused request changes no job, run or key; a native PUT's answer is what reading the job back gives; and
+// Checked for every request: no 5xx (but /readyz's 503 with the scheduler stopped); every 4xx body is JSON
+// in its API's own error shape (the global 413 in the native one, and Dapr's 405 with no body, as
+// documented); nothing logged as an error and no promise left rejected; a refused request changes no job,
+// run or key; a native PUT's answer is what reading the job back gives; and
 // the jobs made through each API before the run (the "fixed" jobs) stay byte for byte as they were.
 // Generated requests aim at other names and ids, but for "poison", bodies no API may accept, sent at the
 // fixed jobs and required to be refused. Every job the run stores is also read back through every API.
@@ -684,10 +684,9 @@ function shapeOk(api: Api, status: number, text: string, method: string): boolea
   return SHAPE[api](body, status);
 }
 
-/** Documented 5xx: SchedulerX workflows (501), /readyz while the scheduler is stopped (503). */
+/** Documented 5xx: /readyz while the scheduler is stopped (503). */
 function allowed5xx(req: Req, status: number): boolean {
   const p = new URL(req.path, "http://localhost").pathname;
-  if (status === 501) return req.method === "POST" && /^\/openapi\/v1\/workflow\/(execute|enable|disable|delete)$/.test(p);
   if (status === 503) return (req.method === "GET" || req.method === "HEAD") && p === "/readyz";
   return false;
 }

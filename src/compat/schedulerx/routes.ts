@@ -1,11 +1,10 @@
-// Alibaba SchedulerX's OpenAPI (job and instance endpoints) over the native domain verbs. Reads take GET or
-// POST, changes POST only (the document names no methods; a GET must never change anything), with
-// parameters in the query string, a form body or a JSON body; every answer is
-// {code, success, message, requestId, data}. Workflows are not served yet (501).
+// Alibaba SchedulerX's OpenAPI (job, instance and workflow endpoints) over the native domain verbs. Reads
+// take GET or POST, changes POST only (the document names no methods; a GET must never change anything),
+// with parameters in the query string, a form body or a JSON body; every answer is
+// {code, success, message, requestId, data}. The workflow endpoints are in workflows.ts.
 import { Hono } from "hono";
 import { guard, scoped } from "../../api/auth.ts";
 import type { RequestDeps, RouteDeps } from "../../api/deps.ts";
-import { requireRole } from "../../domain/access.ts";
 import { conflict, DomainError, invalid, notFound } from "../../domain/errors.ts";
 import { getJobById, pauseJob, putJob, removeJob, resumeJob, triggerJob } from "../../domain/jobs.ts";
 import { killRun } from "../../domain/kill.ts";
@@ -17,6 +16,7 @@ import { bodyOf, compatOf, nativeBody } from "./native.ts";
 import { Params, readGiven } from "./request.ts";
 import { checkSpec, createSpec, INSTANCE_PARAMETERS_ENV, merge, specOf } from "./spec.ts";
 import { answer, jobConfigInfo, jobInstanceDetail } from "./view.ts";
+import { WORKFLOW_CHANGES } from "./workflows.ts";
 
 // ---- The operations: each reads its parameters, finds the job in the request's namespace and group, calls
 // one native domain verb and shapes the result. ----
@@ -153,9 +153,8 @@ const CHANGES: Record<string, Op> = {
   "/openapi/v1/job/disable": disableJob,
   "/openapi/v1/job/execute": executeJob,
   "/openapi/v1/instance/kill": killInstance,
+  ...WORKFLOW_CHANGES,
 };
-
-const WORKFLOWS = ["execute", "enable", "disable", "delete"].map((verb) => `/openapi/v1/workflow/${verb}`);
 
 export function schedulerxRoutes(deps: RouteDeps): Hono {
   const app = new Hono();
@@ -166,14 +165,8 @@ export function schedulerxRoutes(deps: RouteDeps): Hono {
   for (const [path, op] of Object.entries(CHANGES)) {
     app.post(path, async (c) => answer(c, 200, "", await op(scoped(c, deps), await Params.of(c))));
   }
-  for (const path of WORKFLOWS) {
-    app.post(path, (c) => {
-      requireRole(scoped(c, deps).access, "writer", "workflow operations");
-      return answer(c, 501, "workflows are not supported yet: tock serves SchedulerX jobs and instances; workflow support comes with a later release");
-    });
-  }
   for (const path of Object.keys(READS)) app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}; use GET or POST`));
-  for (const path of [...Object.keys(CHANGES), ...WORKFLOWS]) {
+  for (const path of Object.keys(CHANGES)) {
     app.all(path, (c) => answer(c, 405, `${c.req.method} is not allowed on ${path}: it changes things, so it takes POST only`));
   }
   app.all("/openapi/*", (c) => answer(c, 404, `no SchedulerX endpoint ${c.req.path}`));

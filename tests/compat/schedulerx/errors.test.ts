@@ -1,5 +1,5 @@
 // SchedulerX's OpenAPI refusals: every bad parameter is a 4xx in the vendor's envelope naming the
-// parameter, and changes nothing; workflows are not served yet.
+// parameter, and changes nothing.
 import { describe, expect, test } from "bun:test";
 import { findJobs } from "../../../src/domain/jobs.ts";
 import { closeEnvs, create, env, expectError, expectOk, FULL, getInfo, NS, sx } from "./helpers.ts";
@@ -125,13 +125,8 @@ describe("bad requests", () => {
     expect(await getInfo(e, jobId)).toEqual(before);
   });
 
-  test("workflows answer 501; other methods 405; unknown paths 404, all in the vendor's shape", async () => {
+  test("other methods 405; unknown paths 404, all in the vendor's shape (workflows: workflows.test.ts)", async () => {
     const e = await env({ start: false });
-    for (const verb of ["execute", "enable", "disable", "delete"]) {
-      for (const how of ["form", "query", "json"] as const) {
-        expectError(await sx(e, `/openapi/v1/workflow/${verb}`, { ...NS, workflowId: 1 }, how), 501, "workflows are not supported yet");
-      }
-    }
     expectError(await e.call("PUT", "/openapi/v1/job/create", {}), 405, "PUT is not allowed");
     expectError(await e.call("DELETE", "/openapi/v1/workflow/delete"), 405, "DELETE is not allowed");
     expectError(await e.call("GET", "/openapi/v1/job/list"), 404, "no SchedulerX endpoint");
