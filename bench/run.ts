@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const BENCH = resolve(import.meta.dir);
-const ALL = ["burst", "drain", "drain-secure", "api", "api-secure", "batch", "scale", "spawn", "cluster", "locked"];
+const ALL = ["burst", "drain", "workflow", "drain-secure", "api", "api-secure", "batch", "scale", "spawn", "cluster", "locked"];
 /** Benchmarks that need longer than the default bound (cluster waits out a dead node's lease). */
 const LONGER_S: Record<string, number> = { cluster: 480 };
 /** A "-secure" benchmark is its base file with BENCH_SECURE=1 (keys required, callbacks signed, secrets sealed). */

@@ -1,3 +1,33 @@
+CREATE TABLE `notifications` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`namespace` text NOT NULL,
+	`subject` text NOT NULL,
+	`event` text NOT NULL,
+	`run_id` integer,
+	`instance_id` integer,
+	`document` text NOT NULL,
+	`url` text NOT NULL,
+	`headers` text,
+	`status` text NOT NULL,
+	`suppressed` integer,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`due_at` integer NOT NULL,
+	`node_id` text,
+	`lease_until` integer,
+	`created_at` integer NOT NULL,
+	`ended_at` integer,
+	`last_error` text
+);
+--> statement-breakpoint
+CREATE INDEX `notifications_pending` ON `notifications` (`due_at`) WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX `notifications_namespace` ON `notifications` (`namespace`,`id`);--> statement-breakpoint
+CREATE TABLE `notify_state` (
+	`subject` text PRIMARY KEY NOT NULL,
+	`failing` integer DEFAULT 0 NOT NULL,
+	`sent_at` integer,
+	`held` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `workflow_instances` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`workflow_id` integer NOT NULL,
@@ -40,6 +70,7 @@ CREATE TABLE `workflows` (
 	`schedule` text,
 	`plan` text,
 	`misfire` text DEFAULT 'once' NOT NULL,
+	`notify` text,
 	`fired_count` integer DEFAULT 0 NOT NULL,
 	`next_fire_at` integer,
 	`fire_token` text,
@@ -56,6 +87,7 @@ ALTER TABLE `runs` ADD `step_id` text DEFAULT '' NOT NULL;--> statement-breakpoi
 CREATE INDEX `runs_instance` ON `runs` (`instance_id`) WHERE instance_id != 0;--> statement-breakpoint
 CREATE UNIQUE INDEX `runs_slot` ON `runs` (`job_id`,`scheduled_at`,`attempt`,`for_node`,`instance_id`,`step_id`);--> statement-breakpoint
 ALTER TABLE `jobs` ADD `workflow_id` integer;--> statement-breakpoint
+ALTER TABLE `jobs` ADD `notify` text;--> statement-breakpoint
 CREATE TRIGGER `runs_step_ended` AFTER UPDATE OF `status` ON `runs`
   WHEN NEW.instance_id != 0 AND NEW.status NOT IN ('queued', 'running')
 BEGIN

@@ -18,6 +18,8 @@ import { Egress, egressPolicy } from "./net/egress.ts";
 import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts";
 import type { RenderDelivery } from "./domain/deliveries.ts";
 import { Deliverer } from "./scheduler/deliveries.ts";
+import { Notifier } from "./scheduler/notifier.ts";
+import type { NotifyConfig } from "./scheduler/types.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { processOptions } from "./scheduler/execute.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
@@ -73,8 +75,11 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     // through the deps the scheduler is part of, so they are filled in once those exist.
     const renderers: Record<string, RenderDelivery> = {};
     const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
+    // Notifications stored with run and instance ends ([notify], jobs' and workflows' notify), sent by any node.
+    const notify = { minIntervalMs: config.notify.minInterval, namespaces: config.notify.namespaces as NotifyConfig["namespaces"] };
+    const notifier = new Notifier({ store, clock, log, executors, nodeId: config.scheduler.nodeId, minIntervalMs: notify.minIntervalMs, pollMs: deliveryPollMs(config) });
     const metrics = config.metrics.enabled ? new Metrics({ version, runtime: runtimeName, node: config.scheduler.nodeId }, TARGET_KINDS) : undefined;
-    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, runLog: config.log.runs, metrics, ...processOptions(config) });
+    const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, notify, notifications: notifier, runLog: config.log.runs, metrics, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });
     const observe = metrics && watch(store, metrics, scheduler);
     const deps: Deps = { store, clock, log, config, executors, scheduler, keys, secrets, version, metrics };
@@ -93,12 +98,14 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
         await scheduler.start();
         pruner.start();
         deliverer.start();
+        notifier.start();
       },
       stop() {
         stopping ??= (async () => {
           await pruner.stop();
           await scheduler.stop();
           await deliverer.stop();
+          await notifier.stop();
           await keys.flush();
           if (store.observe === observe) store.observe = undefined;
           store.close();

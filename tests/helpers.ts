@@ -74,6 +74,8 @@ export interface TestEnv {
   dir: string;
   /** Calls the app in-process (app.request) with a JSON body. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Starts the node (its scheduler, pruner, deliverer, notifier) when it was made without `start`. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function testEnv(opts: { clock?: Clock; config?: Overrides; dir?: s
     app,
     dbUrl,
     dir,
+    start: () => node.start(),
     async call(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {

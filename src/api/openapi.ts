@@ -6,7 +6,8 @@ import { toJsonSchemaDefs, type ConversionConfig } from "@valibot/to-json-schema
 import { createHash } from "node:crypto";
 import type * as v from "valibot";
 import { KeyInput } from "../domain/keys.ts";
-import { ContainerTarget, HttpTarget, JobInput, Misfire, Name, Overlap, ProcessTarget, RetryPolicy, RunParams, ScriptTarget, Target, TcpTarget } from "../domain/schemas.ts";
+import { WorkflowInput } from "../domain/workflows.ts";
+import { ContainerTarget, HttpTarget, JobInput, Misfire, Name, NotifyRule, Overlap, ProcessTarget, RetryPolicy, RunParams, ScriptTarget, Target, TcpTarget } from "../domain/schemas.ts";
 import { OPERATIONS, type Operation, type Param, type Tag } from "./openapi/paths.ts";
 import { ERROR_CODES, VIEWS } from "./openapi/views.ts";
 
@@ -14,7 +15,7 @@ import { ERROR_CODES, VIEWS } from "./openapi/views.ts";
 type Json = Record<string, any>;
 
 /** The schemas named in #/components/schemas: a use of one of these objects anywhere becomes a $ref. */
-const COMPONENTS: Record<string, v.GenericSchema> = { JobInput, Target, HttpTarget, TcpTarget, ProcessTarget, ScriptTarget, ContainerTarget, RetryPolicy, Overlap, Misfire, RunParams, KeyInput, Name, ...VIEWS };
+const COMPONENTS: Record<string, v.GenericSchema> = { JobInput, WorkflowInput, NotifyRule, Target, HttpTarget, TcpTarget, ProcessTarget, ScriptTarget, ContainerTarget, RetryPolicy, Overlap, Misfire, RunParams, KeyInput, Name, ...VIEWS };
 
 /** What the request fields mean, in words; what they must be comes from the schemas. */
 const FIELD_DOCS: Record<string, Record<string, string>> = {
@@ -37,6 +38,21 @@ const FIELD_DOCS: Record<string, Record<string, string>> = {
     payload: "Sent as the HTTP body (application/json) when the target sets no body",
     memo: "Free text",
     labels: "Names and values of your own",
+    notify: "Notifications its runs send: each the events it is sent for and where",
+  },
+  WorkflowInput: {
+    schedule: "When an instance starts, as a job's schedule; absent: started by triggers (or dueTime) only",
+    dueTime: "A one-shot: a duration from now (30s) or an RFC 3339 instant",
+    timezone: "The IANA time zone of a cron or ISO schedule (default UTC)",
+    misfire: "Slots missed while no node could start them: skip, once (the latest), all",
+    enabled: "false: its schedule is paused (triggers still start instances)",
+    overlap: "When an instance is due while one still runs: allow, forbid (the new one is stored cancelled), replace (the running one is cancelled)",
+    notify: "Notifications its instances send",
+    steps: "Its steps: each an id, dependsOn (the steps it runs after), when (success, failure, always), and a target of its own or the name of a job of the namespace",
+  },
+  NotifyRule: {
+    on: "The events it is sent for: failure, timeout, retries_exhausted, recovered, misfire, killed",
+    http: "Where it is POSTed (JSON, signed as callbacks are): a URL and headers",
   },
   KeyInput: {
     role: "reader: reads; writer: reads and changes jobs and runs; admin: also keys and nodes",

@@ -1,10 +1,12 @@
-// Native workflow routes: definitions (PUT, GET, list, DELETE), triggering, and instances (read, list, cancel).
+// Native workflow routes: definitions (PUT, GET, list, DELETE), triggering, and instances (read, list, cancel);
+// and a namespace's notifications, which its jobs and workflows send.
 import { Hono } from "hono";
 import type { RouteDeps } from "./deps.ts";
 import { scoped } from "./auth.ts";
 import { invalid } from "../domain/errors.ts";
 import { cancelInstance, getInstance, listInstances, triggerWorkflow } from "../domain/workflow-instances.ts";
 import { deleteWorkflow, getWorkflow, listWorkflows, putWorkflow } from "../domain/workflows.ts";
+import { listNotifications } from "../domain/notifications.ts";
 import { intParam, jsonBody, names, parseJsonText } from "./http.ts";
 
 /** A numeric id from the path, or 400 naming it. */
@@ -58,6 +60,15 @@ export function workflowRoutes(deps: RouteDeps) {
     const limit = intParam(c, "limit", { min: 1, max: 1000, def: 100 }) ?? 100;
     const cursor = c.req.query("cursor");
     return c.json(await listInstances(scoped(c, deps), ns, name, cursor ? idParam(cursor, "cursor") : null, limit));
+  });
+
+  // A namespace's notifications (of its jobs and workflows), newest first.
+  app.get("/namespaces/:ns/notifications", async (c) => {
+    const { ns } = c.req.param();
+    names(ns);
+    const limit = intParam(c, "limit", { min: 1, max: 1000, def: 100 }) ?? 100;
+    const cursor = c.req.query("cursor");
+    return c.json(await listNotifications(scoped(c, deps), ns, cursor ? idParam(cursor, "cursor") : null, limit));
   });
 
   app.get("/workflow-instances/:id", async (c) => c.json(await getInstance(scoped(c, deps), idParam(c.req.param("id"), "id"))));

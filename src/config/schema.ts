@@ -8,6 +8,7 @@ import { Executors } from "./executors.ts";
 export { DEFAULT_INTERPRETERS } from "./executors.ts";
 import { bool, duration, GiB, got, int, fraction, oneOf, optionalText, section, size, strings, text } from "./fields.ts";
 import { Auth, Callbacks, Egress, Limits, Secrets, Tls } from "./security.ts";
+import { Notify } from "./notify.ts";
 
 const DATABASE_URL = /^(file|libsql|https?|wss?):/;
 const REMOTE_URL = /^(libsql|https?|wss?):\/\//;
@@ -213,6 +214,7 @@ export const ConfigSchema = v.pipe(
       callbacks: v.optional(Callbacks, {}),
       secrets: v.optional(Secrets, {}),
       limits: v.optional(Limits, {}),
+      notify: v.optional(Notify, {}),
     },
     (i) => `the configuration must be a table${got(i)}`,
   ),

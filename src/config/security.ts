@@ -7,7 +7,7 @@ import { got, int, oneOf, optionalText, section, strings } from "./fields.ts";
 const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
 /** A table of namespace = settings, each checked strictly (an unknown key is an error). */
-function perNamespace<const E extends v.ObjectEntries>(entries: E) {
+export function perNamespace<const E extends v.ObjectEntries>(entries: E) {
   return v.record(
     v.pipe(v.string(), v.regex(NAMESPACE, "is not a namespace name (letters, digits, '.', '_', ':', '-')")),
     v.strictObject(entries, (i) => (i.expected === "never" ? `unknown key ${i.received}; a namespace here takes ${Object.keys(entries).join(", ")}` : `must be a table${got(i)}`)),

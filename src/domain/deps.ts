@@ -15,7 +15,7 @@ export interface DomainDeps {
   store: Store;
   clock: Clock;
   log: Logger;
-  config: Pick<Config, "scheduler" | "executors" | "limits" | "egress">;
+  config: Pick<Config, "scheduler" | "executors" | "limits" | "egress" | "notify">;
   scheduler: SchedulerControl;
   access: Access;
   /** Seals and opens secret values ([secrets] key). */

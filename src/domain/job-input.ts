@@ -100,6 +100,7 @@ export function jobFields(ns: string, name: string, input: JobInput, plan: Plan,
     updatedAt: now,
     nextFireAt: input.enabled ? firstFire(plan, now) : null,
     workflowId: opts.workflowId ?? null,
+    notify: input.notify?.length ? input.notify : null,
   };
 }
 

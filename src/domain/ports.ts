@@ -39,6 +39,8 @@ export interface SchedulerControl {
    * as `run:finished`, so they see every end.
    */
   ended(event: RunEvent): void;
+  /** Notifications were stored (a verb ended an instance): send them now rather than at the next poll. */
+  notified?(): void;
 }
 
 export const noScheduler: SchedulerControl = { jobChanged() {}, wake() {}, kill: () => null, ended() {} };

@@ -2,6 +2,7 @@
 // checked by src/schedule when the job is compiled; here they are only shapes.
 import * as v from "valibot";
 import { parseDuration } from "../schedule/duration.ts";
+import { NOTIFY_EVENTS, NOTIFY_UNSETTABLE_HEADERS } from "../config/notify.ts";
 import { invalid } from "./errors.ts";
 
 const MAX_DURATION_MS = 100 * 365 * 86_400_000;
@@ -207,6 +208,34 @@ export const RetryPolicy = v.strictObject({
 });
 export type RetryPolicy = v.InferOutput<typeof RetryPolicy>;
 
+/** A notification: the events it is sent for, and where (docs/notifications.md). */
+export const NotifyRule = v.strictObject({
+  on: v.pipe(
+    v.array(v.picklist(NOTIFY_EVENTS, `must be one of ${NOTIFY_EVENTS.join(", ")}`)),
+    v.minLength(1, "must list at least one event"),
+    v.check((e) => new Set(e).size === e.length, "must not list an event twice"),
+  ),
+  http: v.strictObject({
+    url: v.pipe(v.string(), v.url("must be an absolute URL"), v.check((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")),
+    headers: v.optional(
+      v.pipe(
+        keepingKeys(
+          v.record(
+            v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
+            v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
+          ),
+        ),
+        v.check(
+          (h) => Object.keys(h).every((k) => !NOTIFY_UNSETTABLE_HEADERS.has(k.toLowerCase())),
+          "may not set Host, Content-Length, Transfer-Encoding, Connection, webhook-* or a credential (Authorization, Cookie, X-Api-Key): notifications are signed (webhook-signature), which a receiver checks instead",
+        ),
+      ),
+    ),
+  }),
+});
+export type NotifyRule = v.InferOutput<typeof NotifyRule>;
+export const Notify = v.pipe(v.array(NotifyRule), v.maxLength(8, "at most 8 notifications"));
+
 export const Overlap = v.picklist(["allow", "forbid", "replace", "queue"], "must be one of allow, forbid, replace, queue");
 export const Misfire = v.picklist(["skip", "once", "all"], "must be one of skip, once, all");
 
@@ -236,6 +265,7 @@ export const JobInput = v.strictObject({
       v.check((l) => Object.keys(l).length <= 64, "at most 64 labels"),
     ),
   ),
+  notify: v.optional(Notify),
 });
 export type JobInput = v.InferOutput<typeof JobInput>;
 

@@ -3,7 +3,7 @@ import { formatDuration } from "../schedule/duration.ts";
 import type { JobRow } from "../store/jobs.ts";
 import type { RunRow } from "../store/runs.ts";
 import { iso } from "./ids.ts";
-import type { RetryPolicy } from "./schemas.ts";
+import type { NotifyRule, RetryPolicy } from "./schemas.ts";
 
 export type JobStatus = "scheduled" | "paused" | "manual" | "finished";
 
@@ -33,6 +33,7 @@ export function jobView(r: JobRow) {
     payload: r.payload ?? null,
     memo: r.memo,
     labels: (r.labels as Record<string, string> | null) ?? {},
+    notify: (r.notify as NotifyRule[] | null) ?? [],
     /** The fields a compat facade keeps for a job it made (which API, and the vendor's own fields). */
     compat: r.compat as Record<string, unknown> | null,
     nextFireAt: iso(r.nextFireAt),

@@ -22,9 +22,11 @@ import { jobsNamed, workflowById } from "../store/workflows.ts";
 import { audit, mayChange, sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
-import { parseInput, RunParams, type Upstream } from "./schemas.ts";
+import { type NotifyRule, parseInput, RunParams, type Upstream } from "./schemas.ts";
 import { sealParams } from "./secrets.ts";
 import { decide } from "./workflow-graph.ts";
+import { instanceDocument, notices, type NotifySettings, rulesOf } from "./notify.ts";
+import { notificationStatements, type Stmt } from "../store/notifications.ts";
 import { workflowOf } from "./workflows.ts";
 
 export interface InstanceView {
@@ -75,7 +77,9 @@ export async function triggerWorkflow(deps: DomainDeps, ns: string, name: string
     const id = await startInstance(deps.store, shape, trigger, at, now, stored);
     if (id === null) continue;
     audit(deps, "workflow.trigger", { namespace: ns, name, instance: id });
-    if (await advanceInstance(deps, id)) deps.scheduler.wake();
+    const done = await advanceInstance(withNotify(deps), id);
+    if (done.started) deps.scheduler.wake();
+    if (done.notified) deps.scheduler.notified?.();
     return getInstance(deps, id);
   }
   throw conflict(`workflow ${ns}/${name} is being triggered too often`);
@@ -100,10 +104,15 @@ export async function cancelInstance(deps: DomainDeps, id: number): Promise<Inst
   if (!inst || !sees(deps.access, inst.namespace)) throw notFound(`workflow instance ${id} not found`);
   mayChange(deps.access, inst.namespace, () => notFound(`workflow instance ${id} not found`));
   if (inst.status !== "running") throw conflict(`workflow instance ${id} already ended (${inst.status}); only a running one can be cancelled`);
-  const { running } = await cancelRow(deps.store, id, deps.clock.now(), "cancelled by request");
+  const now = deps.clock.now();
+  const workflow = await workflowById(deps.store, inst.workflowId);
+  const notify = withNotify(deps).notify;
+  const notices = instanceNotices({ ...inst, error: "cancelled by request" }, workflow?.notify as NotifyRule[] | null, "cancelled", notify, now);
+  const { running } = await cancelRow(deps.store, id, now, "cancelled by request", notices);
+  if (notices.length) deps.scheduler.notified?.();
   audit(deps, "workflow.cancel", { instance: id });
   for (const run of running) void deps.scheduler.kill(run)?.catch(() => {});
-  await advanceInstance(deps, id);
+  await advanceInstance(withNotify(deps), id);
   return getInstance(deps, id);
 }
 
@@ -130,10 +139,10 @@ function endOf(run: StepRun | undefined, instance: InstanceStatus): { status: St
  * became due start (as queued runs, any node's to claim) or are skipped, and the instance ends when every
  * step has. Safe on any node, twice or at once (the writes are guarded). Returns whether runs were queued.
  */
-export async function advanceInstance(deps: { store: Store; clock: Clock }, id: number): Promise<boolean> {
+export async function advanceInstance(deps: { store: Store; clock: Clock; notify?: NotifySettings }, id: number): Promise<{ started: boolean; notified: boolean }> {
   const { store } = deps;
   const inst = await instanceById(store, id);
-  if (!inst) return false;
+  if (!inst) return { started: false, notified: false };
   const [steps, runs, workflow] = await Promise.all([stepsOf(store, id), latestRuns(store, id), workflowById(store, inst.workflowId)]);
   const changes: StepChange[] = [];
   const states = new Map<string, StepStatus>();
@@ -179,7 +188,24 @@ export async function advanceInstance(deps: { store: Store; clock: Clock }, id: 
   } else if (inst.status === "running") {
     end = "cancelled"; // its workflow was replaced or deleted (which cancel it in the same write): not reached
   }
-  if (changes.length === 0 && end === null && inst.seq === inst.advanced) return false;
-  await advance(store, inst, changes, end, deps.clock.now());
-  return started > 0;
+  if (changes.length === 0 && end === null && inst.seq === inst.advanced) return { started: false, notified: false };
+  const now = deps.clock.now();
+  const notices = end && workflow && deps.notify ? instanceNotices(inst, workflow.notify as NotifyRule[] | null, end, deps.notify, now) : [];
+  await advance(store, inst, changes, end, now, notices);
+  return { started: started > 0, notified: notices.length > 0 };
 }
+
+/** The notifications of an instance's end: failed is a failure, cancelled is killed, a success may be a recovery. */
+function instanceNotices(inst: InstanceRow, own: NotifyRule[] | null, end: InstanceStatus, config: NotifySettings, now: number): Stmt[] {
+  const rules = rulesOf(own, config.namespaces[inst.namespace]);
+  if (rules.length === 0) return [];
+  const subject = `workflow:${inst.workflowId}`;
+  const base = { namespace: inst.namespace, subject, runId: null, fence: null, instanceId: inst.id };
+  const document = (event: string) => instanceDocument(event, inst, end, inst.error, now);
+  const event = end === "failed" ? "failure" : end === "cancelled" ? "killed" : "recovered";
+  const items = notices(rules, [event], document).map((n) => ({ ...base, ...n, recovery: end === "succeeded" }));
+  return notificationStatements(items, end === "failed" ? [subject] : [], end === "succeeded" ? [subject] : [], now);
+}
+
+/** A verb's deps with [notify] as the advance takes it. */
+const withNotify = (deps: DomainDeps) => ({ ...deps, notify: { minIntervalMs: deps.config.notify.minInterval, namespaces: deps.config.notify.namespaces as NotifySettings["namespaces"] } });

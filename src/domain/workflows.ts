@@ -21,7 +21,7 @@ import type { DomainDeps } from "./deps.ts";
 import { DomainError, invalid, notFound } from "./errors.ts";
 import { checkName, compileJob } from "./job-input.ts";
 import { rowFields } from "./jobs.ts";
-import { Misfire, Name, parseInput, RetryPolicy, Target, TimerDuration } from "./schemas.ts";
+import { Misfire, Name, Notify, type NotifyRule, parseInput, RetryPolicy, Target, TimerDuration } from "./schemas.ts";
 import { targetOf } from "./targets.ts";
 import { checkGraph } from "./workflow-graph.ts";
 
@@ -42,6 +42,7 @@ export const WorkflowInput = v.strictObject({
   misfire: v.optional(Misfire, "once"),
   enabled: v.optional(v.boolean(), true),
   overlap: v.optional(v.picklist(["allow", "forbid", "replace"], "must be one of allow, forbid, replace"), "forbid"),
+  notify: v.optional(Notify),
   steps: v.array(Step),
 });
 export type WorkflowInput = v.InferOutput<typeof WorkflowInput>;
@@ -69,6 +70,7 @@ export interface WorkflowView {
   enabled: boolean;
   overlap: WorkflowRow["overlap"];
   nextFireAt: string | null;
+  notify: NotifyRule[];
   steps: Record<string, unknown>[];
   createdAt: string;
   updatedAt: string;
@@ -89,6 +91,7 @@ export function workflowView(w: WorkflowRow): WorkflowView {
     enabled: w.enabled,
     overlap: w.overlap,
     nextFireAt: w.nextFireAt === null ? null : iso(w.nextFireAt),
+    notify: (w.notify as NotifyRule[] | null) ?? [],
     steps: w.steps.map((step) => step.view),
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),
@@ -125,7 +128,8 @@ export async function putWorkflow(deps: DomainDeps, ns: string, name: string, bo
   }
   const { schedule, plan } = compileSchedule(deps, input, now);
   const nextFireAt = plan && input.enabled ? firstFire(plan, now) : null;
-  const fields = { namespace: ns, name, enabled: input.enabled, overlap: input.overlap, steps, schedule, plan, misfire: input.misfire, nextFireAt, updatedAt: now };
+  const notify = input.notify?.length ? input.notify : null;
+  const fields = { namespace: ns, name, enabled: input.enabled, overlap: input.overlap, steps, schedule, plan, misfire: input.misfire, notify, nextFireAt, updatedAt: now };
   const { row, created } = await putRow(deps.store, fields, stepJobs, now);
   if (nextFireAt !== null) deps.scheduler.wake();
   audit(deps, created ? "workflow.create" : "workflow.replace", { namespace: ns, name });

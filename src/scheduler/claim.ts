@@ -8,7 +8,10 @@ import * as claims from "../store/claims.ts";
 import type { ClaimJob, SlotClaim } from "../store/claims.ts";
 import type { Store } from "../store/client.ts";
 import { decideSlots } from "./misfire.ts";
-import type { Claimed, JobExec } from "./types.ts";
+import { notices, rulesOf } from "../domain/notify.ts";
+import type { NotifyRule } from "../domain/schemas.ts";
+import { notificationStatements, type Stmt } from "../store/notifications.ts";
+import type { Claimed, JobExec, NotifyConfig } from "./types.ts";
 
 /** The per-host key of an address literal or a host name (lower-cased, for the runner to resolve). */
 function keyOf(host: string, port: number): Pick<JobExec, "host" | "resolve"> {
@@ -51,6 +54,7 @@ function jobExec(box: SecretBox, j: ClaimJob): JobExec {
     payload: j.payload,
     recurring: j.scheduleKind !== "once",
     broadcast: j.broadcast,
+    notify: j.notify as JobExec["notify"],
   };
   if (j.secrets === null) return job;
   try {
@@ -86,13 +90,23 @@ export interface ClaimOptions {
   offers: readonly string[];
   /** Nodes that beat within this many ms are alive (a broadcast slot gets a run for each). */
   liveFor: number;
+  /** [notify]: a job's missed slots may send a `misfire` notification. */
+  notify?: NotifyConfig;
+}
+
+/** The `misfire` notifications of a job whose missed slots are not run. */
+function misfireNotices(j: ClaimJob, error: string, config: NotifyConfig, now: number): Stmt[] {
+  const rules = rulesOf(j.notify as NotifyRule[] | null, config.namespaces[j.namespace]);
+  const document = (event: string) => ({ event, namespace: j.namespace, job: j.name, run: null, status: "skipped", error, at: new Date(now).toISOString() });
+  const items = notices(rules, ["misfire"], document).map((n) => ({ ...n, namespace: j.namespace, subject: `job:${j.id}`, runId: null, fence: null, instanceId: null }));
+  return items.length ? notificationStatements(items, [], [], now) : [];
 }
 
 /**
  * Claims the next slots of up to `limit` jobs due by `horizon` and returns the runs now held by this node,
  * and how many jobs were due (fewer than `limit`: none is left).
  */
-export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number }> {
+export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claimed: Claimed[]; jobs: number; notified?: boolean }> {
   const due = await claims.dueJobs(store, o.horizon, o.limit, o.offers);
   if (due.length === 0) return { claimed: [], jobs: 0 };
   const c: SlotClaim = { nodeId: o.nodeId, leaseUntil: o.leaseUntil, now: o.now, fire: [], broadcast: [], liveFor: o.liveFor, skipped: [], advance: [] };
@@ -102,7 +116,12 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     const d = decideSlots(planOf(j), slot, j.firedCount, o.now, j.misfire, o.misfireThreshold, o.misfireCap);
     c.advance.push([j.id, d.next, d.fire.length, j.version]);
     for (const at of d.fire) (j.broadcast ? c.broadcast : c.fire).push([j.id, at, j.version]);
-    if (d.skipped > 0) c.skipped.push([j.id, slot, j.version, `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${j.misfire})`]);
+    if (d.skipped > 0) {
+      const error = `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${j.misfire})`;
+      c.skipped.push([j.id, slot, j.version, error]);
+      const stmts = o.notify ? misfireNotices(j, error, o.notify, o.now) : [];
+      if (stmts.length) (c.notices ??= []).push({ jobId: j.id, version: j.version, stmts });
+    }
     byJob.set(j.id, { j, job: jobExec(o.secrets, j), catchUp: d.fire.length > 1 });
   }
   const inserted = await claims.claimSlots(store, c);
@@ -123,7 +142,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
       catchUp,
     };
   });
-  return { claimed, jobs: due.length };
+  return { notified: Boolean(c.notices?.length), claimed, jobs: due.length };
 }
 
 /**

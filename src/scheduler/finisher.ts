@@ -11,7 +11,8 @@ import { endUnstarted } from "../store/marks.ts";
 import { type Emitter, runEvent } from "./events.ts";
 import { heldRetryOf, retryAfterEnd, type RetryPlan } from "./retry.ts";
 import { logRunEnd, type RunLogMode } from "./run-log.ts";
-import type { Claimed, Final, SchedulerConfig } from "./types.ts";
+import { notificationsOfEnds } from "./notices.ts";
+import type { Claimed, Final, NotifyConfig, SchedulerConfig } from "./types.ts";
 
 interface FinishRecord {
   run: Claimed;
@@ -57,6 +58,9 @@ export interface FinisherDeps {
   metrics?: Pick<Metrics, "runEnded">;
   /** Told when a workflow step's run ended (its instance is advanced). */
   steps?: { ended(): void };
+  /** [notify], and whom to tell when ends stored notifications. */
+  notify?: NotifyConfig;
+  notifications?: { wake(): void };
 }
 
 /** While `defer` says so, ends wait to be recorded, up to this long and this many. */
@@ -67,6 +71,8 @@ export class Finisher {
   #queue: Item[] = [];
   #scheduled = false;
   #since = 0;
+  /** A workflow step's end is queued: its children wait for it, so it is not deferred. */
+  #urgent = false;
 
   constructor(private readonly deps: FinisherDeps) {}
 
@@ -117,6 +123,7 @@ export class Finisher {
   #add(rec: FinishRecord): Promise<Finished> {
     return new Promise((resolve, reject) => {
       if (this.#queue.length === 0) this.#since = performance.now();
+      if (rec.run.instanceId) this.#urgent = true;
       this.#queue.push({ rec, resolve, reject });
       this.#schedule(0);
     });
@@ -127,20 +134,27 @@ export class Finisher {
     this.#scheduled = true;
     setTimeout(() => {
       this.#scheduled = false;
-      if (this.deps.defer() && this.#queue.length < MAX_DEFERRED && performance.now() - this.#since < MAX_DEFER_MS) return this.#schedule(2);
+      if (!this.#urgent && this.deps.defer() && this.#queue.length < MAX_DEFERRED && performance.now() - this.#since < MAX_DEFER_MS) return this.#schedule(2);
+      this.#urgent = false;
       void this.#flush(this.#queue.splice(0));
     }, ms);
   }
 
   async #flush(items: Item[]) {
     let ends: Ends;
+    const now = this.deps.clock.now();
+    const batch = recordEnds(items.map((i) => i.rec), this.deps.config.nodeId, now);
+    // The notifications of these ends, in the same write (none for jobs that send none).
+    const notices = this.deps.notify ? notificationsOfEnds(items.map((i) => i.rec), this.deps.notify, now) : [];
+    if (notices.length) batch.stmts.push(...notices);
     try {
-      ends = await this.deps.writer.submit(recordEnds(items.map((i) => i.rec), this.deps.config.nodeId, this.deps.clock.now()));
+      ends = await this.deps.writer.submit(batch);
     } catch (e) {
       for (const i of items) i.reject(e);
       return;
     }
     if (ends.delivers) this.deps.deliveries?.wake();
+    if (notices.length) this.deps.notifications?.wake();
     for (const { rec, resolve } of items) {
       const held = ends.heldRetry(rec);
       resolve({ recorded: ends.recorded(rec.run.id), retry: held ? heldRetryOf(rec.run, held) : null });

@@ -42,14 +42,14 @@ export class Scheduler implements SchedulerControl {
   constructor(
     private readonly deps: SchedulerDeps,
   ) {
-    const { store, clock, config, limits } = deps;
+    const { store, clock, config, limits, notify, notifications } = deps;
     this.#offers = offered(deps.executors);
     // Run ends and marks wait for a locked database as long as a lease: failing sooner would only have
     // the run recovered and fired again.
     this.#writer = new GroupWriter(store, undefined, config.lease);
     const { nodeId, nodeTimeout, maxClockSkew } = config;
     this.#nodes = new Membership({ store, writer: this.#writer, clock, log: deps.log, nodeId, version: deps.version, nodeTimeout, executors: this.#offers, maxClockSkew });
-    this.#workflows = new Workflows({ store, clock, log: deps.log, config, wake: () => this.wake() });
+    this.#workflows = new Workflows({ store, clock, log: deps.log, config, wake: () => this.wake(), notify, notifications });
     this.#runner = new Runner({
       clock,
       log: deps.log,
@@ -62,11 +62,7 @@ export class Scheduler implements SchedulerControl {
       shared: () => this.#nodes.live > 1,
       namespaceLimit: limits ? (ns) => limits.namespaces[ns]?.maxInFlight ?? limits.maxInFlight : undefined,
       output: deps.output ?? { maxLogBytes: 1 << 20, tailLines: 20 },
-      egress: deps.egress,
-      recheck: deps.recheck,
-      deliveries: deps.deliveries,
-      runLog: deps.runLog,
-      metrics: deps.metrics,
+      egress: deps.egress, recheck: deps.recheck, deliveries: deps.deliveries, notify, notifications, runLog: deps.runLog, metrics: deps.metrics,
       steps: this.#workflows,
     });
     this.#dispatch = new Dispatcher({
@@ -158,6 +154,8 @@ export class Scheduler implements SchedulerControl {
     return this.#runner.abort(runId) ? ended : null;
   }
 
+  notified = (): void => this.deps.notifications?.wake();
+
   ended(event: RunEvent): void {
     this.deps.deliveries?.wake(); // its end may have stored deliveries (a killed run's callback)
     this.events.emit("run:finished", event);
@@ -198,7 +196,7 @@ export class Scheduler implements SchedulerControl {
     const opts = () => {
       const t = clock.now();
       const { lookahead, lease, batchSize: limit, misfireThreshold, misfireAllCap: misfireCap } = c;
-      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers, liveFor: c.nodeTimeout };
+      return { secrets: this.deps.secrets, nodeId: this.nodeId, now: t, horizon: t + lookahead, leaseUntil: t + lease, limit, misfireThreshold, misfireCap, offers: this.#offers, liveFor: c.nodeTimeout, notify: this.deps.notify };
     };
     // (Whether other nodes share the database, and whether the clocks agree, is known from the heartbeat.)
     const problem = this.#nodes.clockProblem;
@@ -208,7 +206,8 @@ export class Scheduler implements SchedulerControl {
     if (!problem) await this.#leases.recoverIfDue(now);
     this.#dispatch.claiming();
     while (!problem && this.running && !this.#dispatch.full()) {
-      const { claimed: runs, jobs } = await claimSlots(store, opts());
+      const { claimed: runs, jobs, notified } = await claimSlots(store, opts());
+      if (notified) this.notified();
       this.#dispatch.hold(runs);
       claimed += runs.length;
       if (jobs === 0) break;

@@ -7,7 +7,8 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Egress } from "../net/egress.ts";
 import type { Store } from "../store/client.ts";
-import type { RetryPolicy, StoredRunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
+import type { NotifyRule, RetryPolicy, StoredRunParams, Target as JobTarget, TargetKind } from "../domain/schemas.ts";
+import type { NotifySettings } from "../domain/notify.ts";
 import type { Target as ExecutorTarget } from "../executors/types.ts";
 
 export type SchedulerConfig = Config["scheduler"];
@@ -43,6 +44,8 @@ export interface JobExec {
   onEnd: string[] | null;
   /** Why the job's secret values could not be opened (its runs fail with it rather than run without them). */
   unopened?: string;
+  /** The job's own notifications (its namespace's are added when a run ends). */
+  notify?: NotifyRule[] | null;
 }
 
 /** A run this node holds: queued in the timer heap until due, then running. */
@@ -110,8 +113,15 @@ export interface SchedulerDeps {
   limits?: Pick<Config["limits"], "maxInFlight" | "namespaces">;
   /** Told when run ends stored deliveries to send (the outbox's deliverer). */
   deliveries?: { wake(): void };
+  /** Told when ends stored notifications to send (the node's notifier). */
+  notifications?: { wake(): void };
   /** Which run ends get a log line ([log] runs). */
   runLog?: "all" | "failures" | "none";
+  /** [notify]: the namespaces' notifications and how often one job's failures may send one. */
+  notify?: NotifyConfig;
   /** The node's metrics: run ends and claim cycles are counted there. */
   metrics?: Pick<Metrics, "runEnded" | "claimCycle" | "runsLost">;
 }
+
+/** What the scheduler takes of [notify]. */
+export type NotifyConfig = NotifySettings;

@@ -11,7 +11,7 @@ import { unadvanced } from "../store/instances.ts";
 import { dueWorkflows, fireWorkflow, nextWorkflowFire, workflowWork } from "../store/workflows.ts";
 import type { Plan } from "../schedule/index.ts";
 import { decideSlots } from "./misfire.ts";
-import type { SchedulerConfig } from "./types.ts";
+import type { NotifyConfig, SchedulerConfig } from "./types.ts";
 
 /** Instances advanced per read of what is left. */
 const BATCH = 64;
@@ -23,6 +23,9 @@ export interface WorkflowsDeps {
   config: Pick<SchedulerConfig, "nodeId" | "misfireThreshold" | "misfireAllCap" | "pollInterval">;
   /** New runs are queued (steps that became due): claim now. */
   wake: () => void;
+  /** [notify], and whom to tell when an instance's end stored notifications. */
+  notify?: NotifyConfig;
+  notifications?: { wake(): void };
 }
 
 /** This node's part in workflows: starting the instances of slots that came, and advancing instances. */
@@ -97,7 +100,9 @@ export class Workflows {
       }
       for (const { id } of list) {
         try {
-          if (await advanceInstance(this.deps, id)) started = true;
+          const done = await advanceInstance(this.deps, id);
+          if (done.started) started = true;
+          if (done.notified) this.deps.notifications?.wake();
         } catch (e) {
           // Left unadvanced: the next poll tries again.
           this.deps.log.warn("could not advance a workflow instance", { instance: id, error: errorText(e) });

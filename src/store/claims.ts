@@ -1,6 +1,7 @@
 // The SQL of claiming: advancing a job's next_fire_at and inserting its run rows happen in one write
 // transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
 // without an owner (triggers, recovery) are claimed with a lease and a fence.
+import type { InValue } from "@libsql/client";
 import type { Store } from "./client.ts";
 import { type JobRow, NEEDS, NODE_CAN_RUN } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
@@ -21,11 +22,11 @@ export type ClaimJob = Pick<
   JobRow,
   | "id" | "version" | "namespace" | "name" | "scheduleKind" | "schedule" | "timezone" | "dueAt" | "anchorAt" | "startAt" | "endAt"
   | "repeats" | "firedCount" | "misfire" | "nextFireAt" | "targetKind" | "target" | "secrets" | "timeoutMs" | "overlap"
-  | "maxConcurrency" | "payload" | "updatedAt" | "onEnd" | "broadcast"
+  | "maxConcurrency" | "payload" | "updatedAt" | "onEnd" | "broadcast" | "notify"
 > & { retry: StoredRetry | null };
 
 const CLAIM_COLUMNS =
-  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end, broadcast";
+  "id, version, namespace, name, schedule, schedule_kind, timezone, due_at, anchor_at, start_at, end_at, repeats, fired_count, misfire, next_fire_at, target_kind, target, secrets, timeout_ms, retry, overlap, max_concurrency, payload, updated_at, on_end, broadcast, notify";
 
 const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   id: Number(r.id),
@@ -54,6 +55,7 @@ const jobOf = (r: Record<string, unknown>): ClaimJob => ({
   updatedAt: Number(r.updated_at),
   onEnd: json<string[]>(r.on_end),
   broadcast: Boolean(r.broadcast),
+  notify: json(r.notify),
 });
 
 
@@ -87,6 +89,8 @@ export interface SlotClaim {
   skipped: [jobId: number, slot: number, version: number, error: string][];
   /** Jobs moved on: job id, next slot (null: none), slots fired now, version read. */
   advance: [jobId: number, next: number | null, fired: number, version: number][];
+  /** Notifications of missed slots (store/notifications.ts), each written where its job is at the version read. */
+  notices?: { jobId: number; version: number; stmts: Stmt[] }[];
 }
 
 /** A run inserted for a slot. */
@@ -135,6 +139,10 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
             ON CONFLICT DO NOTHING`,
       args: [c.nodeId, c.now, JSON.stringify(c.skipped)],
     });
+  }
+  for (const n of c.notices ?? []) {
+    const current = `EXISTS (SELECT 1 FROM jobs WHERE id = ${Math.trunc(n.jobId)} AND version = ${Math.trunc(n.version)})`;
+    for (const s of n.stmts) stmts.push({ sql: (s as { sql: string }).sql.replace(/\bWHERE\b/, `WHERE ${current} AND`), args: (s as { args: InValue[] }).args });
   }
   stmts.push(...valuesTable("a", ["job_id", "next", "fired", "read_version"], c.advance, ADVANCE_JOBS));
   const results = await write(store, stmts);

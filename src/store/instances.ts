@@ -44,6 +44,10 @@ export interface StepRun {
   outputTail: string | null;
 }
 
+// Columns named, not *: a statement with a wildcard result is prepared again at every call (store/kept.ts).
+const INSTANCE_COLUMNS = "id, workflow_id, namespace, workflow, workflow_version, status, trigger, scheduled_at, started_at, ended_at, error, params, seq, advanced";
+const STEP_COLUMNS = "step_id, status, run_id, reason, result, output";
+
 function instanceRowOf(r: Row): InstanceRow {
   return {
     id: Number(r.id),
@@ -111,9 +115,9 @@ export function cancelStatements(scope: CancelScope, now: number, reason: string
 }
 
 /** Cancels a running instance; false when it was not running. Returns its runs that had a kill requested. */
-export async function cancelInstance(store: Store, id: number, now: number, reason: string): Promise<{ cancelled: boolean; running: number[] }> {
+export async function cancelInstance(store: Store, id: number, now: number, reason: string, alsoWrite: Stmt[] = []): Promise<{ cancelled: boolean; running: number[] }> {
   const running = await read(store, { sql: "SELECT id FROM runs WHERE instance_id = ? AND instance_id != 0 AND status = 'running'", args: [id] });
-  const results = await write(store, cancelStatements({ instance: id }, now, reason));
+  const results = await write(store, [...cancelStatements({ instance: id }, now, reason), ...alsoWrite.map((s) => guardedByEnd(s, id, now))]);
   return { cancelled: results[3].rowsAffected > 0, running: running.map((r) => Number(r.id)) };
 }
 
@@ -165,19 +169,19 @@ export async function startInstance(store: Store, w: InstanceOf, trigger: string
 }
 
 export async function instanceById(store: Store, id: number): Promise<InstanceRow | null> {
-  const r = await readOne(store, { sql: "SELECT * FROM workflow_instances WHERE id = ?", args: [id] });
+  const r = await readOne(store, { sql: `SELECT ${INSTANCE_COLUMNS} FROM workflow_instances WHERE id = ?`, args: [id] });
   return r ? instanceRowOf(r) : null;
 }
 
 /** An instance's steps in the workflow's order. */
 export async function stepsOf(store: Store, id: number): Promise<StepRow[]> {
-  return (await read(store, { sql: "SELECT * FROM workflow_steps WHERE instance_id = ? ORDER BY position", args: [id] })).map(stepRowOf);
+  return (await read(store, { sql: `SELECT ${STEP_COLUMNS} FROM workflow_steps WHERE instance_id = ? ORDER BY position`, args: [id] })).map(stepRowOf);
 }
 
 /** The steps of several instances, each in its workflow's order, with each step's latest run id. */
 export async function stepsOfMany(store: Store, ids: number[]): Promise<Map<number, (StepRow & { latestRunId: number | null })[]>> {
   const rows = await read(store, {
-    sql: `SELECT s.*, (SELECT max(r.id) FROM runs AS r WHERE r.instance_id = s.instance_id AND r.instance_id != 0 AND r.step_id = s.step_id) AS latest
+    sql: `SELECT s.instance_id, ${STEP_COLUMNS}, (SELECT max(r.id) FROM runs AS r WHERE r.instance_id = s.instance_id AND r.instance_id != 0 AND r.step_id = s.step_id) AS latest
           FROM workflow_steps AS s WHERE s.instance_id IN (SELECT value FROM json_each(?)) ORDER BY s.instance_id, s.position`,
     args: [JSON.stringify(ids)],
   });
@@ -200,7 +204,7 @@ export async function latestRuns(store: Store, id: number): Promise<Map<string, 
 /** Up to `limit` instances of a workflow, newest first, older than `before` (an id). */
 export async function instancesPage(store: Store, workflowId: number, before: number | null, limit: number): Promise<InstanceRow[]> {
   const rows = await read(store, {
-    sql: `SELECT * FROM workflow_instances WHERE workflow_id = ?${before === null ? "" : " AND id < ?"} ORDER BY id DESC LIMIT ?`,
+    sql: `SELECT ${INSTANCE_COLUMNS} FROM workflow_instances WHERE workflow_id = ?${before === null ? "" : " AND id < ?"} ORDER BY id DESC LIMIT ?`,
     args: before === null ? [workflowId, limit] : [workflowId, before, limit],
   });
   return rows.map(instanceRowOf);
@@ -224,7 +228,7 @@ export type StepChange =
  * raised seq past it: the instance is advanced again). A step started whose job has gone meanwhile stays
  * waiting and raises seq, to be decided again.
  */
-export async function advance(store: Store, inst: InstanceRow, changes: StepChange[], end: InstanceStatus | null, now: number): Promise<void> {
+export async function advance(store: Store, inst: InstanceRow, changes: StepChange[], end: InstanceStatus | null, now: number, alsoWrite: Stmt[] = []): Promise<void> {
   const stmts: Stmt[] = [];
   const started: string[] = [];
   for (const c of changes) {
@@ -259,7 +263,18 @@ export async function advance(store: Store, inst: InstanceRow, changes: StepChan
       args: [inst.id, inst.id, JSON.stringify(started)],
     });
   }
-  if (end) stmts.push({ sql: "UPDATE workflow_instances SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'", args: [end, now, inst.id] });
+  if (end) {
+    stmts.push({ sql: "UPDATE workflow_instances SET status = ?, ended_at = ? WHERE id = ? AND status = 'running' RETURNING id", args: [end, now, inst.id] });
+    // Written only by the advance that ended it (what `alsoWrite` tells of: its notifications).
+    for (const s of alsoWrite) stmts.push(guardedByEnd(s, inst.id, now));
+  }
   stmts.push({ sql: "UPDATE workflow_instances SET advanced = ? WHERE id = ? AND advanced < ?", args: [inst.seq, inst.id, inst.seq] });
   await write(store, stmts);
+}
+
+/** `stmt` (whose first WHERE is its own), written only where instance `id` ended at `at` (by this write). */
+function guardedByEnd(stmt: Stmt, id: number, at: number): Stmt {
+  const s = stmt as { sql: string; args: InValue[] };
+  const ended = `EXISTS (SELECT 1 FROM workflow_instances WHERE id = ${Math.trunc(id)} AND ended_at = ${Math.trunc(at)})`;
+  return { sql: s.sql.replace(/\bWHERE\b/, `WHERE ${ended} AND`), args: s.args };
 }

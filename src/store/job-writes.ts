@@ -19,11 +19,11 @@ export interface Saved {
 const FIELDS = [
   "namespace", "name", "schedule", "scheduleKind", "timezone", "dueTime", "ttl", "dueAt", "anchorAt", "startAt",
   "endAt", "repeats", "firedCount", "enabled", "targetKind", "target", "timeoutMs", "retry", "overlap",
-  "maxConcurrency", "broadcast", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt", "workflowId",
+  "maxConcurrency", "broadcast", "misfire", "payload", "memo", "labels", "compat", "onEnd", "secrets", "createdAt", "updatedAt", "nextFireAt", "workflowId", "notify",
 ] as const satisfies readonly (keyof JobFields)[];
 // A field added to the table but not to FIELDS fails to compile here.
 const _everyField: Exclude<keyof JobFields, (typeof FIELDS)[number]> extends never ? true : never = true;
-const JSON_FIELDS: ReadonlySet<string> = new Set(["target", "retry", "payload", "labels", "compat", "onEnd"]);
+const JSON_FIELDS: ReadonlySet<string> = new Set(["target", "retry", "payload", "labels", "compat", "onEnd", "notify"]);
 const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /** The columns of FIELDS, then version (1 for a new row). */
 export const JOB_COLUMNS: readonly string[] = [...FIELDS.map(column), "version"];

@@ -49,6 +49,7 @@ export function jobRowOf(r: Row): JobRow {
     labels: json(r.labels),
     compat: json(r.compat),
     workflowId: num(r.workflow_id),
+    notify: json(r.notify),
     onEnd: json<string[]>(r.on_end),
     secrets: str(r.secrets),
     createdAt: Number(r.created_at),

@@ -53,6 +53,8 @@ export const jobs = sqliteTable(
     // A job made for a step of a workflow (its name "workflow/<workflow>/<step>", which no API can write):
     // it belongs to the workflow, and job lists and counts leave it out.
     workflowId: integer("workflow_id"),
+    // Notifications this job sends (JSON list of { on: [events], http: { url, headers } }).
+    notify: text("notify", { mode: "json" }),
   },
   (t) => [
     uniqueIndex("jobs_namespace_name").on(t.namespace, t.name),
@@ -212,6 +214,8 @@ export const workflows = sqliteTable(
     schedule: text("schedule", { mode: "json" }),
     plan: text("plan", { mode: "json" }),
     misfire: text("misfire", { enum: ["skip", "once", "all"] }).notNull().default("once"),
+    // Notifications its instances send (as jobs.notify).
+    notify: text("notify", { mode: "json" }),
     firedCount: integer("fired_count").notNull().default(0),
     // Null when paused, triggered only or finished. A node that starts the slot's instance moves it on,
     // writing its own token (fire_token): the instances it then inserts are guarded by that token.
@@ -273,3 +277,43 @@ export const workflowSteps = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.instanceId, t.stepId] })],
 );
+
+// Notifications (src/domain/notify.ts): written with the end of the run or instance they tell of, in the
+// same transaction, then sent by any node under a lease like the deliveries, signed and egress-checked,
+// retried; held back (status suppressed) when the same job or workflow sent one within [notify] min_interval.
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    namespace: text("namespace").notNull(),
+    // "job:<id>" or "workflow:<id>": whose failures share one min_interval.
+    subject: text("subject").notNull(),
+    event: text("event").notNull(),
+    runId: integer("run_id"),
+    instanceId: integer("instance_id"),
+    // The document sent (without "suppressed", added when it is sent), the URL and headers it goes to.
+    document: text("document", { mode: "json" }).notNull(),
+    url: text("url").notNull(),
+    headers: text("headers", { mode: "json" }),
+    status: text("status", { enum: ["pending", "delivered", "failed", "suppressed"] }).notNull(),
+    // How many notifications of the subject were held back before this one (sent as "suppressed").
+    suppressed: integer("suppressed"),
+    attempts: integer("attempts").notNull().default(0),
+    dueAt: integer("due_at").notNull(),
+    nodeId: text("node_id"),
+    leaseUntil: integer("lease_until"),
+    createdAt: integer("created_at").notNull(),
+    endedAt: integer("ended_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [index("notifications_pending").on(t.dueAt).where(sql`status = 'pending'`), index("notifications_namespace").on(t.namespace, t.id)],
+);
+
+// Per job or workflow that notifies: whether its last end was a failure (a success then is "recovered"),
+// when it last sent a notification that is held to min_interval, and how many it has held back since.
+export const notifyState = sqliteTable("notify_state", {
+  subject: text("subject").primaryKey(),
+  failing: integer("failing").notNull().default(0),
+  sentAt: integer("sent_at"),
+  held: integer("held").notNull().default(0),
+});

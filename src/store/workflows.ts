@@ -2,7 +2,7 @@
 // (named "workflow/<workflow>/<step>", kept out of job lists and counts). Written together, in one
 // transaction, with the cancelling of the instances a replace or a delete ends.
 import type { Store } from "./client.ts";
-import { type JobFields, jobRowOf } from "./jobs.ts";
+import type { JobFields } from "./jobs.ts";
 import { upsertStatements } from "./job-writes.ts";
 import { cancelStatements, type Guard, startStatements } from "./instances.ts";
 import type { Row } from "@libsql/client";
@@ -36,6 +36,8 @@ export interface WorkflowRow {
   /** What the schedule compiled to (src/schedule's Plan). */
   plan: unknown;
   misfire: "skip" | "once" | "all";
+  /** Notifications its instances send. */
+  notify: unknown;
   firedCount: number;
   nextFireAt: number | null;
   createdAt: number;
@@ -44,6 +46,9 @@ export interface WorkflowRow {
 }
 
 export type WorkflowFields = Omit<WorkflowRow, "id" | "version" | "createdAt" | "firedCount">;
+
+// Columns named, not *: a statement with a wildcard result is prepared again at every call (store/kept.ts).
+const WORKFLOW_COLUMNS = "id, namespace, name, enabled, overlap, steps, schedule, plan, misfire, notify, fired_count, next_fire_at, created_at, updated_at, version";
 
 function workflowRowOf(r: Row): WorkflowRow {
   return {
@@ -56,6 +61,7 @@ function workflowRowOf(r: Row): WorkflowRow {
     schedule: json<Record<string, unknown>>(r.schedule),
     plan: json(r.plan),
     misfire: r.misfire as WorkflowRow["misfire"],
+    notify: json(r.notify),
     firedCount: Number(r.fired_count),
     nextFireAt: num(r.next_fire_at),
     createdAt: Number(r.created_at),
@@ -76,13 +82,13 @@ export async function putWorkflow(store: Store, w: WorkflowFields, stepJobs: Job
   const names = JSON.stringify(stepJobs.map((j) => j.name));
   const results = await write(store, [
     {
-      sql: `INSERT INTO workflows (namespace, name, enabled, overlap, steps, schedule, plan, misfire, next_fire_at, created_at, updated_at, version)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+      sql: `INSERT INTO workflows (namespace, name, enabled, overlap, steps, schedule, plan, misfire, notify, next_fire_at, created_at, updated_at, version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
             ON CONFLICT(namespace, name) DO UPDATE SET enabled = excluded.enabled, overlap = excluded.overlap, steps = excluded.steps,
-              schedule = excluded.schedule, plan = excluded.plan, misfire = excluded.misfire, fired_count = 0, next_fire_at = excluded.next_fire_at,
+              schedule = excluded.schedule, plan = excluded.plan, misfire = excluded.misfire, notify = excluded.notify, fired_count = 0, next_fire_at = excluded.next_fire_at,
               fire_token = NULL, updated_at = excluded.updated_at, version = workflows.version + 1
-            RETURNING *`,
-      args: [w.namespace, w.name, w.enabled ? 1 : 0, w.overlap, JSON.stringify(w.steps), w.schedule && JSON.stringify(w.schedule), w.plan == null ? null : JSON.stringify(w.plan), w.misfire, w.nextFireAt, now, now],
+            RETURNING ${WORKFLOW_COLUMNS}`,
+      args: [w.namespace, w.name, w.enabled ? 1 : 0, w.overlap, JSON.stringify(w.steps), w.schedule && JSON.stringify(w.schedule), w.plan == null ? null : JSON.stringify(w.plan), w.misfire, w.notify == null ? null : JSON.stringify(w.notify), w.nextFireAt, now, now],
     },
     ...cancelStatements({ workflow: [w.namespace, w.name] }, now, "cancelled: the workflow was replaced"),
     {
@@ -106,19 +112,19 @@ export async function putWorkflow(store: Store, w: WorkflowFields, stepJobs: Job
 }
 
 export async function workflowByName(store: Store, ns: string, name: string): Promise<WorkflowRow | null> {
-  const r = await readOne(store, { sql: "SELECT * FROM workflows WHERE namespace = ? AND name = ?", args: [ns, name] });
+  const r = await readOne(store, { sql: `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE namespace = ? AND name = ?`, args: [ns, name] });
   return r ? workflowRowOf(r) : null;
 }
 
 export async function workflowById(store: Store, id: number): Promise<WorkflowRow | null> {
-  const r = await readOne(store, { sql: "SELECT * FROM workflows WHERE id = ?", args: [id] });
+  const r = await readOne(store, { sql: `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE id = ?`, args: [id] });
   return r ? workflowRowOf(r) : null;
 }
 
 /** Up to `limit` workflows of a namespace by name, after `after`. */
 export async function workflowsPage(store: Store, ns: string, after: string | null, limit: number): Promise<WorkflowRow[]> {
   const rows = await read(store, {
-    sql: `SELECT * FROM workflows WHERE namespace = ?${after === null ? "" : " AND name > ?"} ORDER BY name LIMIT ?`,
+    sql: `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE namespace = ?${after === null ? "" : " AND name > ?"} ORDER BY name LIMIT ?`,
     args: after === null ? [ns, limit] : [ns, after, limit],
   });
   return rows.map(workflowRowOf);
@@ -142,10 +148,10 @@ export async function deleteWorkflow(store: Store, ns: string, name: string, now
 export async function jobsNamed(store: Store, ns: string, names: string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
   const rows = await read(store, {
-    sql: "SELECT * FROM jobs WHERE namespace = ? AND workflow_id IS NULL AND name IN (SELECT value FROM json_each(?))",
+    sql: "SELECT name FROM jobs WHERE namespace = ? AND workflow_id IS NULL AND name IN (SELECT value FROM json_each(?))",
     args: [ns, JSON.stringify(names)],
   });
-  return new Set(rows.map((r) => jobRowOf(r).name));
+  return new Set(rows.map((r) => String(r.name)));
 }
 
 /** Pauses or resumes a workflow's schedule, its next fire as given; false when there is no such workflow. */
@@ -158,7 +164,7 @@ export async function setEnabled(store: Store, id: number, enabled: boolean, nex
 
 /** Workflows whose next slot has come (up to `limit`, soonest first). */
 export async function dueWorkflows(store: Store, now: number, limit: number): Promise<WorkflowRow[]> {
-  const rows = await read(store, { sql: "SELECT * FROM workflows WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?", args: [now, limit] });
+  const rows = await read(store, { sql: `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?`, args: [now, limit] });
   return rows.map(workflowRowOf);
 }
 

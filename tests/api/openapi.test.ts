@@ -304,6 +304,7 @@ describe("answers", () => {
     getWorkflowInstance: () => ({ path: `/api/v1/workflow-instances/${f.instance}` }),
     cancelWorkflowInstance: () => ({ path: `/api/v1/workflow-instances/${f.instance}/cancel` }),
     deleteWorkflow: () => ({ path: `/api/v1/namespaces/${NS}/workflows/wf` }),
+    listNotifications: () => ({ path: `/api/v1/namespaces/${NS}/notifications` }),
     deleteJob: () => ({ path: `${JOB}/put` }),
   };
 

@@ -96,6 +96,7 @@ const DEFAULTS: Config = {
   callbacks: { signingSecret: undefined, previousSigningSecret: undefined, namespaces: {} },
   secrets: { key: undefined, keyFile: undefined, previousKey: undefined, previousKeyFile: undefined },
   limits: { maxJobs: 100_000, maxInFlight: 512, rate: { count: 100, perMs: 1000 }, burst: 200, maxConcurrentRequests: 1024, namespaces: {} },
+  notify: { minInterval: 300_000, namespaces: {} },
 };
 
 describe("defaults", () => {
@@ -272,6 +273,7 @@ format = "text"
       secrets: DEFAULTS.secrets,
       // Half of this file's scheduler.max_in_flight.
       limits: { ...DEFAULTS.limits, maxInFlight: 32 },
+      notify: DEFAULTS.notify,
     });
   });
 

@@ -67,6 +67,7 @@ const CASES: Case[] = [
   { route: "GET /api/v1/namespaces/:ns/workflows", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/workflows` }) },
   { route: "POST /api/v1/namespaces/:ns/workflows/:name/trigger", surface: "native", needs: "writer", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa/trigger` }) },
   { route: "GET /api/v1/namespaces/:ns/workflows/:name/instances", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/workflows/wa/instances` }) },
+  { route: "GET /api/v1/namespaces/:ns/notifications", surface: "native", needs: "reader", request: () => ({ path: `/api/v1/namespaces/${A}/notifications` }) },
   { route: "GET /api/v1/workflow-instances/:id", surface: "native", needs: "reader", request: (f) => ({ path: `/api/v1/workflow-instances/${f.wfInstance}` }) },
   { route: "POST /api/v1/workflow-instances/:id/cancel", surface: "native", needs: "writer", request: (f) => ({ path: `/api/v1/workflow-instances/${f.wfInstance}/cancel` }) },
   { route: "GET /api/v1/namespaces", surface: "native", needs: "reader", request: () => ({ path: "/api/v1/namespaces" }) },

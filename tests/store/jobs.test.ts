@@ -53,6 +53,7 @@ function distinct(name: string, n: number): JobFields {
     updatedAt: 12_000 + n,
     nextFireAt: 13_000 + n,
     workflowId: 14_000 + n,
+    notify: [{ on: ["failure"], http: { url: `http://127.0.0.1:${9100 + n}/n` } }],
   };
 }
 

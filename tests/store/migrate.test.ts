@@ -53,7 +53,7 @@ describe("migrate", () => {
     const c = open(freshPath());
     const res = await migrate(c);
     expect(res.applied).toEqual(allTags());
-    expect(await userTables(c)).toEqual(["api_keys", "deliveries", "jobs", "namespace_counts", "nodes", "run_logs", "runs", "workflow_instances", "workflow_steps", "workflows"]);
+    expect(await userTables(c)).toEqual(["api_keys", "deliveries", "jobs", "namespace_counts", "nodes", "notifications", "notify_state", "run_logs", "runs", "workflow_instances", "workflow_steps", "workflows"]);
     expect(await bookkeeping(c)).toEqual(expectedRows());
     // drizzle's table definition, column for column
     const cols = await c.execute("SELECT name, type, pk FROM pragma_table_info('__drizzle_migrations') ORDER BY cid");
@@ -81,7 +81,7 @@ describe("migrate", () => {
     const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
     expect([...ra.applied, ...rb.applied].sort()).toEqual(allTags().sort());
     expect(await bookkeeping(a)).toEqual(expectedRows());
-    expect(await userTables(b)).toEqual(["api_keys", "deliveries", "jobs", "namespace_counts", "nodes", "run_logs", "runs", "workflow_instances", "workflow_steps", "workflows"]);
+    expect(await userTables(b)).toEqual(["api_keys", "deliveries", "jobs", "namespace_counts", "nodes", "notifications", "notify_state", "run_logs", "runs", "workflow_instances", "workflow_steps", "workflows"]);
   });
 
   test("the re-check under the write lock catches a migration that landed after our read", async () => {

@@ -238,6 +238,14 @@ export const OPERATIONS: Operation[] = [
     errors: [400, 404],
   },
   {
+    method: "get", path: "/api/v1/namespaces/{ns}/notifications", operationId: "listNotifications", tag: "Workflows",
+    summary: "A namespace's notifications, newest first",
+    description: "What its jobs and workflows sent ([notify] and their `notify`): delivered, failed after its retries, pending, or suppressed (held back by [notify] min_interval).",
+    params: [ns, limit(1000, 100), query("cursor", v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/))), "the `nextCursor` of the page before")],
+    replies: [{ status: 200, description: "a page of notifications", schema: V.NotificationPage }],
+    errors: [400],
+  },
+  {
     method: "get", path: "/api/v1/workflow-instances/{id}", operationId: "getWorkflowInstance", tag: "Workflows",
     summary: "Read an instance and its steps",
     params: [instanceId],

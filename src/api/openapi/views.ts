@@ -10,13 +10,15 @@ import type { LogLine as LogLineView, LogPage as LogPageView } from "../../domai
 import { LOG_STREAMS } from "../../domain/logs.ts";
 import type { NodeView as NodeViewType } from "../../domain/nodes.ts";
 import { RUN_STATUSES } from "../../domain/runs.ts";
-import { Misfire, Overlap, RetryPolicy, Target } from "../../domain/schemas.ts";
+import { Misfire, NotifyRule, Overlap, RetryPolicy, Target } from "../../domain/schemas.ts";
 import type { JobView as JobViewType, RunView as RunViewType, runView } from "../../domain/views.ts";
 import type { KeyView as KeyViewType } from "../../domain/keys.ts";
 import type { BatchResult as BatchResultType } from "../../domain/job-batch.ts";
 import type { PreviewItem as PreviewItemType } from "../../schedule/index.ts";
 import type { InstanceView as InstanceViewType } from "../../domain/workflow-instances.ts";
 import type { WorkflowView as WorkflowViewType } from "../../domain/workflows.ts";
+import type { NotificationView as NotificationViewType } from "../../domain/notify.ts";
+import { NOTIFY_EVENTS } from "../../config/notify.ts";
 
 const about = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
 
@@ -52,6 +54,7 @@ export const JobView = v.object({
   payload: v.unknown(),
   memo: v.nullable(v.string()),
   labels: v.record(v.string(), v.string()),
+  notify: about(v.array(NotifyRule), "the notifications its runs send ([notify.namespaces] adds the namespace's)"),
   compat: about(v.nullable(v.record(v.string(), v.unknown())), "for a job a foreign API made: which API, and the fields it keeps that have no native one"),
   nextFireAt: MaybeInstant,
   firedCount: Int,
@@ -212,6 +215,7 @@ export const WorkflowView = v.object({
   misfire: Misfire,
   enabled: about(v.boolean(), "false: its schedule is paused (triggers still start instances)"),
   nextFireAt: MaybeInstant,
+  notify: v.array(NotifyRule),
   overlap: about(v.picklist(["allow", "forbid", "replace"]), "what a new instance does while one runs: allow; forbid (it is stored cancelled, saying why); replace (the running one is cancelled)"),
   steps: v.array(WorkflowStep),
   createdAt: Instant,
@@ -242,7 +246,23 @@ export const InstanceView = v.object({
 
 export const InstancePage = v.object({ items: v.array(InstanceView), nextCursor: Cursor });
 
+export const NotificationView = v.object({
+  id: Int,
+  event: v.picklist(NOTIFY_EVENTS),
+  status: about(v.picklist(["pending", "delivered", "failed", "suppressed"]), "suppressed: held back, its job or workflow sent one within [notify] min_interval"),
+  url: v.string(),
+  document: about(v.record(v.string(), v.unknown()), "what was POSTed: event, namespace, job or workflow, run or instance, status, error, at, and suppressed when some were held back before it"),
+  attempts: Int,
+  createdAt: Instant,
+  endedAt: MaybeInstant,
+  lastError: v.nullable(v.string()),
+});
+
+export const NotificationPage = v.object({ items: v.array(NotificationView), nextCursor: Cursor });
+
 export const VIEWS = {
+  NotificationView,
+  NotificationPage,
   WorkflowView,
   WorkflowPage,
   InstanceView,
@@ -290,4 +310,5 @@ export const VIEW_CHECKS: [
   SameFields<WorkflowViewType, typeof WorkflowView>,
   SameFields<InstanceViewType, typeof InstanceView>,
   SameFields<InstanceViewType["steps"][number], (typeof InstanceView)["entries"]["steps"]["item"]>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  SameFields<NotificationViewType, typeof NotificationView>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
