@@ -144,6 +144,9 @@ const History = section({
 
 
 /** The foreign scheduler APIs tock also serves (src/compat), each at its vendor's path; each can be turned off. */
+/** An http(s) URL a notification is sent to, or none. */
+const notifyUrl = () => v.pipe(optionalText(), v.check((s) => s === undefined || (/^https?:\/\/\S+$/i.test(s) && URL.canParse(s)), (i) => `must be an http:// or https:// URL${got(i)}`));
+
 const Compat = section({
   dcs: v.optional(bool(), true),
   // DCS "limits max number of concurrent requests": past this many in flight, its routes answer 429.
@@ -161,11 +164,16 @@ const Compat = section({
   ),
   alauda: v.optional(bool(), true),
   alauda_region: v.optional(text(), "BEIJING1"),
+  // Where the failures and recoveries of jobs made through the Alauda API are notified (none: nowhere).
+  alauda_notify_url: v.optional(notifyUrl()),
   juice: v.optional(bool(), true),
   schedulerx: v.optional(bool(), true),
   // The program that runs SchedulerX `java` jobs (it gets the className, then the jarUrl if any); empty
   // means java jobs are refused.
   schedulerx_java_command: v.optional(strings("strings", 32), []),
+  // Where SchedulerX jobs' alarms (monitorConfig failEnable, timeoutEnable) are notified, their contacts in
+  // the document (none: alarms are kept but not sent).
+  schedulerx_alarm_url: v.optional(notifyUrl()),
 });
 
 // GET /metrics, in the Prometheus text format: behind API keys where the API is (any key that sees every

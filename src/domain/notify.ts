@@ -61,7 +61,9 @@ export function notices(rules: readonly NotifyRule[], events: readonly string[],
   const out: Notice[] = [];
   for (const event of events) {
     for (const rule of rules) {
-      if ((rule.on as readonly string[]).includes(event)) out.push({ event, url: rule.http.url, headers: rule.http.headers ?? null, document: document(event) });
+      if (!(rule.on as readonly string[]).includes(event)) continue;
+      const doc = rule.data ? { ...document(event), data: rule.data } : document(event);
+      out.push({ event, url: rule.http.url, headers: rule.http.headers ?? null, document: doc });
     }
   }
   return out;

@@ -232,6 +232,8 @@ export const NotifyRule = v.strictObject({
       ),
     ),
   }),
+  // Fields of your own, sent in the document as "data" (a runbook link, who to call).
+  data: v.optional(v.pipe(keepingKeys(v.record(v.string(), v.unknown())), v.check((d) => JSON.stringify(d).length <= 4096, "must be at most 4 KiB as JSON"))),
 });
 export type NotifyRule = v.InferOutput<typeof NotifyRule>;
 export const Notify = v.pipe(v.array(NotifyRule), v.maxLength(8, "at most 8 notifications"));

@@ -68,7 +68,7 @@ export function createInput(deps: Deps, body: unknown): NativeJob & { namespace:
     vars: f.runtime_vars ?? {},
     createdBy: ns,
   };
-  return { namespace: ns, body: nativeBody(null, f, want), compat: compatOf(want) };
+  return { namespace: ns, body: withNotify(nativeBody(null, f, want), deps), compat: compatOf(want) };
 }
 
 /** An update's native job: the fields the request carries change, the rest stay (the document's example sends a subset). */
@@ -91,7 +91,17 @@ export function updateInput(deps: Deps, job: JobView, body: unknown): NativeJob 
     vars: f.runtime_vars === undefined ? now.runtime_vars : (f.runtime_vars ?? {}),
     createdBy: now.created_by,
   };
-  return { body: nativeBody(job, f, want), compat: compatOf(want) };
+  return { body: withNotify(nativeBody(job, f, want), deps), compat: compatOf(want) };
+}
+
+/**
+ * Alauda's jobs notify [compat] alauda_notify_url of their failures, timeouts, exhausted retries and
+ * recoveries (the API has no field of its own for it); with none configured, a job keeps what it has.
+ */
+function withNotify(body: Record<string, unknown>, deps: Deps): Record<string, unknown> {
+  const url = deps.config.compat.alaudaNotifyUrl;
+  if (url) body.notify = [{ on: ["failure", "timeout", "retries_exhausted", "recovered"], http: { url }, data: { api: "alauda" } }];
+  return body;
 }
 
 interface Wanted {
@@ -156,6 +166,7 @@ function nativeBody(job: JobView | null, f: Fields, w: Wanted): Record<string, u
       if (job[key] !== null) body[key] = job[key];
     };
     for (const key of ["timezone", "timeout", "retry", "overlap", "maxConcurrency", "misfire", "payload", "memo"] as const) keep(key);
+    if (job.notify.length > 0) body.notify = job.notify;
     if (Object.keys(job.labels).length > 0) body.labels = job.labels;
     // Bounds belong to the schedule they were compiled with (an ISO `Rn` sets both repeats and endAt).
     if (w.schedule === job.schedule) for (const key of ["repeats", "startAt", "endAt"] as const) keep(key);

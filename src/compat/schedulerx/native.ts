@@ -123,7 +123,26 @@ export function nativeBody(s: Spec, g: Given, base: Body | null, config: Config)
     if (s.description === "") delete body.memo;
     else body.memo = s.description;
   }
+  if (has("failEnable", "timeoutEnable", "timeoutKillEnable", "sendChannel", "contactInfo")) {
+    const alarm = alarmOf(s, config);
+    if (alarm) body.notify = [alarm];
+    else delete body.notify;
+  }
   return body;
+}
+
+/**
+ * A job's alarms as a notification to [compat] schedulerx_alarm_url: failEnable is a failure (and retries
+ * exhausted), timeoutEnable a timeout where the run is stopped at the threshold (timeoutKillEnable; tock
+ * has no event for a run still going past it). tock sends no SMS or e-mail: the contacts and the channel
+ * travel in the document's data, for the receiver to reach them.
+ */
+function alarmOf(s: Spec, config: Config): Body | null {
+  const url = config.compat.schedulerxAlarmUrl;
+  const m = s.monitorConfig;
+  const on = [...(m.failEnable ? ["failure", "retries_exhausted"] : []), ...(m.timeoutEnable && m.timeoutKillEnable ? ["timeout"] : [])];
+  if (!url || on.length === 0) return null;
+  return { on, http: { url }, data: { api: API, sendChannel: m.sendChannel, contacts: s.contactInfo } };
 }
 
 /** What compat keeps: the spec without what the native job holds itself (script content, parameters). */
@@ -140,5 +159,6 @@ export function bodyOf(job: JobView): Body {
   if (job.payload !== null) body.payload = job.payload;
   if (job.broadcast) body.broadcast = true;
   if (Object.keys(job.labels).length) body.labels = job.labels;
+  if (job.notify.length) body.notify = job.notify;
   return body;
 }
