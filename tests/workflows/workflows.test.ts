@@ -126,6 +126,30 @@ describe("instances", () => {
     expect(done.status).toBe("succeeded");
   });
 
+  test("HTTP steps: a fan-out and fan-in with a failing branch, its handler, and a step that always runs", async () => {
+    const body = {
+      steps: [
+        { id: "start", target: http("/h/start") },
+        { id: "left", dependsOn: ["start"], target: http("/h/left") },
+        { id: "right", dependsOn: ["start"], target: http("/fail/right") },
+        { id: "join", dependsOn: ["left", "right"], target: http("/h/join") },
+        { id: "repair", dependsOn: ["right"], when: "failure", target: http("/h/repair") },
+        { id: "report", dependsOn: ["join", "repair"], when: "always", target: http("/h/report") },
+      ],
+    };
+    await env.call("PUT", "/api/v1/namespaces/wf/workflows/web", body);
+    const done = await finished((await env.call("POST", "/api/v1/namespaces/wf/workflows/web/trigger")).body.id);
+    expect(stepsOf(done)).toEqual({ start: "succeeded", left: "succeeded", right: "failed", join: "skipped", repair: "succeeded", report: "succeeded" });
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.find((s: any) => s.id === "join").reason).toBe('parent "right" failed');
+    // The handler was given the failed parent's answer; the report both of its parents' ends.
+    const repair = JSON.parse(sink.requests.find((r) => r.path === "/h/repair")!.body);
+    expect(repair.upstream.right).toMatchObject({ status: "failed", result: { status: 500, body: "no" } });
+    const report = JSON.parse(sink.requests.find((r) => r.path === "/h/report")!.body);
+    expect(Object.keys(report.upstream).sort()).toEqual(["join", "repair"]);
+    expect(report.upstream.join.status).toBe("skipped");
+  });
+
   test("an unhandled failure fails the instance; a step's retry runs before its children decide", async () => {
     const body = {
       steps: [
