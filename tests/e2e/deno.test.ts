@@ -58,6 +58,21 @@ test("tock runs on Deno: create a job, its callback arrives", async () => {
   expect(value(metrics, "tock_runs_finished_total", { target: "http", status: "succeeded" })).toBe(2);
   expect(value(metrics, "tock_build_info", { runtime: "deno" })).toBe(1);
 
+  // A workflow on Deno: its second step after its first (the trigger on runs, the advance), given its answer;
+  // a failing one notifies (the notifier, signed).
+  const step = (id: string, path: string, after?: string) => ({ id, ...(after ? { dependsOn: [after] } : {}), target: { http: { url: `${sink.url}${path}` } } });
+  const notify = [{ on: ["failure"], http: { url: `${sink.url}/notified` } }];
+  expect((await api(proc.url, "PUT", "/api/v1/namespaces/deno/workflows/wf", { notify, steps: [step("one", "/wf/one"), step("two", "/wf/two", "one")] })).status).toBe(201);
+  const inst = (await api(proc.url, "POST", "/api/v1/namespaces/deno/workflows/wf/trigger")).body;
+  await waitUntil(async () => (await api(proc!.url, "GET", `/api/v1/workflow-instances/${inst.id}`)).body.status === "succeeded", "the instance on Deno", 15_000);
+  expect(JSON.parse(sink.requests.find((r) => r.path === "/wf/two")!.body).upstream.one.status).toBe("succeeded");
+  // (Port 1 refuses the connection: the step fails at once.)
+  expect((await api(proc.url, "PUT", "/api/v1/namespaces/deno/workflows/wf", { notify, steps: [{ id: "bad", target: { http: { url: "http://127.0.0.1:1/x" } } }] })).status).toBe(200);
+  expect((await api(proc.url, "POST", "/api/v1/namespaces/deno/workflows/wf/trigger")).status).toBe(202);
+  await waitUntil(() => sink.requests.some((r) => r.path === "/notified"), "the notification on Deno", 15_000);
+  const notified = sink.requests.find((r) => r.path === "/notified")!;
+  expect(new Webhook(SECRET).verify(notified.body, notified.headers)).toMatchObject({ event: "failure", workflow: "wf" });
+
   // The dashboard renders on Deno too (its JSX, and its assets embedded as modules).
   const page = await fetch(`${proc.url}/ui?namespace=deno`);
   const html = await page.text();
