@@ -50,24 +50,24 @@ export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp", "webhook-signature"]);
 
-export const HttpTarget = v.strictObject({
-  url: v.pipe(
-    v.string(),
-    v.url("must be an absolute URL"),
-    v.check((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL"),
-  ),
-  method: v.optional(v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), "POST"),
-  headers: v.optional(
-    v.pipe(
-      keepingKeys(
-        v.record(
-          v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
-          v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
-        ),
+const HttpUrl = v.pipe(v.string(), v.url("must be an absolute URL"), v.check((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL"));
+
+/** Headers to send: valid names, Latin-1 values, none of `unsettable` (lower-case names), as `why` says. */
+const headers = (unsettable: ReadonlySet<string>, why: string) =>
+  v.pipe(
+    keepingKeys(
+      v.record(
+        v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
+        v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
       ),
-      v.check((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), "may not set Host, Content-Length, Transfer-Encoding, Connection or webhook-* (tock sets them)"),
     ),
-  ),
+    v.check((h) => Object.keys(h).every((k) => !unsettable.has(k.toLowerCase())), why),
+  );
+
+export const HttpTarget = v.strictObject({
+  url: HttpUrl,
+  method: v.optional(v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), "POST"),
+  headers: v.optional(headers(RESERVED_HEADERS, "may not set Host, Content-Length, Transfer-Encoding, Connection or webhook-* (tock sets them)")),
   body: v.optional(v.pipe(v.string(), v.maxLength(1 << 20, "must be at most 1 MiB"))),
   /** Headers whose values are write-only, besides Authorization, Proxy-Authorization, Cookie and X-Api-Key. */
   secretHeaders: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"))), v.maxLength(64, "at most 64 headers"))),
@@ -216,19 +216,11 @@ export const NotifyRule = v.strictObject({
     v.check((e) => new Set(e).size === e.length, "must not list an event twice"),
   ),
   http: v.strictObject({
-    url: v.pipe(v.string(), v.url("must be an absolute URL"), v.check((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")),
+    url: HttpUrl,
     headers: v.optional(
-      v.pipe(
-        keepingKeys(
-          v.record(
-            v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name")),
-            v.pipe(v.string(), v.regex(HEADER_VALUE, "must be Latin-1 text with no control characters (CR, LF, …)")),
-          ),
-        ),
-        v.check(
-          (h) => Object.keys(h).every((k) => !NOTIFY_UNSETTABLE_HEADERS.has(k.toLowerCase())),
-          "may not set Host, Content-Length, Transfer-Encoding, Connection, webhook-* or a credential (Authorization, Cookie, X-Api-Key): notifications are signed (webhook-signature), which a receiver checks instead",
-        ),
+      headers(
+        NOTIFY_UNSETTABLE_HEADERS,
+        "may not set Host, Content-Length, Transfer-Encoding, Connection, webhook-* or a credential (Authorization, Cookie, X-Api-Key): notifications are signed (webhook-signature), which a receiver checks instead",
       ),
     ),
   }),

@@ -3,12 +3,13 @@
 // sends it through the HTTP executor (so the egress policy and the callback signature apply) and records
 // the outcome; a failure is retried with backoff, so a receiver that is down, or a node that dies before
 // sending, delays a delivery but does not lose it.
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Delivery, RenderDelivery } from "../domain/deliveries.ts";
 import { type Executors, errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import { type DeliveryRow, dropDelivery, nextDeliveryAt, recordAttempt, releaseDeliveries, takeDeliveries } from "../store/deliveries.ts";
+import { Passes } from "./passes.ts";
 
 export interface DelivererDeps {
   store: Store;
@@ -39,20 +40,19 @@ export const backoffMs = (attempt: number) => Math.min(MAX_BACKOFF_MS, FIRST_BAC
 class Stopping extends Error {}
 
 export class Deliverer {
-  #timer: TimerHandle | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = true;
+  readonly #passes: Passes;
   #inFlight = new Set<Promise<void>>();
   #abort = new AbortController();
   #started: Promise<void> | null = null;
 
-  constructor(private readonly deps: DelivererDeps) {}
+  constructor(private readonly deps: DelivererDeps) {
+    this.#passes = new Passes(deps.clock, () => this.#pass());
+  }
 
   /** Starts sending; a node with no renderer (no facade that promises deliveries) sends nothing. */
   start(): void {
     if (Object.keys(this.deps.renderers).length === 0) return;
-    this.#stopped = false;
+    this.#passes.start();
     // What this node held when it last stopped or died is its to send again now.
     this.#started = releaseDeliveries(this.deps.store, this.deps.nodeId).catch((e) => this.deps.log.warn("could not release this node's deliveries", { error: errorText(e) }));
     this.wake();
@@ -60,28 +60,14 @@ export class Deliverer {
 
   /** Looks for due deliveries now (a run end just wrote some). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#pass().finally(() => {
-      this.#running = null;
-      if (this.#again && !this.#stopped) {
-        this.#again = false;
-        this.wake();
-      }
-    });
+    this.#passes.wake();
   }
 
   /** Stops taking deliveries; those being sent are cut short and put back for the next node (or start). */
   async stop(): Promise<void> {
-    if (this.#stopped && !this.#started) return;
-    this.#stopped = true;
-    if (this.#timer) this.deps.clock.clearTimer(this.#timer);
-    this.#timer = null;
+    if (this.#passes.stopped && !this.#started) return;
     this.#abort.abort(new Stopping());
-    await this.#running;
+    await this.#passes.stop();
     await Promise.all(this.#inFlight);
     await releaseDeliveries(this.deps.store, this.deps.nodeId).catch(() => {}); // else their leases lapse
     this.#started = null;
@@ -89,13 +75,13 @@ export class Deliverer {
 
   /** Resolves once nothing is being taken or sent (tests). */
   async idle(): Promise<void> {
-    while (this.#running || this.#inFlight.size > 0) {
-      await this.#running;
+    while (this.#passes.running || this.#inFlight.size > 0) {
+      await this.#passes.running;
       await Promise.all(this.#inFlight);
     }
   }
 
-  async #pass(): Promise<void> {
+  async #pass(): Promise<number> {
     const { store, clock, nodeId, pollMs } = this.deps;
     let wait = pollMs; // rows other nodes write, or a dead node leaves, are found at the next poll
     try {
@@ -112,18 +98,8 @@ export class Deliverer {
       }
     } catch (e) {
       this.deps.log.warn("could not read the deliveries", { error: errorText(e) });
-    } finally {
-      if (!this.#stopped) this.#arm(wait);
     }
-  }
-
-  #arm(ms: number) {
-    const { clock } = this.deps;
-    if (this.#timer) clock.clearTimer(this.#timer);
-    this.#timer = clock.setTimer(ms, () => {
-      this.#timer = null;
-      this.wake();
-    });
+    return wait;
   }
 
   #track(p: Promise<void>) {

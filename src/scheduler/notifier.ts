@@ -2,13 +2,14 @@
 // a failure its job or workflow sent too soon after the last one ([notify] min_interval: stored suppressed,
 // counted, and the next one sent says how many), and POSTs the rest through the HTTP executor, so the egress
 // policy and the callback signature apply. A failure is retried with backoff, as a delivery is.
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import { RATE_LIMITED } from "../domain/notify.ts";
 import { type Executors, errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/client.ts";
 import { type NotificationRow, nextNotificationAt, recordNotification, releaseNotifications, takeNotifications, takeWindow } from "../store/notifications.ts";
 import { backoffMs, MAX_ATTEMPTS } from "./deliveries.ts";
+import { Passes } from "./passes.ts";
 
 export interface NotifierDeps {
   store: Store;
@@ -21,23 +22,21 @@ export interface NotifierDeps {
   pollMs: number;
 }
 
-/** Notifications sent at once by one node, and how long one attempt may take. */
-const IN_FLIGHT = 20;
+/** Notifications taken per pass, and how long one attempt may take. */
+const BATCH = 20;
 const SEND_MS = 10_000;
 const LEASE_MS = SEND_MS + 10_000;
 
 export class Notifier {
-  #timer: TimerHandle | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = true;
-  #inFlight = new Set<Promise<void>>();
+  readonly #passes: Passes;
   #abort = new AbortController();
 
-  constructor(private readonly deps: NotifierDeps) {}
+  constructor(private readonly deps: NotifierDeps) {
+    this.#passes = new Passes(deps.clock, () => this.#pass());
+  }
 
   start(): void {
-    this.#stopped = false;
+    this.#passes.start();
     void releaseNotifications(this.deps.store, this.deps.nodeId)
       .catch((e) => this.deps.log.warn("could not release this node's notifications", { error: errorText(e) }))
       .then(() => this.wake());
@@ -45,75 +44,42 @@ export class Notifier {
 
   /** Looks for due notifications now (an end just stored some). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#pass().finally(() => {
-      this.#running = null;
-      if (this.#again && !this.#stopped) {
-        this.#again = false;
-        this.wake();
-      }
-    });
+    this.#passes.wake();
   }
 
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    if (this.#timer) this.deps.clock.clearTimer(this.#timer);
-    this.#timer = null;
+    if (this.#passes.stopped) return;
     this.#abort.abort();
-    await this.#running;
-    await Promise.all(this.#inFlight);
+    await this.#passes.stop();
     await releaseNotifications(this.deps.store, this.deps.nodeId).catch(() => {});
   }
 
   /** Resolves once nothing is being taken or sent (tests). */
   async idle(): Promise<void> {
-    while (this.#running || this.#inFlight.size > 0) {
-      await this.#running;
-      await Promise.all(this.#inFlight);
-    }
+    while (this.#passes.running) await this.#passes.running;
   }
 
-  async #pass(): Promise<void> {
+  /** Sends the due notifications one after another: a job's are held to min_interval in the order written. */
+  async #pass(): Promise<number> {
     const { store, clock, nodeId, pollMs } = this.deps;
     let wait = pollMs;
     try {
       const now = clock.now();
       const next = await nextNotificationAt(store);
-      const room = IN_FLIGHT - this.#inFlight.size;
-      if (next !== null && next <= now && room > 0) {
-        // In order: a job's notifications are held to min_interval in the order they were written.
-        const rows = await takeNotifications(store, nodeId, now, now + LEASE_MS, room);
+      if (next !== null && next <= now) {
+        const rows = await takeNotifications(store, nodeId, now, now + LEASE_MS, BATCH);
         for (const row of rows) {
-          const p = this.#send(row);
-          this.#inFlight.add(p);
-          void p.finally(() => {
-            this.#inFlight.delete(p);
-            this.wake();
-          });
-          await p.catch(() => {});
+          if (this.#abort.signal.aborted) break;
+          await this.#send(row).catch((e) => this.deps.log.warn("could not send a notification", { notification: row.id, error: errorText(e) }));
         }
-      } else if (next !== null && next > now) {
+        wait = 0; // at once: more may be due, and a failed one's retry sets the next wait
+      } else if (next !== null) {
         wait = Math.min(pollMs, next - now);
       }
     } catch (e) {
       this.deps.log.warn("could not read the notifications", { error: errorText(e) });
-    } finally {
-      if (!this.#stopped) this.#arm(wait);
     }
-  }
-
-  #arm(ms: number) {
-    const { clock } = this.deps;
-    if (this.#timer) clock.clearTimer(this.#timer);
-    this.#timer = clock.setTimer(ms, () => {
-      this.#timer = null;
-      this.wake();
-    });
+    return wait;
   }
 
   async #send(row: NotificationRow): Promise<void> {
