@@ -21,7 +21,9 @@ export function notificationsOfEnds(ends: readonly NoticeEnd[], config: NotifyCo
   const succeeded: string[] = [];
   for (const e of ends) {
     const { run } = e;
-    const rules = rulesOf(run.job.notify, config.namespaces[run.namespace]);
+    const namespaceRule = config.namespaces[run.namespace];
+    if (!run.job.notify?.length && !namespaceRule) continue; // most runs: nothing to look at
+    const rules = rulesOf(run.job.notify, namespaceRule);
     if (rules.length === 0) continue;
     const subject = `job:${run.jobId}`;
     const base = { namespace: run.namespace, subject, runId: run.id, fence: run.fence, instanceId: null };
