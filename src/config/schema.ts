@@ -162,6 +162,9 @@ const Compat = section({
       v.check((s) => s === undefined || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/i.test(s), (i) => `must be an http:// or https:// URL with no query${got(i)}`),
     ),
   ),
+  // The shortest `@every` of a Dapr job (daprd takes any positive period; [scheduler] min_every is the
+  // native API's floor).
+  dapr_min_every: v.optional(duration({ zero: false }), "1ms"),
   alauda: v.optional(bool(), true),
   alauda_region: v.optional(text(), "BEIJING1"),
   // Where the failures and recoveries of jobs made through the Alauda API are notified (none: nowhere).

@@ -18,7 +18,7 @@ export function checkName(value: string, field: "namespace" | "name"): string {
 }
 
 /** Validates a job body of namespace `ns` and compiles its schedule; throws `invalid` naming the field. */
-export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input: JobInput; plan: Plan } {
+export function compileJob(deps: DomainDeps, body: unknown, ns: string, minEveryMs = deps.config.scheduler.minEvery): { input: JobInput; plan: Plan } {
   const input = parseInput(JobInput, body);
   checkTarget(deps.config.executors, input.target, egressPolicy(deps.config.egress), ns);
   if (input.broadcast && (input.target.http || input.target.tcp)) {
@@ -35,7 +35,7 @@ export function compileJob(deps: DomainDeps, body: unknown, ns: string): { input
       endAt: input.endAt,
     },
     deps.clock.now(),
-    { minEveryMs: deps.config.scheduler.minEvery },
+    { minEveryMs },
   );
   if (!compiled.ok) throw invalid(`${compiled.error.field}: ${compiled.error.message}`, compiled.error.field);
   // A retry may not come sooner than a schedule may fire: no job makes tock retry in a tight loop.
@@ -60,6 +60,8 @@ export interface PutOptions {
   onEnd?: string[];
   /** The workflow a step's job belongs to (jobs made by a workflow's PUT only). */
   workflowId?: number;
+  /** The shortest @every a schedule may have, in place of [scheduler] min_every (a facade's own floor). */
+  minEveryMs?: number;
 }
 
 /** A compat facade's own fields of a job: which API made it, and what it keeps that has no native field. */

@@ -27,7 +27,7 @@ export async function putJob(deps: DomainDeps, ns: string, name: string, body: u
   checkName(ns, "namespace");
   checkName(name, "name");
   mayChange(deps.access, ns, () => notFound(`namespace ${ns} not found`));
-  const compiled = compileJob(deps, body, ns);
+  const compiled = compileJob(deps, body, ns, opts.minEveryMs);
   await checkQuota(deps, ns, name);
   const fields = await rowFields(deps, ns, name, compiled, opts, deps.clock.now());
   const saved = await writeJob(deps, fields, opts);

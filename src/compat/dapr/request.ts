@@ -30,6 +30,8 @@ export interface DaprJob {
   ttl?: string;
   data?: unknown;
   failurePolicy?: FailurePolicy;
+  /** The name as Dapr spells it, where native names cannot hold it (names.ts). */
+  name?: string;
 }
 
 const JOB_FIELDS = ["name", "schedule", "repeats", "dueTime", "due_time", "ttl", "data", "failurePolicy", "failure_policy"];
@@ -114,7 +116,8 @@ const DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@
 /**
  * Dapr's schedule (dapr/kit cron, a robfig/cron fork) as a native schedule and zone: an optional `TZ=` or
  * `CRON_TZ=` zone prefix, then 6 cron fields with seconds first, a lower-case descriptor, or `@every <Go
- * duration>` (whole seconds, at least 1s, as robfig's Every rounds).
+ * duration>` at the period given (daprd keeps sub-second periods since Dapr 1.16; [compat] dapr_min_every is
+ * the floor here). A zone before `@every` is refused, as Dapr 1.18.3 refuses it: an interval has no zone.
  */
 function nativeSchedule(schedule: string): { schedule: string; timezone?: string } {
   let spec = schedule;
@@ -132,7 +135,9 @@ function nativeSchedule(schedule: string): { schedule: string; timezone?: string
     const ms = every ? goDuration(every[1]) : null;
     if (every && ms === null) throw refused(`schedule: failed to parse duration ${spec}`);
     if (ms === null) throw refused(`schedule: unrecognized descriptor: ${spec}`);
-    return { schedule: `@every ${formatDuration(Math.max(1000, ms - (ms % 1000)))}`, timezone };
+    if (tz) throw refused(`schedule: a time zone (${tz[0].split(/\s/)[0]}) cannot be given with @every: an interval has no time zone`);
+    if (ms <= 0) throw refused(`schedule: @every needs a positive duration: ${spec}`);
+    return { schedule: `@every ${formatDuration(ms)}` };
   }
   const fields = spec.trim().split(/\s+/); // Go's strings.Fields: blanks around are no fields
   if (fields.length !== 6) throw refused(`schedule: expected exactly 6 fields, found ${fields.length}: [${fields.join(" ")}]`);

@@ -6,8 +6,9 @@ import { guard, scoped } from "../../api/auth.ts";
 import type { RouteDeps } from "../../api/deps.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { getJob, putJob, removeJob } from "../../domain/jobs.ts";
-import { checkName, compileJob } from "../../domain/job-input.ts";
+import { compileJob } from "../../domain/job-input.ts";
 import { DaprError, errorResponse, nameEmpty, OPS } from "./errors.ts";
+import { daprName, nativeName, pathSegment } from "./names.ts";
 import { nativeJob, readBody, readScheduleRequest } from "./request.ts";
 import { daprView } from "./view.ts";
 
@@ -26,18 +27,20 @@ export function daprRoutes(deps: RouteDeps): Hono {
 
     app.post(`${prefix}/jobs/:name`, async (c) => {
       const { job, overwrite } = readScheduleRequest(await readBody(c));
-      const name = c.req.param("name").trim(); // daprd trims the name it schedules
-      if (name === "" || name.includes("|")) throw nameEmpty();
-      checkName(name, "name");
+      const name = daprName(c.req.param("name"));
+      const stored = nativeName(name);
       const appUrl = deps.config.compat.daprAppUrl;
-      const url = `${(appUrl ?? "http://127.0.0.1").replace(/\/+$/, "")}/job/${name}`;
+      // Delivered at the name as given, each character HTTP needs encoded so.
+      const url = `${(appUrl ?? "http://127.0.0.1").replace(/\/+$/, "")}/job/${pathSegment(name)}`;
       const { input, compat } = nativeJob(job, url, deps.clock.now());
+      if (stored !== name) compat.name = name;
+      const minEveryMs = deps.config.compat.daprMinEvery;
       if (appUrl === undefined) {
-        compileJob(scoped(c, deps), input, ns()); // a bad job is still a 400 first
+        compileJob(scoped(c, deps), input, ns(), minEveryMs); // a bad job is still a 400 first
         throw new DaprError(503, "ERR_APP_CHANNEL_NIL", "app channel is nil: no app to deliver Dapr jobs to; set [compat] dapr_app_url (env TOCK_COMPAT_DAPR_APP_URL) to the app's base URL");
       }
       try {
-        await putJob(scoped(c, deps), ns(), name, input, { createOnly: !overwrite, compat });
+        await putJob(scoped(c, deps), ns(), stored, input, { createOnly: !overwrite, compat, minEveryMs });
       } catch (e) {
         if (!(e instanceof DomainError && e.code === "conflict")) throw e;
         throw new DaprError(409, OPS.POST[0], `${OPS.POST[1]} due to: job ${name} already exists; set "overwrite": true to replace it`);
@@ -46,16 +49,12 @@ export function daprRoutes(deps: RouteDeps): Hono {
     });
 
     app.get(`${prefix}/jobs/:name`, async (c) => {
-      const name = c.req.param("name");
-      if (name === "") throw nameEmpty();
-      checkName(name, "name");
-      return c.json(daprView(await getJob(scoped(c, deps), ns(), name)), 202); // 202: the document's code for GET too
+      const name = daprName(c.req.param("name"));
+      return c.json(daprView(await getJob(scoped(c, deps), ns(), nativeName(name))), 202); // 202: the document's code for GET too
     });
 
     app.delete(`${prefix}/jobs/:name`, async (c) => {
-      const name = c.req.param("name");
-      if (name === "") throw nameEmpty();
-      checkName(name, "name");
+      const name = nativeName(daprName(c.req.param("name")));
       try {
         await removeJob(scoped(c, deps), ns(), name);
       } catch (e) {

@@ -10,7 +10,8 @@ import type { DaprJob } from "./request.ts";
  */
 export function daprView(job: JobView): Record<string, unknown> {
   const own = job.compat?.api === "dapr" ? (job.compat as DaprJob) : null;
-  const out: Record<string, unknown> = { name: job.name };
+  // A name native names cannot hold is kept with the job as Dapr spells it.
+  const out: Record<string, unknown> = { name: typeof own?.name === "string" ? own.name : job.name };
   const put = (k: string, v: unknown) => {
     if (v !== undefined && v !== null) out[k] = v;
   };

@@ -3,6 +3,7 @@
 // (POST /job/<name>) while a TestClock moves time.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { TestClock } from "../../../src/clock.ts";
+import { daprName } from "../../../src/compat/dapr/names.ts";
 import { read } from "../../../src/store/sql.ts";
 import { startSink, type TestEnv, testEnv } from "../../helpers.ts";
 
@@ -109,14 +110,46 @@ describe("current Dapr's flat body", () => {
     expect(native).toMatchObject({ nextFireAt: "2026-07-01T00:00:00.000Z", retry: { times: 0 } });
   });
 
-  test("@every is rounded as Dapr's robfig Every rounds it: whole seconds, at least 1s", async () => {
-    await env.call("POST", `${A}/every`, { schedule: "@every 1.5s" });
-    await env.call("POST", `${A}/fast`, { schedule: "@every 200ms" });
-    expect((await env.call("GET", `${A}/every`)).body).toEqual({ name: "every", schedule: "@every 1.5s" });
-    for (const name of ["every", "fast"]) {
-      const native = (await env.call("GET", `/api/v1/namespaces/dapr/jobs/${name}`)).body;
-      expect(native).toMatchObject({ schedule: "@every 1s", nextFireAt: new Date(T0 + 1_000).toISOString() });
+  test("@every keeps the period given, sub-second too, as daprd does since Dapr 1.16", async () => {
+    for (const [name, spec] of [["every", "@every 1.5s"], ["fast", "@every 200ms"], ["faster", "@every 1ms"]]) {
+      expect((await env.call("POST", `${A}/${name}`, { schedule: spec })).status).toBe(202);
+      expect((await env.call("GET", `${A}/${name}`)).body).toEqual({ name, schedule: spec });
     }
+    const native = async (name: string) => (await env.call("GET", `/api/v1/namespaces/dapr/jobs/${name}`)).body;
+    expect(await native("every")).toMatchObject({ schedule: "@every 1s500ms", nextFireAt: new Date(T0 + 1_500).toISOString() });
+    expect(await native("fast")).toMatchObject({ schedule: "@every 200ms", nextFireAt: new Date(T0 + 200).toISOString() });
+    expect(await native("faster")).toMatchObject({ schedule: "@every 1ms", nextFireAt: new Date(T0 + 1).toISOString() });
+    // The native API keeps its own floor ([scheduler] min_every, 1s by default).
+    const put = await env.call("PUT", "/api/v1/namespaces/dapr/jobs/native-fast", { schedule: "@every 200ms", target: { http: { url: `${app.url}/x` } } });
+    expect({ status: put.status, field: put.body.error?.field }).toEqual({ status: 400, field: "schedule" });
+  });
+
+  test("[compat] dapr_min_every is the Dapr jobs' floor: shorter is refused, naming it", async () => {
+    const floored = await testEnv({ clock, config: { compat: { ...env.deps.config.compat, daprMinEvery: 100 } } });
+    try {
+      const r = await floored.call("POST", `${A}/tight`, { schedule: "@every 50ms" });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ errorCode: "DAPR_SCHEDULER_SCHEDULE_JOB", message: expect.stringContaining("at least 100ms") });
+      expect((await floored.call("POST", `${A}/ok`, { schedule: "@every 100ms" })).status).toBe(202);
+    } finally {
+      await floored.close();
+    }
+  });
+
+  test("any name daprd accepts: scheduled, read back and deleted under it (my||job@name, spaces, dots, non-ASCII)", async () => {
+    for (const name of ["my||job@name", "a b", "..hidden", "dapr:raw", "naïve-名字", "x".repeat(200)]) {
+      const path = `${A}/${encodeURIComponent(name)}`;
+      expect({ name, status: (await env.call("POST", path, { schedule: "@daily", data: name })).status }).toEqual({ name, status: 202 });
+      expect((await env.call("GET", path)).body).toEqual({ name, schedule: "@daily", data: name });
+    }
+    // Native names cannot hold them all: those are kept under an encoding of their own, none under another's.
+    const stored = await daprJobs();
+    expect(stored).toHaveLength(6);
+    expect(stored).toContain("x".repeat(200));
+    expect(stored.filter((n: string) => n.startsWith("dapr:")).length).toBe(5);
+    expect((await env.call("DELETE", `${A}/${encodeURIComponent("my||job@name")}`)).status).toBe(202);
+    expect((await env.call("GET", `${A}/${encodeURIComponent("my||job@name")}`)).status).toBe(404);
+    expect(await daprJobs()).toHaveLength(5);
   });
 
   test("a CRON_TZ= prefix becomes the native time zone; GET returns the schedule as given", async () => {
@@ -187,8 +220,13 @@ describe("refusals in Dapr's error shape, changing nothing", () => {
     ["an empty body", "j", undefined, 400, "DAPR_SCHEDULER_SCHEDULE_EMPTY", "Schedule is empty"],
     ["neither schedule nor dueTime", "j", { data: 1, repeats: 2 }, 400, "DAPR_SCHEDULER_SCHEDULE_EMPTY", "Schedule is empty"],
     ["a blank name", "%20", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty"],
-    ["a name with |", "a%7Cb", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "Name is empty"],
-    ["a name tock cannot store", "a%20b", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "name must be"],
+    ["a name with a backslash", "a%5Cb", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME", "is invalid"],
+    ["a name with #", "a%23b", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME", "is invalid"],
+    ["a name with ?", "a%3Fb", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME", "is invalid"],
+    ["a name with a control character", "a%01b", { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME", "is invalid"],
+    ["a name too long to keep", `${"%7C".repeat(98)}`, { schedule: "@daily" }, 400, "DAPR_SCHEDULER_JOB_NAME", "too long"],
+    ["CRON_TZ= with @every (Dapr 1.18.3)", "j", { schedule: "CRON_TZ=Europe/Rome @every 1h" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "cannot be given with @every"],
+    ["TZ= with @every", "j", { schedule: "TZ=UTC @every 500ms" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "cannot be given with @every"],
     ["a 5-field cron", "j", { schedule: "* * * * *" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "expected exactly 6 fields, found 5"],
     ["an ISO 8601 series as schedule", "j", { schedule: "R5/PT1H" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "expected exactly 6 fields"],
     ["an upper-case descriptor", "j", { schedule: "@DAILY" }, 400, "DAPR_SCHEDULER_SCHEDULE_JOB", "unrecognized descriptor"],
@@ -234,13 +272,17 @@ describe("refusals in Dapr's error shape, changing nothing", () => {
     expect(await daprJobs()).toEqual([]);
   });
 
-  test("GET and DELETE of a name tock cannot store: 400 with their own codes", async () => {
-    const get = await env.call("GET", `${A}/a%20b`);
-    expect(get.status).toBe(400);
-    expect(get.body).toMatchObject({ errorCode: "DAPR_SCHEDULER_GET_JOB", message: expect.stringContaining("failed to get job due to: name") });
-    const del = await env.call("DELETE", `${A}/${"x".repeat(201)}`);
-    expect(del.status).toBe(400);
-    expect(del.body).toMatchObject({ errorCode: "DAPR_SCHEDULER_DELETE_JOB", details: errorInfo("DAPR_SCHEDULER_DELETE_JOB") });
+  test("\".\" and \"..\" are no names (a URL resolves them before any server sees them; refused all the same)", () => {
+    for (const name of [".", "..", " .. "]) expect(() => daprName(name)).toThrow(/is invalid/);
+    expect(daprName(" ...x ")).toBe("...x");
+  });
+
+  test("GET and DELETE of a name daprd refuses: 400 DAPR_SCHEDULER_JOB_NAME", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const r = await env.call(method, `${A}/a%5Cb`);
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ errorCode: "DAPR_SCHEDULER_JOB_NAME", details: errorInfo("DAPR_SCHEDULER_JOB_NAME") });
+    }
   });
 
   test("with no dapr_app_url configured, a good job is refused 503 naming the key; a bad one is still a 400", async () => {
@@ -279,6 +321,22 @@ describe("delivery to the app", () => {
     }
     const runIds = (await read(env.deps.store, "SELECT id FROM runs WHERE job_name = 'tick' ORDER BY id")).map((r) => String(r.id));
     expect(app.requests.map((r) => r.headers["webhook-id"])).toEqual(runIds);
+  });
+
+  test("@every 500ms fires every 500 ms: each slot once, never early", async () => {
+    expect((await env.call("POST", `${A}/half`, { schedule: "@every 500ms", repeats: 4 })).status).toBe(202);
+    for (let t = 0; t <= 2_500; t += 250) await moveTo(T0 + t);
+    expect((await runsOf("half")).map((r) => Number(r.scheduled_at) - T0)).toEqual([500, 1_000, 1_500, 2_000]);
+    expect(app.requests.map((r) => r.path)).toEqual(["/job/half", "/job/half", "/job/half", "/job/half"]);
+    const started = await read(env.deps.store, "SELECT scheduled_at, started_at FROM runs WHERE job_name = 'half'");
+    for (const r of started) expect(Number(r.started_at)).toBeGreaterThanOrEqual(Number(r.scheduled_at));
+  });
+
+  test("a name with characters HTTP needs encoded is delivered at /job/<name>, encoded", async () => {
+    expect((await env.call("POST", `${A}/${encodeURIComponent("my||job@name")}`, { dueTime: "1s", data: 1 })).status).toBe(202);
+    await moveTo(T0 + 1_000);
+    await moveTo(T0 + 2_000);
+    expect(app.requests.map((r) => r.path)).toEqual(["/job/my%7C%7Cjob@name"]);
   });
 
   test("a dueTime one-shot delivers the document's data object once, at its time", async () => {
