@@ -3,7 +3,7 @@
 // are in store/claims.ts.
 import { joinSecrets, openParams, type SecretBox } from "../domain/secrets.ts";
 import { hostOfIp, normalName, parseIp, splitHostPort } from "../net/address.ts";
-import type { Plan } from "../schedule/index.ts";
+import { nextFire, type Plan } from "../schedule/index.ts";
 import * as claims from "../store/claims.ts";
 import type { ClaimJob, SlotClaim } from "../store/claims.ts";
 import type { Store } from "../store/client.ts";
@@ -94,6 +94,9 @@ export interface ClaimOptions {
   notify?: NotifyConfig;
 }
 
+/** Most slots of one @every job taken by one claim. */
+const SLOTS_PER_CLAIM = 64;
+
 /** The `misfire` notifications of a job whose missed slots are not run. */
 function misfireNotices(j: ClaimJob, error: string, config: NotifyConfig, now: number): Stmt[] {
   const rules = rulesOf(j.notify as NotifyRule[] | null, config.namespaces[j.namespace]);
@@ -113,7 +116,16 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
   const byJob = new Map<number, { j: ClaimJob; job: JobExec; catchUp: boolean }>();
   for (const j of due) {
     const slot = j.nextFireAt!;
-    const d = decideSlots(planOf(j), slot, j.firedCount, o.now, j.misfire, o.misfireThreshold, o.misfireCap);
+    const plan = planOf(j);
+    const d = decideSlots(plan, slot, j.firedCount, o.now, j.misfire, o.misfireThreshold, o.misfireCap);
+    const catchUp = d.fire.length > 1;
+    // A short @every (a Dapr job's 500ms): its slots up to the horizon in this one claim, not one per claim.
+    if (j.scheduleKind === "every" && d.fire.length === 1 && !j.broadcast) {
+      while (d.next !== null && d.next <= o.horizon && d.fire.length < SLOTS_PER_CLAIM) {
+        d.fire.push(d.next);
+        d.next = nextFire(plan, d.next, j.firedCount + d.fire.length);
+      }
+    }
     c.advance.push([j.id, d.next, d.fire.length, j.version]);
     for (const at of d.fire) (j.broadcast ? c.broadcast : c.fire).push([j.id, at, j.version]);
     if (d.skipped > 0) {
@@ -122,7 +134,7 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
       const stmts = o.notify ? misfireNotices(j, error, o.notify, o.now) : [];
       if (stmts.length) (c.notices ??= []).push({ jobId: j.id, version: j.version, stmts });
     }
-    byJob.set(j.id, { j, job: jobExec(o.secrets, j), catchUp: d.fire.length > 1 });
+    byJob.set(j.id, { j, job: jobExec(o.secrets, j), catchUp });
   }
   const inserted = await claims.claimSlots(store, c);
   const claimed: Claimed[] = inserted.map((r) => {
