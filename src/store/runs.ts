@@ -1,11 +1,11 @@
 // The runs table as the API sees it: its typed row, history reads, triggers, kills and deletes. (Claiming,
 // marking and recording ends, the scheduler's statements, live in their own modules.)
-import type { Row } from "@libsql/client";
+import type { InValue, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
 import { NODE_CAN_RUN } from "./jobs.ts";
-import { DB_NOW, json, num, read, readOne, str, write } from "./sql.ts";
+import { DB_NOW, json, num, read, readOne, type Stmt, str, write } from "./sql.ts";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -175,11 +175,20 @@ export async function insertTriggeredBroadcast(
   return rs.rows.map(runRowOf).sort((a, b) => a.id - b.id);
 }
 
+/** What a kill needs to know of a run before it is asked: where it stands, and its job's notifications. */
+export async function killFacts(store: Store, id: number): Promise<{ status: string; namespace: string; jobId: number; jobName: string; notify: unknown } | null> {
+  const r = await readOne(store, { sql: "SELECT r.status, r.namespace, r.job_id, r.job_name, j.notify FROM runs AS r LEFT JOIN jobs AS j ON j.id = r.job_id WHERE r.id = ?", args: [id] });
+  return r ? { status: String(r.status), namespace: String(r.namespace), jobId: Number(r.job_id), jobName: String(r.job_name), notify: json(r.notify) } : null;
+}
+
 /**
  * Stores a kill request: a queued run ends `killed` at once (its fence moves, so a node holding it can no
  * longer mark it running); a running one is marked for its node to abort. Null when it was neither.
  */
-export async function requestKill(store: Store, id: number, now: number): Promise<{ ended: RunRow } | { running: RunRow } | null> {
+export async function requestKill(store: Store, id: number, now: number, ifEnded: Stmt[] = []): Promise<{ ended: RunRow } | { running: RunRow } | null> {
+  // `ifEnded` (its notifications) is written only where the run ended here, by this kill (whose first WHERE is its own).
+  const ended = `EXISTS (SELECT 1 FROM runs WHERE id = ${Math.trunc(id)} AND status = 'killed' AND ended_at = ${Math.trunc(now)})`;
+  const also = ifEnded.map((s) => ({ sql: (s as { sql: string }).sql.replace(/\bWHERE\b/, `WHERE ${ended} AND`), args: (s as { args: InValue[] }).args }));
   const [queued, , running] = await write(store, [
     {
       sql: `UPDATE runs SET status = 'killed', ended_at = ?, error = 'killed by request before it started', lease_until = NULL,
@@ -189,6 +198,7 @@ export async function requestKill(store: Store, id: number, now: number): Promis
     // A run that ended here has its deliveries written with its end.
     deliveriesOfEndedRun(id, now),
     { sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *", args: [now, id] },
+    ...also,
   ]);
   if (queued.rows.length) return { ended: runRowOf(queued.rows[0]) };
   if (running.rows.length) return { running: runRowOf(running.rows[0]) };

@@ -20,9 +20,11 @@ test("a kill of a run on this node returns once the run has ended, reading it on
   const sql = env.deps.store.sql;
   const execute = sql.execute.bind(sql);
   let reads = 0;
+  let before = 0;
   sql.execute = (stmt) => {
     const text = typeof stmt === "string" ? stmt : stmt.sql;
     if (/FROM runs WHERE id = \?/.test(text)) reads++;
+    if (/FROM runs AS r LEFT JOIN jobs/.test(text)) before++; // where it stands, before the kill (its notifications)
     return execute(stmt);
   };
   const started = performance.now();
@@ -35,4 +37,5 @@ test("a kill of a run on this node returns once the run has ended, reading it on
   }
   expect(performance.now() - started).toBeGreaterThanOrEqual(500); // it did wait out the grace
   expect(reads).toBe(1); // the final read; a 25 ms poll would have read it some twenty times
+  expect(before).toBe(1);
 });

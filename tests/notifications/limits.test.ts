@@ -79,3 +79,20 @@ test("slots missed while no node ran, and not run by the misfire policy, send a 
     await env.close();
   }
 });
+
+test("a run killed before it started sends its killed notification, written with the kill", async () => {
+  const env = await testEnv({ config: { notify: { minInterval: 0, namespaces: {} } } });
+  try {
+    const body = { target: { http: { url: `${receiver.url}/never` } }, notify: [{ on: ["killed"], http: { url: `${receiver.url}/killed` } }] };
+    await env.call("PUT", "/api/v1/namespaces/r/jobs/waiting", body);
+    const run = (await env.call("POST", "/api/v1/namespaces/r/jobs/waiting/trigger")).body.id; // queued: no node runs yet
+    expect((await env.call("POST", `/api/v1/runs/${run}/kill`)).body.status).toBe("killed");
+    const [n] = (await env.call("GET", "/api/v1/namespaces/r/notifications")).body.items;
+    expect(n).toMatchObject({ event: "killed", status: "pending", document: { event: "killed", job: "waiting", run, status: "killed" } });
+    await env.start();
+    await waitUntil(() => docs("/killed").length === 1, "the notification sent");
+    expect(docs("/never")).toEqual([]);
+  } finally {
+    await env.close();
+  }
+});
