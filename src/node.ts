@@ -19,7 +19,6 @@ import { cachedResolver, type Resolver, systemResolver } from "./net/resolve.ts"
 import type { RenderDelivery } from "./domain/deliveries.ts";
 import { Deliverer } from "./scheduler/deliveries.ts";
 import { Notifier } from "./scheduler/notifier.ts";
-import type { NotifyConfig } from "./scheduler/types.ts";
 import { Pruner } from "./scheduler/pruner.ts";
 import { processOptions } from "./scheduler/execute.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
@@ -76,8 +75,8 @@ export async function createNode(opts: NodeOptions): Promise<TockNode> {
     const renderers: Record<string, RenderDelivery> = {};
     const deliverer = new Deliverer({ store, clock, log, executors, nodeId: config.scheduler.nodeId, renderers, pollMs: deliveryPollMs(config) });
     // Notifications stored with run and instance ends ([notify], jobs' and workflows' notify), sent by any node.
-    const notify = { minIntervalMs: config.notify.minInterval, namespaces: config.notify.namespaces as NotifyConfig["namespaces"] };
-    const notifier = new Notifier({ store, clock, log, executors, nodeId: config.scheduler.nodeId, minIntervalMs: notify.minIntervalMs, pollMs: deliveryPollMs(config) });
+    const notify = config.notify;
+    const notifier = new Notifier({ store, clock, log, executors, nodeId: config.scheduler.nodeId, minIntervalMs: notify.minInterval, pollMs: deliveryPollMs(config) });
     const metrics = config.metrics.enabled ? new Metrics({ version, runtime: runtimeName, node: config.scheduler.nodeId }, TARGET_KINDS) : undefined;
     const scheduler = new Scheduler({ store, clock, log, executors, egress, config: config.scheduler, version, secrets, limits: config.limits, deliveries: deliverer, notify, notifications: notifier, runLog: config.log.runs, metrics, ...processOptions(config) });
     const pruner = new Pruner({ store, clock, log, config: config.history });

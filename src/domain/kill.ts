@@ -2,9 +2,9 @@
 // run is: a queued run ends `killed` at once; a running one is aborted by its node (this one at once,
 // another at its next poll, a dead one's by recovery), which ends it `killed`.
 import type { TimerHandle } from "../clock.ts";
-import { notificationStatements, type Stmt } from "../store/notifications.ts";
+import type { Notices } from "../store/notifications.ts";
 import { killFacts, requestKill, runById } from "../store/runs.ts";
-import { notices, rulesOf, runDocument } from "./notify.ts";
+import { jobSubject, notices, rulesOf, runDocument } from "./notify.ts";
 import type { NotifyRule } from "./schemas.ts";
 import type { DomainDeps } from "./deps.ts";
 import { conflict, notFound } from "./errors.ts";
@@ -29,7 +29,7 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
   // A queued run ends here, by this write: its `killed` notifications go with it (a running one's, with its end).
   const notices = await queuedKillNotices(deps, id, now);
   const asked = await requestKill(deps.store, id, now, notices);
-  if (notices.length && asked && "ended" in asked) deps.scheduler.notified?.();
+  if (notices && asked && "ended" in asked) deps.scheduler.notified?.();
   if (asked) audit(deps, "run.kill", { run: id });
   if (asked && "ended" in asked) {
     const r = asked.ended;
@@ -62,12 +62,11 @@ export async function killRun(deps: DomainDeps, id: number): Promise<KillResult>
 }
 
 /** The `killed` notifications of run `id` if it is queued and its job (or namespace) asks for them. */
-async function queuedKillNotices(deps: DomainDeps, id: number, now: number): Promise<Stmt[]> {
+async function queuedKillNotices(deps: DomainDeps, id: number, now: number): Promise<Notices | undefined> {
   const run = await killFacts(deps.store, id);
-  if (!run || run.status !== "queued") return [];
-  const rules = rulesOf(run.notify as NotifyRule[] | null, deps.config.notify.namespaces[run.namespace] as NotifyRule | undefined);
-  const error = "killed by request before it started";
-  const document = (event: string) => runDocument(event, { namespace: run.namespace, jobName: run.jobName, id }, "killed", error, now);
-  const items = notices(rules, ["killed"], document).map((n) => ({ ...n, namespace: run.namespace, subject: `job:${run.jobId}`, runId: null, fence: null, instanceId: null }));
-  return items.length ? notificationStatements(items, [], [], now) : [];
+  if (!run || run.status !== "queued") return undefined;
+  const rules = rulesOf(run.notify as NotifyRule[] | null, deps.config.notify.namespaces[run.namespace]);
+  const document = (event: string) => runDocument(event, { namespace: run.namespace, jobName: run.jobName, id }, "killed", "killed by request before it started", now);
+  const items = notices(rules, ["killed"], document, { namespace: run.namespace, subject: jobSubject(run.jobId), runId: null, fence: null, instanceId: null });
+  return items.length ? { items, failed: [], succeeded: [] } : undefined;
 }

@@ -2,13 +2,12 @@
 // (the job's or workflow's own, and its namespace's from [notify.namespaces]), and the document each one is.
 // Pure: the scheduler writes what these decide with the end, and sends it (scheduler/notifier.ts).
 import type { NotifyEvent } from "../config/notify.ts";
+import type { NewNotification } from "../store/notifications.ts";
 import type { NotifyRule } from "./schemas.ts";
 
-/** [notify] as the scheduler and the domain take it. */
+/** What the scheduler and the domain take of [notify]: each namespace's notification, besides a job's or workflow's own. */
 export interface NotifySettings {
-  minIntervalMs: number;
-  /** Each namespace's notification, sent besides a job's or workflow's own. */
-  namespaces: Record<string, NotifyRule>;
+  namespaces: Readonly<Record<string, NotifyRule>>;
 }
 
 /** Events held to [notify] min_interval per job or workflow (a recovery is always sent). */
@@ -45,25 +44,22 @@ export function rulesOf(own: readonly NotifyRule[] | null | undefined, namespace
   return [...(own ?? []), ...(namespace ? [namespace] : [])];
 }
 
-/** Whether any rule wants `event`. */
-export const wants = (rules: readonly NotifyRule[], event: string) => rules.some((r) => (r.on as readonly string[]).includes(event));
 
-/** One notification to write: where it goes and what it says. */
-export interface Notice {
-  event: string;
-  url: string;
-  headers: Record<string, string> | null;
-  document: Record<string, unknown>;
-}
+/** Whose notifications they are (one min_interval each): a job's, or a workflow's. */
+export const jobSubject = (id: number) => `job:${id}`;
+export const workflowSubject = (id: number) => `workflow:${id}`;
 
-/** The notices of `events` under `rules`: one per rule that wants the event. */
-export function notices(rules: readonly NotifyRule[], events: readonly string[], document: (event: string) => Record<string, unknown>): Notice[] {
-  const out: Notice[] = [];
+/** What a notification tells of, besides its document: its namespace and subject, the run or instance. */
+export type NoticeRefs = Pick<NewNotification, "namespace" | "subject" | "runId" | "fence" | "instanceId">;
+
+/** The notifications of `events` under `rules`: one per rule that wants the event, its `data` in the document. */
+export function notices(rules: readonly NotifyRule[], events: readonly string[], document: (event: string) => Record<string, unknown>, refs: NoticeRefs): NewNotification[] {
+  const out: NewNotification[] = [];
   for (const event of events) {
     for (const rule of rules) {
       if (!(rule.on as readonly string[]).includes(event)) continue;
       const doc = rule.data ? { ...document(event), data: rule.data } : document(event);
-      out.push({ event, url: rule.http.url, headers: rule.http.headers ?? null, document: doc });
+      out.push({ ...refs, event, url: rule.http.url, headers: rule.http.headers ?? null, document: doc });
     }
   }
   return out;

@@ -25,8 +25,8 @@ import { conflict, notFound } from "./errors.ts";
 import { type NotifyRule, parseInput, RunParams, type Upstream } from "./schemas.ts";
 import { sealParams } from "./secrets.ts";
 import { decide } from "./workflow-graph.ts";
-import { instanceDocument, notices, type NotifySettings, rulesOf } from "./notify.ts";
-import { notificationStatements, type Stmt } from "../store/notifications.ts";
+import { instanceDocument, notices, type NotifySettings, rulesOf, workflowSubject } from "./notify.ts";
+import type { Notices } from "../store/notifications.ts";
 import { workflowOf } from "./workflows.ts";
 
 export interface InstanceView {
@@ -106,10 +106,9 @@ export async function cancelInstance(deps: DomainDeps, id: number): Promise<Inst
   if (inst.status !== "running") throw conflict(`workflow instance ${id} already ended (${inst.status}); only a running one can be cancelled`);
   const now = deps.clock.now();
   const workflow = await workflowById(deps.store, inst.workflowId);
-  const notify = withNotify(deps).notify;
-  const notices = instanceNotices({ ...inst, error: "cancelled by request" }, workflow?.notify as NotifyRule[] | null, "cancelled", notify, now);
+  const notices = instanceNotices({ ...inst, error: "cancelled by request" }, workflow?.notify as NotifyRule[] | null, "cancelled", deps.config.notify, now);
   const { running } = await cancelRow(deps.store, id, now, "cancelled by request", notices);
-  if (notices.length) deps.scheduler.notified?.();
+  if (notices) deps.scheduler.notified?.();
   audit(deps, "workflow.cancel", { instance: id });
   for (const run of running) void deps.scheduler.kill(run)?.catch(() => {});
   await advanceInstance(withNotify(deps), id);
@@ -190,22 +189,21 @@ export async function advanceInstance(deps: { store: Store; clock: Clock; notify
   }
   if (changes.length === 0 && end === null && inst.seq === inst.advanced) return { started: false, notified: false };
   const now = deps.clock.now();
-  const notices = end && workflow && deps.notify ? instanceNotices(inst, workflow.notify as NotifyRule[] | null, end, deps.notify, now) : [];
+  const notices = end && workflow && deps.notify ? instanceNotices(inst, workflow.notify as NotifyRule[] | null, end, deps.notify, now) : undefined;
   await advance(store, inst, changes, end, now, notices);
-  return { started: started > 0, notified: notices.length > 0 };
+  return { started: started > 0, notified: notices !== undefined };
 }
 
 /** The notifications of an instance's end: failed is a failure, cancelled is killed, a success may be a recovery. */
-function instanceNotices(inst: InstanceRow, own: NotifyRule[] | null, end: InstanceStatus, config: NotifySettings, now: number): Stmt[] {
+function instanceNotices(inst: InstanceRow, own: NotifyRule[] | null, end: InstanceStatus, config: NotifySettings, now: number): Notices | undefined {
   const rules = rulesOf(own, config.namespaces[inst.namespace]);
-  if (rules.length === 0) return [];
-  const subject = `workflow:${inst.workflowId}`;
-  const base = { namespace: inst.namespace, subject, runId: null, fence: null, instanceId: inst.id };
+  if (rules.length === 0) return undefined;
+  const subject = workflowSubject(inst.workflowId);
   const document = (event: string) => instanceDocument(event, inst, end, inst.error, now);
   const event = end === "failed" ? "failure" : end === "cancelled" ? "killed" : "recovered";
-  const items = notices(rules, [event], document).map((n) => ({ ...base, ...n, recovery: end === "succeeded" }));
-  return notificationStatements(items, end === "failed" ? [subject] : [], end === "succeeded" ? [subject] : [], now);
+  const items = notices(rules, [event], document, { namespace: inst.namespace, subject, runId: null, fence: null, instanceId: inst.id }).map((n) => ({ ...n, recovery: end === "succeeded" }));
+  return { items, failed: end === "failed" ? [subject] : [], succeeded: end === "succeeded" ? [subject] : [] };
 }
 
 /** A verb's deps with [notify] as the advance takes it. */
-const withNotify = (deps: DomainDeps) => ({ ...deps, notify: { minIntervalMs: deps.config.notify.minInterval, namespaces: deps.config.notify.namespaces as NotifySettings["namespaces"] } });
+const withNotify = (deps: DomainDeps) => ({ ...deps, notify: deps.config.notify });

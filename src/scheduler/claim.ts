@@ -8,9 +8,9 @@ import * as claims from "../store/claims.ts";
 import type { ClaimJob, SlotClaim } from "../store/claims.ts";
 import type { Store } from "../store/client.ts";
 import { decideSlots } from "./misfire.ts";
-import { notices, rulesOf } from "../domain/notify.ts";
+import { jobSubject, notices, rulesOf } from "../domain/notify.ts";
 import type { NotifyRule } from "../domain/schemas.ts";
-import { notificationStatements, type Stmt } from "../store/notifications.ts";
+import type { NewNotification } from "../store/notifications.ts";
 import type { Claimed, JobExec, NotifyConfig } from "./types.ts";
 
 /** The per-host key of an address literal or a host name (lower-cased, for the runner to resolve). */
@@ -98,11 +98,10 @@ export interface ClaimOptions {
 const SLOTS_PER_CLAIM = 64;
 
 /** The `misfire` notifications of a job whose missed slots are not run. */
-function misfireNotices(j: ClaimJob, error: string, config: NotifyConfig, now: number): Stmt[] {
+function misfireNotices(j: ClaimJob, error: string, config: NotifyConfig, now: number): NewNotification[] {
   const rules = rulesOf(j.notify as NotifyRule[] | null, config.namespaces[j.namespace]);
   const document = (event: string) => ({ event, namespace: j.namespace, job: j.name, run: null, status: "skipped", error, at: new Date(now).toISOString() });
-  const items = notices(rules, ["misfire"], document).map((n) => ({ ...n, namespace: j.namespace, subject: `job:${j.id}`, runId: null, fence: null, instanceId: null }));
-  return items.length ? notificationStatements(items, [], [], now) : [];
+  return notices(rules, ["misfire"], document, { namespace: j.namespace, subject: jobSubject(j.id), runId: null, fence: null, instanceId: null });
 }
 
 /**
@@ -131,8 +130,8 @@ export async function claimSlots(store: Store, o: ClaimOptions): Promise<{ claim
     if (d.skipped > 0) {
       const error = `misfire: ${d.skipped}${d.more ? "+" : ""} missed slot(s) not run (policy ${j.misfire})`;
       c.skipped.push([j.id, slot, j.version, error]);
-      const stmts = o.notify ? misfireNotices(j, error, o.notify, o.now) : [];
-      if (stmts.length) (c.notices ??= []).push({ jobId: j.id, version: j.version, stmts });
+      const items = o.notify ? misfireNotices(j, error, o.notify, o.now) : [];
+      if (items.length) (c.notices ??= []).push({ jobId: j.id, version: j.version, notices: { items, failed: [], succeeded: [] } });
     }
     byJob.set(j.id, { j, job: jobExec(o.secrets, j), catchUp });
   }

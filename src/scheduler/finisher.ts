@@ -11,7 +11,8 @@ import { endUnstarted } from "../store/marks.ts";
 import { type Emitter, runEvent } from "./events.ts";
 import { heldRetryOf, retryAfterEnd, type RetryPlan } from "./retry.ts";
 import { logRunEnd, type RunLogMode } from "./run-log.ts";
-import { notificationsOfEnds } from "./notices.ts";
+import { hasNotices } from "../store/notifications.ts";
+import { noticesOfEnds } from "./notices.ts";
 import type { Claimed, Final, NotifyConfig, SchedulerConfig } from "./types.ts";
 
 interface FinishRecord {
@@ -142,19 +143,17 @@ export class Finisher {
 
   async #flush(items: Item[]) {
     let ends: Ends;
-    const now = this.deps.clock.now();
-    const batch = recordEnds(items.map((i) => i.rec), this.deps.config.nodeId, now);
-    // The notifications of these ends, in the same write (none for jobs that send none).
-    const notices = this.deps.notify ? notificationsOfEnds(items.map((i) => i.rec), this.deps.notify, now) : [];
-    if (notices.length) batch.stmts.push(...notices);
+    const recs = items.map((i) => i.rec);
+    // The notifications of these ends are written with them (none for jobs that send none).
+    const notices = this.deps.notify ? noticesOfEnds(recs, this.deps.notify) : undefined;
     try {
-      ends = await this.deps.writer.submit(batch);
+      ends = await this.deps.writer.submit(recordEnds(recs, this.deps.config.nodeId, this.deps.clock.now(), notices));
     } catch (e) {
       for (const i of items) i.reject(e);
       return;
     }
     if (ends.delivers) this.deps.deliveries?.wake();
-    if (notices.length) this.deps.notifications?.wake();
+    if (notices && hasNotices(notices)) this.deps.notifications?.wake();
     for (const { rec, resolve } of items) {
       const held = ends.heldRetry(rec);
       resolve({ recorded: ends.recorded(rec.run.id), retry: held ? heldRetryOf(rec.run, held) : null });

@@ -1,8 +1,8 @@
 // The SQL of claiming: advancing a job's next_fire_at and inserting its run rows happen in one write
 // transaction guarded by the job's version, so of two nodes claiming one slot only one succeeds; runs queued
 // without an owner (triggers, recovery) are claimed with a lease and a fence.
-import type { InValue } from "@libsql/client";
 import type { Store } from "./client.ts";
+import { type Notices, notificationStatements } from "./notifications.ts";
 import { type JobRow, NEEDS, NODE_CAN_RUN } from "./jobs.ts";
 import { type RunRow, runRowOf } from "./runs.ts";
 import { DB_NOW, json, num, read, type Stmt, str, valuesTable, write } from "./sql.ts";
@@ -89,8 +89,8 @@ export interface SlotClaim {
   skipped: [jobId: number, slot: number, version: number, error: string][];
   /** Jobs moved on: job id, next slot (null: none), slots fired now, version read. */
   advance: [jobId: number, next: number | null, fired: number, version: number][];
-  /** Notifications of missed slots (store/notifications.ts), each written where its job is at the version read. */
-  notices?: { jobId: number; version: number; stmts: Stmt[] }[];
+  /** Notifications of missed slots, each job's written where the job is at the version read. */
+  notices?: { jobId: number; version: number; notices: Notices }[];
 }
 
 /** A run inserted for a slot. */
@@ -141,8 +141,7 @@ export async function claimSlots(store: Store, c: SlotClaim): Promise<SlotRun[]>
     });
   }
   for (const n of c.notices ?? []) {
-    const current = `EXISTS (SELECT 1 FROM jobs WHERE id = ${Math.trunc(n.jobId)} AND version = ${Math.trunc(n.version)})`;
-    for (const s of n.stmts) stmts.push({ sql: (s as { sql: string }).sql.replace(/\bWHERE\b/, `WHERE ${current} AND`), args: (s as { args: InValue[] }).args });
+    stmts.push(...notificationStatements(n.notices, c.now, { sql: "EXISTS (SELECT 1 FROM jobs WHERE id = ? AND version = ?)", args: [n.jobId, n.version] }));
   }
   stmts.push(...valuesTable("a", ["job_id", "next", "fired", "read_version"], c.advance, ADVANCE_JOBS));
   const results = await write(store, stmts);

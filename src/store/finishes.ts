@@ -2,6 +2,7 @@
 // a node that lost a run's lease records nothing) and their retries queued by one INSERT, which only inserts
 // where that run's update went through.
 import { deliveriesOfEnds } from "./deliveries.ts";
+import { hasNotices, type Notices, notificationStatements } from "./notifications.ts";
 import type { Batch } from "./group-writer.ts";
 import { type Stmt, valuesTable } from "./sql.ts";
 
@@ -47,7 +48,7 @@ const END_RUNS = `UPDATE runs SET ended_at = e.ended_at, result = e.result, leas
     error = CASE WHEN runs.kill_requested_at IS NOT NULL AND e.status IN ('failed', 'timed_out') THEN 'killed by request' ELSE e.error END
   FROM e WHERE runs.id = e.id AND runs.fence = e.fence RETURNING runs.id`;
 
-export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batch<Ends> {
+export function recordEnds(ends: EndRecord[], nodeId: string, now: number, notices?: Notices): Batch<Ends> {
   const rows = ends.map((e) => [e.run.id, e.run.fence, e.status, e.endedAt, e.result === null ? null : JSON.stringify(e.result), e.error, e.startedAt, e.outputTail ?? null]);
   const stmts: Stmt[] = valuesTable("e", ["id", "fence", "status", "ended_at", "result", "error", "started_at", "output_tail"], rows, END_RUNS);
   const updates = stmts.length;
@@ -74,6 +75,8 @@ export function recordEnds(ends: EndRecord[], nodeId: string, now: number): Batc
   // The deliveries of the ends recorded (a facade's callbacks), in the same transaction: never an end without them.
   const delivering = ends.filter((e) => e.run.job.onEnd?.length);
   if (delivering.length) stmts.push(deliveriesOfEnds(delivering.map((e) => ({ runId: e.run.id, fence: e.run.fence, namespace: e.run.namespace, kinds: e.run.job.onEnd! })), now));
+  // Their notifications (each fenced by its run), in the same transaction too.
+  if (notices && hasNotices(notices)) stmts.push(...notificationStatements(notices, now));
   return {
     stmts,
     result(results) {

@@ -3,7 +3,9 @@
 // read in), and cancelling. A step's run ending raises the instance's `seq` (a trigger on runs).
 import type { InValue, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
-import { json, num, read, readOne, type Stmt, str, write } from "./sql.ts";
+import { andGuard, type Guard, guardArgs, json, num, read, readOne, type Stmt, str, write } from "./sql.ts";
+import { type Notices, notificationStatements } from "./notifications.ts";
+
 
 export type InstanceStatus = "running" | "succeeded" | "failed" | "cancelled";
 export type StepStatus = "waiting" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -76,15 +78,6 @@ const stepRowOf = (r: Row): StepRow => ({
   output: str(r.output),
 });
 
-/** A condition every statement of a write must also meet (SQL and its arguments). */
-export interface Guard {
-  sql: string;
-  args: unknown[];
-}
-
-const also = (guard: Guard | null) => (guard ? ` AND ${guard.sql}` : "");
-const alsoArgs = (guard: Guard | null) => (guard ? guard.args : []);
-
 /** Which running instances a cancel ends: one, or every one of a workflow. */
 export type CancelScope = { instance: number } | { workflow: [namespace: string, name: string] };
 
@@ -96,8 +89,8 @@ export type CancelScope = { instance: number } | { workflow: [namespace: string,
 export function cancelStatements(scope: CancelScope, now: number, reason: string, guard: Guard | null = null): Stmt[] {
   const [where, whereArgs] =
     "instance" in scope ? ["id = ?", [scope.instance]] : ["workflow_id = (SELECT id FROM workflows WHERE namespace = ? AND name = ?)", [...scope.workflow]];
-  const cond = `${where}${also(guard)}`;
-  const args = [...whereArgs, ...alsoArgs(guard)] as InValue[];
+  const cond = `${where}${andGuard(guard)}`;
+  const args = [...whereArgs, ...guardArgs(guard)] as InValue[];
   const running = `(SELECT id FROM workflow_instances WHERE status = 'running' AND ${cond})`;
   return [
     { sql: `UPDATE workflow_steps SET status = 'cancelled', reason = ? WHERE status = 'waiting' AND instance_id IN ${running}`, args: [reason, ...args] },
@@ -115,9 +108,9 @@ export function cancelStatements(scope: CancelScope, now: number, reason: string
 }
 
 /** Cancels a running instance; false when it was not running. Returns its runs that had a kill requested. */
-export async function cancelInstance(store: Store, id: number, now: number, reason: string, alsoWrite: Stmt[] = []): Promise<{ cancelled: boolean; running: number[] }> {
+export async function cancelInstance(store: Store, id: number, now: number, reason: string, notices?: Notices): Promise<{ cancelled: boolean; running: number[] }> {
   const running = await read(store, { sql: "SELECT id FROM runs WHERE instance_id = ? AND instance_id != 0 AND status = 'running'", args: [id] });
-  const results = await write(store, [...cancelStatements({ instance: id }, now, reason), ...alsoWrite.map((s) => guardedByEnd(s, id, now))]);
+  const results = await write(store, [...cancelStatements({ instance: id }, now, reason), ...(notices ? notificationStatements(notices, now, endedAt(id, now)) : [])]);
   return { cancelled: results[3].rowsAffected > 0, running: running.map((r) => Number(r.id)) };
 }
 
@@ -147,9 +140,9 @@ export function startStatements(w: InstanceOf, trigger: string, scheduledAt: num
       sql: `INSERT INTO workflow_instances (workflow_id, namespace, workflow, workflow_version, status, trigger, scheduled_at, started_at, params, ended_at, error, seq, advanced)
             SELECT ?, ?, ?, ?, s, ?, ?, ?, ?, CASE s WHEN 'running' THEN NULL ELSE ? END,
                    CASE s WHEN 'running' THEN NULL ELSE 'skipped: an earlier instance was still running (overlap forbid)' END, 1, 0
-            FROM (SELECT CASE WHEN ? AND ${busy} THEN 'cancelled' ELSE 'running' END AS s) WHERE true${also(guard)}
+            FROM (SELECT CASE WHEN ? AND ${busy} THEN 'cancelled' ELSE 'running' END AS s) WHERE true${andGuard(guard)}
             ON CONFLICT DO NOTHING RETURNING id, status`,
-      args: [w.id, w.namespace, w.name, w.version, trigger, scheduledAt, now, params, now, forbid ? 1 : 0, w.id, ...alsoArgs(guard)] as InValue[],
+      args: [w.id, w.namespace, w.name, w.version, trigger, scheduledAt, now, params, now, forbid ? 1 : 0, w.id, ...guardArgs(guard)] as InValue[],
     },
     {
       sql: `INSERT INTO workflow_steps (instance_id, step_id, position, status, reason)
@@ -228,7 +221,7 @@ export type StepChange =
  * raised seq past it: the instance is advanced again). A step started whose job has gone meanwhile stays
  * waiting and raises seq, to be decided again.
  */
-export async function advance(store: Store, inst: InstanceRow, changes: StepChange[], end: InstanceStatus | null, now: number, alsoWrite: Stmt[] = []): Promise<void> {
+export async function advance(store: Store, inst: InstanceRow, changes: StepChange[], end: InstanceStatus | null, now: number, notices?: Notices): Promise<void> {
   const stmts: Stmt[] = [];
   const started: string[] = [];
   for (const c of changes) {
@@ -264,17 +257,13 @@ export async function advance(store: Store, inst: InstanceRow, changes: StepChan
     });
   }
   if (end) {
-    stmts.push({ sql: "UPDATE workflow_instances SET status = ?, ended_at = ? WHERE id = ? AND status = 'running' RETURNING id", args: [end, now, inst.id] });
-    // Written only by the advance that ended it (what `alsoWrite` tells of: its notifications).
-    for (const s of alsoWrite) stmts.push(guardedByEnd(s, inst.id, now));
+    stmts.push({ sql: "UPDATE workflow_instances SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'", args: [end, now, inst.id] });
+    // Its notifications: written only by the advance that ended it.
+    if (notices) stmts.push(...notificationStatements(notices, now, endedAt(inst.id, now)));
   }
   stmts.push({ sql: "UPDATE workflow_instances SET advanced = ? WHERE id = ? AND advanced < ?", args: [inst.seq, inst.id, inst.seq] });
   await write(store, stmts);
 }
 
-/** `stmt` (whose first WHERE is its own), written only where instance `id` ended at `at` (by this write). */
-function guardedByEnd(stmt: Stmt, id: number, at: number): Stmt {
-  const s = stmt as { sql: string; args: InValue[] };
-  const ended = `EXISTS (SELECT 1 FROM workflow_instances WHERE id = ${Math.trunc(id)} AND ended_at = ${Math.trunc(at)})`;
-  return { sql: s.sql.replace(/\bWHERE\b/, `WHERE ${ended} AND`), args: s.args };
-}
+/** Where instance `id` ended at `at`: what a write that ended it there sees. */
+const endedAt = (id: number, at: number): Guard => ({ sql: "EXISTS (SELECT 1 FROM workflow_instances WHERE id = ? AND ended_at = ?)", args: [id, at] });

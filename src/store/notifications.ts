@@ -3,7 +3,7 @@
 // back a failure sent too soon after the last (min_interval), sends the rest, records the outcome.
 import type { InValue, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
-import { json, num, read, type Stmt, str, write } from "./sql.ts";
+import { andGuard, type Guard, guardArgs, json, num, read, type Stmt, str, write } from "./sql.ts";
 
 export interface NotificationRow {
   id: number;
@@ -59,11 +59,20 @@ export interface NewNotification {
   recovery?: boolean;
 }
 
+/** The notifications of some ends, and what the ends leave of their subjects: `failed` ones failing, `succeeded` ones not. */
+export interface Notices {
+  items: NewNotification[];
+  failed: string[];
+  succeeded: string[];
+}
+
+export const hasNotices = (n: Notices) => n.items.length > 0 || n.failed.length > 0 || n.succeeded.length > 0;
+
 /**
- * The statements that write notifications, then what the subjects' ends leave: `failed` subjects failing,
- * `succeeded` ones not (a recovery is written before, so it sees the failure it recovers from).
+ * The statements that write notices (a recovery before the subjects' states, so it sees the failure it
+ * recovers from), each also under `guard` where the end they tell of must be this write's.
  */
-export function notificationStatements(items: NewNotification[], failed: string[], succeeded: string[], now: number): Stmt[] {
+export function notificationStatements({ items, failed, succeeded }: Notices, now: number, guard: Guard | null = null): Stmt[] {
   const stmts: Stmt[] = [];
   if (items.length) {
     const rows = items.map((n) => [n.namespace, n.subject, n.event, n.runId, n.fence, n.instanceId, JSON.stringify(n.document), n.url, n.headers && JSON.stringify(n.headers), n.recovery ? 1 : 0]);
@@ -72,17 +81,22 @@ export function notificationStatements(items: NewNotification[], failed: string[
             SELECT n.value->>0, n.value->>1, n.value->>2, n.value->>3, n.value->>5, n.value->>6, n.value->>7, n.value->>8, 'pending', 0, ?, ?
             FROM json_each(?) AS n
             WHERE (n.value->>3 IS NULL OR EXISTS (SELECT 1 FROM runs WHERE runs.id = n.value->>3 AND runs.fence = n.value->>4))
-              AND (n.value->>9 = 0 OR EXISTS (SELECT 1 FROM notify_state AS s WHERE s.subject = n.value->>1 AND s.failing = 1))`,
-      args: [now, now, JSON.stringify(rows)],
+              AND (n.value->>9 = 0 OR EXISTS (SELECT 1 FROM notify_state AS s WHERE s.subject = n.value->>1 AND s.failing = 1))${andGuard(guard)}`,
+      args: [now, now, JSON.stringify(rows), ...guardArgs(guard)],
     });
   }
   if (failed.length) {
     stmts.push({
-      sql: "INSERT INTO notify_state (subject, failing) SELECT value, 1 FROM json_each(?) WHERE true ON CONFLICT(subject) DO UPDATE SET failing = 1",
-      args: [JSON.stringify(failed)],
+      sql: `INSERT INTO notify_state (subject, failing) SELECT value, 1 FROM json_each(?) WHERE true${andGuard(guard)} ON CONFLICT(subject) DO UPDATE SET failing = 1`,
+      args: [JSON.stringify(failed), ...guardArgs(guard)],
     });
   }
-  if (succeeded.length) stmts.push({ sql: "UPDATE notify_state SET failing = 0 WHERE subject IN (SELECT value FROM json_each(?)) AND failing = 1", args: [JSON.stringify(succeeded)] });
+  if (succeeded.length) {
+    stmts.push({
+      sql: `UPDATE notify_state SET failing = 0 WHERE subject IN (SELECT value FROM json_each(?)) AND failing = 1${andGuard(guard)}`,
+      args: [JSON.stringify(succeeded), ...guardArgs(guard)],
+    });
+  }
   return stmts;
 }
 

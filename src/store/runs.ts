@@ -1,11 +1,12 @@
 // The runs table as the API sees it: its typed row, history reads, triggers, kills and deletes. (Claiming,
 // marking and recording ends, the scheduler's statements, live in their own modules.)
-import type { InValue, Row } from "@libsql/client";
+import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
 import type { runs } from "./schema.ts";
 import { deliveriesOfEndedRun } from "./deliveries.ts";
 import { NODE_CAN_RUN } from "./jobs.ts";
-import { DB_NOW, json, num, read, readOne, type Stmt, str, write } from "./sql.ts";
+import { DB_NOW, json, num, read, readOne, str, write } from "./sql.ts";
+import { type Notices, notificationStatements } from "./notifications.ts";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -185,10 +186,9 @@ export async function killFacts(store: Store, id: number): Promise<{ status: str
  * Stores a kill request: a queued run ends `killed` at once (its fence moves, so a node holding it can no
  * longer mark it running); a running one is marked for its node to abort. Null when it was neither.
  */
-export async function requestKill(store: Store, id: number, now: number, ifEnded: Stmt[] = []): Promise<{ ended: RunRow } | { running: RunRow } | null> {
-  // `ifEnded` (its notifications) is written only where the run ended here, by this kill (whose first WHERE is its own).
-  const ended = `EXISTS (SELECT 1 FROM runs WHERE id = ${Math.trunc(id)} AND status = 'killed' AND ended_at = ${Math.trunc(now)})`;
-  const also = ifEnded.map((s) => ({ sql: (s as { sql: string }).sql.replace(/\bWHERE\b/, `WHERE ${ended} AND`), args: (s as { args: InValue[] }).args }));
+export async function requestKill(store: Store, id: number, now: number, notices?: Notices): Promise<{ ended: RunRow } | { running: RunRow } | null> {
+  // A queued run's notifications are written only where this kill ended it.
+  const endedHere = { sql: "EXISTS (SELECT 1 FROM runs WHERE id = ? AND status = 'killed' AND ended_at = ?)", args: [id, now] };
   const [queued, , running] = await write(store, [
     {
       sql: `UPDATE runs SET status = 'killed', ended_at = ?, error = 'killed by request before it started', lease_until = NULL,
@@ -198,7 +198,7 @@ export async function requestKill(store: Store, id: number, now: number, ifEnded
     // A run that ended here has its deliveries written with its end.
     deliveriesOfEndedRun(id, now),
     { sql: "UPDATE runs SET kill_requested_at = COALESCE(kill_requested_at, ?) WHERE id = ? AND status = 'running' RETURNING *", args: [now, id] },
-    ...also,
+    ...(notices ? notificationStatements(notices, now, endedHere) : []),
   ]);
   if (queued.rows.length) return { ended: runRowOf(queued.rows[0]) };
   if (running.rows.length) return { running: runRowOf(running.rows[0]) };

@@ -11,6 +11,16 @@ export { BUSY_SLICE_MS, isBusy, isStorageFailure, StorageUnavailable } from "./b
 
 export type Stmt = InStatement;
 
+/** A condition a statement must also meet (SQL after `AND`, and its arguments, which come last). */
+export interface Guard {
+  sql: string;
+  args: InValue[];
+}
+
+/** `guard` as the end of a WHERE clause, and its arguments. */
+export const andGuard = (guard: Guard | null) => (guard ? ` AND ${guard.sql}` : "");
+export const guardArgs = (guard: Guard | null): InValue[] => (guard ? guard.args : []);
+
 export interface WriteProblem {
   /** When writes started to fail. */
   since: number;

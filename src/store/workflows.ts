@@ -4,9 +4,9 @@
 import type { Store } from "./client.ts";
 import type { JobFields } from "./jobs.ts";
 import { upsertStatements } from "./job-writes.ts";
-import { cancelStatements, type Guard, startStatements } from "./instances.ts";
+import { cancelStatements, startStatements } from "./instances.ts";
 import type { Row } from "@libsql/client";
-import { json, num, read, readOne, write } from "./sql.ts";
+import { type Guard, json, num, read, readOne, write } from "./sql.ts";
 
 /** A step as stored: its graph, and either the job it names or the name of the job made for it. */
 export interface StoredStep {
