@@ -9,12 +9,10 @@ import {
   type InstanceStatus,
   instanceById,
   instancesPage,
-  latestRuns,
   type StepChange,
-  type StepRow,
+  type StepState,
   type StepRun,
   stepsOf,
-  stepsOfMany,
   startInstance,
   type StepStatus,
 } from "../store/instances.ts";
@@ -43,11 +41,11 @@ export interface InstanceView {
 
 /** Instances as the API shows them, their steps read in one query; a step's run is its latest attempt. */
 async function instanceViews(store: Store, list: InstanceRow[]): Promise<InstanceView[]> {
-  const steps = await stepsOfMany(store, list.map((i) => i.id));
+  const steps = await stepsOf(store, list.map((i) => i.id));
   return list.map((inst) => viewOf(inst, steps.get(inst.id) ?? []));
 }
 
-function viewOf(inst: InstanceRow, steps: (StepRow & { latestRunId: number | null })[]): InstanceView {
+function viewOf(inst: InstanceRow, steps: StepState[]): InstanceView {
   return {
     id: inst.id,
     workflow: inst.workflow,
@@ -57,7 +55,7 @@ function viewOf(inst: InstanceRow, steps: (StepRow & { latestRunId: number | nul
     startedAt: new Date(inst.startedAt).toISOString(),
     endedAt: inst.endedAt === null ? null : new Date(inst.endedAt).toISOString(),
     ...(inst.error ? { error: inst.error } : {}),
-    steps: steps.map((s) => ({ id: s.stepId, status: s.status, runId: s.latestRunId ?? s.runId, ...(s.reason ? { reason: s.reason } : {}) })),
+    steps: steps.map((s) => ({ id: s.stepId, status: s.status, runId: s.latest?.id ?? s.runId, ...(s.reason ? { reason: s.reason } : {}) })),
   };
 }
 
@@ -142,16 +140,16 @@ export async function advanceInstance(deps: { store: Store; clock: Clock; notify
   const { store } = deps;
   const inst = await instanceById(store, id);
   if (!inst) return { started: false, notified: false };
-  const [steps, runs, workflow] = await Promise.all([stepsOf(store, id), latestRuns(store, id), workflowById(store, inst.workflowId)]);
+  const [stepsById, workflow] = await Promise.all([stepsOf(store, [id]), workflowById(store, inst.workflowId)]);
   const changes: StepChange[] = [];
   const states = new Map<string, StepStatus>();
   const upstream = new Map<string, Upstream>();
-  for (const s of steps) {
+  for (const s of stepsById.get(id) ?? []) {
     let status = s.status;
     let result = s.result;
     let output = s.output;
     if (status === "running") {
-      const run = runs.get(s.stepId);
+      const run = s.latest ?? undefined;
       const end = endOf(run, inst.status);
       if (end) {
         ({ status } = end);
@@ -167,12 +165,20 @@ export async function advanceInstance(deps: { store: Store; clock: Clock; notify
   let started = 0;
   if (inst.status === "running" && workflow && workflow.version === inst.workflowVersion) {
     const specs = workflow.steps;
-    const named = await jobsNamed(store, inst.namespace, specs.filter((s) => !s.own).map((s) => s.job));
+    const settle = (step: string, status: "skipped" | "failed", reason: string) => {
+      changes.push({ step, settled: status, reason });
+      states.set(step, status);
+      upstream.set(step, { status, result: null, output: null });
+    };
+    // The namespace's jobs that steps name, read once and only when such a step is to start.
+    let named: Set<string> | null = null;
     for (;;) {
       const d = decide(specs, states);
-      for (const s of d.skip) changes.push({ step: s.id, settled: "skipped", reason: s.reason }), states.set(s.id, "skipped");
-      const missing = d.start.map((id) => specs.find((s) => s.id === id)!).filter((s) => !s.own && !named.has(s.job));
-      for (const s of missing) changes.push({ step: s.id, settled: "failed", reason: `job ${s.job} not found` }), states.set(s.id, "failed");
+      for (const s of d.skip) settle(s.id, "skipped", s.reason);
+      const toStart = d.start.map((id) => specs.find((s) => s.id === id)!);
+      if (named === null && toStart.some((s) => !s.own)) named = await jobsNamed(store, inst.namespace, specs.filter((s) => !s.own).map((s) => s.job));
+      const missing = toStart.filter((s) => !s.own && !named!.has(s.job));
+      for (const s of missing) settle(s.id, "failed", `job ${s.job} not found`);
       if (missing.length) continue; // their children may be decided now
       for (const id of d.start) {
         const spec = specs.find((s) => s.id === id)!;

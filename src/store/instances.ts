@@ -48,7 +48,6 @@ export interface StepRun {
 
 // Columns named, not *: a statement with a wildcard result is prepared again at every call (store/kept.ts).
 const INSTANCE_COLUMNS = "id, workflow_id, namespace, workflow, workflow_version, status, trigger, scheduled_at, started_at, ended_at, error, params, seq, advanced";
-const STEP_COLUMNS = "step_id, status, run_id, reason, result, output";
 
 function instanceRowOf(r: Row): InstanceRow {
   return {
@@ -166,31 +165,24 @@ export async function instanceById(store: Store, id: number): Promise<InstanceRo
   return r ? instanceRowOf(r) : null;
 }
 
-/** An instance's steps in the workflow's order. */
-export async function stepsOf(store: Store, id: number): Promise<StepRow[]> {
-  return (await read(store, { sql: `SELECT ${STEP_COLUMNS} FROM workflow_steps WHERE instance_id = ? ORDER BY position`, args: [id] })).map(stepRowOf);
-}
+/** A step as stored, with its latest run (its last attempt) if it has one. */
+export type StepState = StepRow & { latest: StepRun | null };
 
-/** The steps of several instances, each in its workflow's order, with each step's latest run id. */
-export async function stepsOfMany(store: Store, ids: number[]): Promise<Map<number, (StepRow & { latestRunId: number | null })[]>> {
+/** The steps of instances, each in its workflow's order, with their latest runs: one query for them all. */
+export async function stepsOf(store: Store, ids: number[]): Promise<Map<number, StepState[]>> {
   const rows = await read(store, {
-    sql: `SELECT s.instance_id, ${STEP_COLUMNS}, (SELECT max(r.id) FROM runs AS r WHERE r.instance_id = s.instance_id AND r.instance_id != 0 AND r.step_id = s.step_id) AS latest
-          FROM workflow_steps AS s WHERE s.instance_id IN (SELECT value FROM json_each(?)) ORDER BY s.instance_id, s.position`,
+    sql: `SELECT s.instance_id, s.step_id, s.status, s.run_id, s.reason, s.result, s.output,
+            r.id AS latest_id, r.status AS latest_status, r.result AS latest_result, r.error AS latest_error, r.output_tail AS latest_output
+          FROM workflow_steps AS s
+          LEFT JOIN runs AS r ON r.id = (SELECT max(x.id) FROM runs AS x WHERE x.instance_id = s.instance_id AND x.instance_id != 0 AND x.step_id = s.step_id)
+          WHERE s.instance_id IN (SELECT value FROM json_each(?)) ORDER BY s.instance_id, s.position`,
     args: [JSON.stringify(ids)],
   });
-  const out = new Map<number, (StepRow & { latestRunId: number | null })[]>(ids.map((id) => [id, []]));
-  for (const r of rows) out.get(Number(r.instance_id))?.push({ ...stepRowOf(r), latestRunId: num(r.latest) });
-  return out;
-}
-
-/** The latest run of each step of an instance that has one. */
-export async function latestRuns(store: Store, id: number): Promise<Map<string, StepRun>> {
-  const rows = await read(store, {
-    sql: "SELECT id, step_id, status, result, error, output_tail FROM runs WHERE instance_id = ? AND instance_id != 0 ORDER BY id",
-    args: [id],
-  });
-  const out = new Map<string, StepRun>();
-  for (const r of rows) out.set(String(r.step_id), { id: Number(r.id), status: String(r.status), result: json(r.result), error: str(r.error), outputTail: str(r.output_tail) });
+  const out = new Map<number, StepState[]>(ids.map((id) => [id, []]));
+  for (const r of rows) {
+    const latest = r.latest_id == null ? null : { id: Number(r.latest_id), status: String(r.latest_status), result: json(r.latest_result), error: str(r.latest_error), outputTail: str(r.latest_output) };
+    out.get(Number(r.instance_id))?.push({ ...stepRowOf(r), latest });
+  }
   return out;
 }
 
