@@ -8,66 +8,19 @@ import { LOG_STREAMS } from "../../domain/logs.ts";
 import { RUN_STATUSES } from "../../domain/runs.ts";
 import { JobInput, Name, RunParams } from "../../domain/schemas.ts";
 import { JobBatch } from "../../domain/job-batch.ts";
-import { WorkflowInput } from "../../domain/workflows.ts";
+import { about, cursor, limit, ns, type Operation, type Param, path, query } from "./operation.ts";
 import * as V from "./views.ts";
+import { WORKFLOW_OPERATIONS } from "./workflow-paths.ts";
 
-export type Tag = "Jobs" | "Workflows" | "Runs" | "Namespaces and schedules" | "Nodes and health" | "API keys" | "Reference";
+export type { Operation, Param, Reply, Tag } from "./operation.ts";
 
-export interface Param {
-  name: string;
-  in: "path" | "query" | "header";
-  schema: v.GenericSchema;
-  description: string;
-}
-
-export interface Reply {
-  status: number;
-  description: string;
-  /** The JSON body; none for 204 and 304. */
-  schema?: v.GenericSchema;
-  /** Response headers, by their name in #/components/headers. */
-  headers?: string[];
-  /** Also answered as server-sent events (a run's logs, followed). */
-  events?: string;
-  /** A plain-text body of this media type, with an example (the Prometheus exposition). */
-  text?: { type: string; example: string };
-}
-
-export interface Operation {
-  method: "get" | "put" | "post" | "delete";
-  /** OpenAPI's form: {param}. */
-  path: string;
-  operationId: string;
-  tag: Tag;
-  summary: string;
-  description?: string;
-  params?: Param[];
-  body?: { schema: v.GenericSchema; required: boolean; description: string; example?: unknown; anyType?: true };
-  replies: Reply[];
-  /** Error statuses besides those every route has (503) and every route that needs a key has (401, 429). */
-  errors: number[];
-  /** Served without an API key (src/api/auth.ts OPEN_PATHS, and the routes outside /api/v1). */
-  open?: true;
-}
-
-const about = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
-const path = (name: string, schema: v.GenericSchema, description: string): Param => ({ name, in: "path", schema, description });
-const query = (name: string, schema: v.GenericSchema, description: string): Param => ({ name, in: "query", schema, description });
-
-/** `limit` as src/api/http.ts intParam takes it: an integer from 1 to max, `def` when absent or empty. */
-const limit = (max: number, def: number) => query("limit", v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max)), def), "how many items a page holds at most");
-const cursor = query("cursor", v.optional(v.string()), "the `nextCursor` of the page before");
 const oneOrMore = (values: readonly string[]) => `^(${values.join("|")})(,(${values.join("|")}))*$`;
 const statuses = query("status", v.optional(v.pipe(v.string(), v.regex(new RegExp(oneOrMore(RUN_STATUSES))))), `one status or a comma list of them: ${RUN_STATUSES.join(", ")}`);
 
-const ns = path("ns", Name, "the namespace");
 const name = path("name", Name, "the job's name");
 const runId = path("id", v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(999_999_999_999_999)), "the run's id");
 const keyId = path("id", v.pipe(v.string(), v.regex(/^[a-z0-9]{12}$/)), "the key's id (the part of its token after tock_)");
 const job = "/api/v1/namespaces/{ns}/jobs/{name}";
-const workflow = "/api/v1/namespaces/{ns}/workflows/{name}";
-const wfName = path("name", Name, "the workflow's name");
-const instanceId = path("id", v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(9_999_999_999_999_999)), "the instance's id");
 
 export const OPERATIONS: Operation[] = [
   {
@@ -180,86 +133,7 @@ export const OPERATIONS: Operation[] = [
     replies: [{ status: 200, description: "a page of runs", schema: V.RunPage }],
     errors: [400],
   },
-  {
-    method: "put", path: workflow, operationId: "putWorkflow", tag: "Workflows",
-    summary: "Create or replace a workflow",
-    description:
-      "Steps that run after steps: each runs a target of its own or a job of the namespace, as an ordinary run (timeout, retries, logs, kill). A step starts when its parents are done and its `when` holds, and is skipped, with the reason, when it does not. Cycles, unknown or repeated step ids and a step no path reaches are refused naming the step. Replacing a workflow cancels its running instances.",
-    params: [ns, wfName],
-    body: { schema: WorkflowInput, required: true, description: "the workflow", example: { steps: [{ id: "extract", target: { http: { url: "https://etl.example/extract" } } }, { id: "load", dependsOn: ["extract"], job: "load-warehouse" }] } },
-    replies: [
-      { status: 200, description: "replaced", schema: V.WorkflowView },
-      { status: 201, description: "created", schema: V.WorkflowView },
-    ],
-    errors: [400, 403, 404, 413, 415],
-  },
-  {
-    method: "get", path: workflow, operationId: "getWorkflow", tag: "Workflows",
-    summary: "Read a workflow",
-    params: [ns, wfName],
-    replies: [{ status: 200, description: "the workflow", schema: V.WorkflowView }],
-    errors: [400, 404],
-  },
-  {
-    method: "delete", path: workflow, operationId: "deleteWorkflow", tag: "Workflows",
-    summary: "Delete a workflow, its instances and its steps' runs",
-    description: "Running instances are cancelled first.",
-    params: [ns, wfName],
-    replies: [{ status: 204, description: "deleted" }],
-    errors: [400, 403, 404],
-  },
-  {
-    method: "get", path: "/api/v1/namespaces/{ns}/workflows", operationId: "listWorkflows", tag: "Workflows",
-    summary: "List a namespace's workflows by name",
-    params: [ns, limit(1000, 100), cursor],
-    replies: [{ status: 200, description: "a page of workflows", schema: V.WorkflowPage }],
-    errors: [400],
-  },
-  {
-    method: "post", path: `${workflow}/trigger`, operationId: "triggerWorkflow", tag: "Workflows",
-    summary: "Start an instance now",
-    description: "Its first steps are queued before the answer. With overlap forbid and an instance still running, the new one is answered cancelled, saying why.",
-    params: [ns, wfName],
-    body: {
-      schema: RunParams,
-      required: false,
-      anyType: true,
-      description: "extra input for every step: variables over each step's own, arguments after its own (process, script and container steps). Read as JSON whatever its Content-Type.",
-      example: { env: { BATCH: "2026-01-31" } },
-    },
-    replies: [{ status: 202, description: "the instance", schema: V.InstanceView }],
-    errors: [400, 403, 404, 409, 413],
-  },
-  {
-    method: "get", path: `${workflow}/instances`, operationId: "listWorkflowInstances", tag: "Workflows",
-    summary: "A workflow's instances, newest first",
-    params: [ns, wfName, limit(1000, 100), query("cursor", v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/))), "the `nextCursor` of the page before")],
-    replies: [{ status: 200, description: "a page of instances", schema: V.InstancePage }],
-    errors: [400, 404],
-  },
-  {
-    method: "get", path: "/api/v1/namespaces/{ns}/notifications", operationId: "listNotifications", tag: "Workflows",
-    summary: "A namespace's notifications, newest first",
-    description: "What its jobs and workflows sent ([notify] and their `notify`): delivered, failed after its retries, pending, or suppressed (held back by [notify] min_interval).",
-    params: [ns, limit(1000, 100), query("cursor", v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/))), "the `nextCursor` of the page before")],
-    replies: [{ status: 200, description: "a page of notifications", schema: V.NotificationPage }],
-    errors: [400],
-  },
-  {
-    method: "get", path: "/api/v1/workflow-instances/{id}", operationId: "getWorkflowInstance", tag: "Workflows",
-    summary: "Read an instance and its steps",
-    params: [instanceId],
-    replies: [{ status: 200, description: "the instance", schema: V.InstanceView }],
-    errors: [400, 404],
-  },
-  {
-    method: "post", path: "/api/v1/workflow-instances/{id}/cancel", operationId: "cancelWorkflowInstance", tag: "Workflows",
-    summary: "Cancel a running instance",
-    description: "Its running steps are killed, its other steps cancelled.",
-    params: [instanceId],
-    replies: [{ status: 200, description: "the instance, cancelled", schema: V.InstanceView }],
-    errors: [400, 403, 404, 409],
-  },
+  ...WORKFLOW_OPERATIONS,
   {
     method: "get", path: "/api/v1/runs/{id}", operationId: "getRun", tag: "Runs",
     summary: "Read a run",
