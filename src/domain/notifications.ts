@@ -2,7 +2,20 @@
 import { notificationsPage, type NotificationRow } from "../store/notifications.ts";
 import { sees } from "./access.ts";
 import type { DomainDeps } from "./deps.ts";
-import type { NotificationView } from "./notify.ts";
+
+/** A stored notification as the API shows it. */
+export interface NotificationView {
+  id: number;
+  event: string;
+  status: "pending" | "delivered" | "failed" | "suppressed";
+  url: string;
+  /** The document sent (with `suppressed` when notifications were held back before it). */
+  document: Record<string, unknown>;
+  attempts: number;
+  createdAt: string;
+  endedAt: string | null;
+  lastError: string | null;
+}
 
 function notificationView(n: NotificationRow): NotificationView {
   return {

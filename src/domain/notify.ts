@@ -74,17 +74,3 @@ export function runDocument(event: string, run: { namespace: string; jobName: st
 export function instanceDocument(event: string, inst: { namespace: string; workflow: string; id: number }, status: string, error: string | null, at: number): Record<string, unknown> {
   return { event, namespace: inst.namespace, workflow: inst.workflow, instance: inst.id, status, error, at: new Date(at).toISOString() };
 }
-
-/** A stored notification as the API shows it. */
-export interface NotificationView {
-  id: number;
-  event: string;
-  status: "pending" | "delivered" | "failed" | "suppressed";
-  url: string;
-  /** The document sent (with `suppressed` when notifications were held back before it). */
-  document: Record<string, unknown>;
-  attempts: number;
-  createdAt: string;
-  endedAt: string | null;
-  lastError: string | null;
-}

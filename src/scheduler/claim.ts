@@ -8,10 +8,10 @@ import * as claims from "../store/claims.ts";
 import type { ClaimJob, SlotClaim } from "../store/claims.ts";
 import type { Store } from "../store/client.ts";
 import { decideSlots } from "./misfire.ts";
-import { jobSubject, notices, rulesOf } from "../domain/notify.ts";
+import { jobSubject, notices, type NotifySettings, rulesOf } from "../domain/notify.ts";
 import type { NotifyRule } from "../domain/schemas.ts";
 import type { NewNotification } from "../store/notifications.ts";
-import type { Claimed, JobExec, NotifyConfig } from "./types.ts";
+import type { Claimed, JobExec } from "./types.ts";
 
 /** The per-host key of an address literal or a host name (lower-cased, for the runner to resolve). */
 function keyOf(host: string, port: number): Pick<JobExec, "host" | "resolve"> {
@@ -91,14 +91,14 @@ export interface ClaimOptions {
   /** Nodes that beat within this many ms are alive (a broadcast slot gets a run for each). */
   liveFor: number;
   /** [notify]: a job's missed slots may send a `misfire` notification. */
-  notify?: NotifyConfig;
+  notify?: NotifySettings;
 }
 
 /** Most slots of one @every job taken by one claim. */
 const SLOTS_PER_CLAIM = 64;
 
 /** The `misfire` notifications of a job whose missed slots are not run. */
-function misfireNotices(j: ClaimJob, error: string, config: NotifyConfig, now: number): NewNotification[] {
+function misfireNotices(j: ClaimJob, error: string, config: NotifySettings, now: number): NewNotification[] {
   const rules = rulesOf(j.notify as NotifyRule[] | null, config.namespaces[j.namespace]);
   const document = (event: string) => ({ event, namespace: j.namespace, job: j.name, run: null, status: "skipped", error, at: new Date(now).toISOString() });
   return notices(rules, ["misfire"], document, { namespace: j.namespace, subject: jobSubject(j.id), runId: null, fence: null, instanceId: null });

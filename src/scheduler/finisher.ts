@@ -1,6 +1,7 @@
 // Recording how runs end: each end (fenced) with the retry retry.ts decides for it, then the run:finished
 // event. The ends of one turn of the event loop (or, while runs wait for capacity, a little longer) are
 // recorded by one write.
+import type { NotifySettings } from "../domain/notify.ts";
 import type { Clock } from "../clock.ts";
 import { errorText } from "../executors/types.ts";
 import type { Logger } from "../log.ts";
@@ -13,7 +14,7 @@ import { heldRetryOf, retryAfterEnd, type RetryPlan } from "./retry.ts";
 import { logRunEnd, type RunLogMode } from "./run-log.ts";
 import { hasNotices } from "../store/notifications.ts";
 import { noticesOfEnds } from "./notices.ts";
-import type { Claimed, Final, NotifyConfig, SchedulerConfig } from "./types.ts";
+import type { Claimed, Final, SchedulerConfig } from "./types.ts";
 
 interface FinishRecord {
   run: Claimed;
@@ -60,7 +61,7 @@ export interface FinisherDeps {
   /** Told when a workflow step's run ended (its instance is advanced). */
   steps?: { ended(): void };
   /** [notify], and whom to tell when ends stored notifications. */
-  notify?: NotifyConfig;
+  notify?: NotifySettings;
   notifications?: { wake(): void };
 }
 

@@ -1,8 +1,8 @@
 // The notifications a batch of run ends stores with them ([notify] and each job's `notify`), decided by the
 // domain's rules (domain/notify.ts) and written by the store in the same transaction as the ends.
-import { eventsOfEnd, failing, jobSubject, notices, rulesOf, runDocument } from "../domain/notify.ts";
+import { eventsOfEnd, failing, jobSubject, notices, type NotifySettings, rulesOf, runDocument } from "../domain/notify.ts";
 import type { Notices } from "../store/notifications.ts";
-import type { Claimed, NotifyConfig } from "./types.ts";
+import type { Claimed } from "./types.ts";
 
 /** What a run's end is, for its notifications. */
 export interface NoticeEnd {
@@ -15,7 +15,7 @@ export interface NoticeEnd {
 }
 
 /** The notices of `ends` (empty when no job among them notifies), to be written with them. */
-export function noticesOfEnds(ends: readonly NoticeEnd[], config: NotifyConfig): Notices {
+export function noticesOfEnds(ends: readonly NoticeEnd[], config: NotifySettings): Notices {
   const out: Notices = { items: [], failed: [], succeeded: [] };
   for (const e of ends) {
     const { run } = e;

@@ -118,10 +118,8 @@ export interface SchedulerDeps {
   /** Which run ends get a log line ([log] runs). */
   runLog?: "all" | "failures" | "none";
   /** [notify]: the namespaces' notifications and how often one job's failures may send one. */
-  notify?: NotifyConfig;
+  notify?: NotifySettings;
   /** The node's metrics: run ends and claim cycles are counted there. */
   metrics?: Pick<Metrics, "runEnded" | "claimCycle" | "runsLost">;
 }
 
-/** What the scheduler takes of [notify]. */
-export type NotifyConfig = NotifySettings;

@@ -3,6 +3,7 @@
 // recovery, or by a node that died before advancing). The database says what is left to do; each instance
 // is advanced by the domain's rules, and new step runs are claimed.
 import { errorText } from "../executors/types.ts";
+import type { NotifySettings } from "../domain/notify.ts";
 import type { Clock, TimerHandle } from "../clock.ts";
 import { advanceInstance } from "../domain/workflow-instances.ts";
 import type { Logger } from "../log.ts";
@@ -11,7 +12,7 @@ import { unadvanced } from "../store/instances.ts";
 import { dueWorkflows, fireWorkflow, nextWorkflowFire, workflowWork } from "../store/workflows.ts";
 import type { Plan } from "../schedule/index.ts";
 import { decideSlots } from "./misfire.ts";
-import type { NotifyConfig, SchedulerConfig } from "./types.ts";
+import type { SchedulerConfig } from "./types.ts";
 
 /** Instances advanced per read of what is left. */
 const BATCH = 64;
@@ -24,7 +25,7 @@ export interface WorkflowsDeps {
   /** New runs are queued (steps that became due): claim now. */
   wake: () => void;
   /** [notify], and whom to tell when an instance's end stored notifications. */
-  notify?: NotifyConfig;
+  notify?: NotifySettings;
   notifications?: { wake(): void };
 }
 

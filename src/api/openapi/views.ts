@@ -17,7 +17,7 @@ import type { BatchResult as BatchResultType } from "../../domain/job-batch.ts";
 import type { PreviewItem as PreviewItemType } from "../../schedule/index.ts";
 import type { InstanceView as InstanceViewType } from "../../domain/workflow-instances.ts";
 import type { WorkflowView as WorkflowViewType } from "../../domain/workflows.ts";
-import type { NotificationView as NotificationViewType } from "../../domain/notify.ts";
+import type { NotificationView as NotificationViewType } from "../../domain/notifications.ts";
 import { NOTIFY_EVENTS } from "../../config/notify.ts";
 
 const about = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
