@@ -3,6 +3,7 @@
 // without its deliveries; a node takes due rows with a lease, sends them, and records the outcome.
 import type { Row } from "@libsql/client";
 import type { Store } from "./client.ts";
+import { type AttemptOutcome, nextDueAt, recordAttemptAt, releaseHeld, takeDue } from "./outbox.ts";
 import { read, type Stmt, str, write } from "./sql.ts";
 
 export interface DeliveryRow {
@@ -64,59 +65,18 @@ export const deliveriesOfKilledAtStop = (runIds: readonly number[], nodeId: stri
   deliveriesWhere("runs.id IN (SELECT value FROM json_each(?)) AND runs.status = 'killed' AND runs.ended_at = ? AND runs.node_id = ?", [JSON.stringify(runIds), now, nodeId], now);
 
 /** Puts back the deliveries `nodeId` held (it is starting, so it sends none): any node may take them now. */
-export async function releaseDeliveries(store: Store, nodeId: string): Promise<void> {
-  await write(store, [{ sql: "UPDATE deliveries SET node_id = NULL, lease_until = NULL WHERE node_id = ? AND status = 'pending'", args: [nodeId] }]);
-}
+export const releaseDeliveries = (store: Store, nodeId: string) => releaseHeld(store, "deliveries", nodeId);
 
-/**
- * Takes up to `limit` due deliveries for `nodeId` until `leaseUntil`: those no node holds, or whose holder's
- * lease lapsed (it died while sending). Those it holds itself (being sent) it does not take again.
- */
+/** Takes up to `limit` due deliveries for `nodeId` until `leaseUntil` (outbox.ts takeDue). */
 export async function takeDeliveries(store: Store, nodeId: string, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
-  const [rs] = await write(store, [
-    {
-      sql: `UPDATE deliveries SET node_id = ?, lease_until = ? WHERE id IN (
-              SELECT id FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND due_at <= ?
-                AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?)
-            RETURNING *`,
-      args: [nodeId, leaseUntil, now, now, limit],
-    },
-  ]);
-  return rs.rows.map(rowOf);
+  return (await takeDue(store, "deliveries", "*", nodeId, now, leaseUntil, limit)).map(rowOf);
 }
 
 /** The earliest due time of a pending delivery, or null when none waits. */
-export async function nextDeliveryAt(store: Store): Promise<number | null> {
-  const [r] = await read(store, "SELECT min(due_at) AS at FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'");
-  return r?.at == null ? null : Number(r.at);
-}
+export const nextDeliveryAt = (store: Store) => nextDueAt(store, "deliveries");
 
-/**
- * Records an attempt of a delivery this node holds: delivered, failed for good (`retryAt` null) or to be
- * retried at `retryAt`. False when the node no longer holds it.
- */
-export async function recordAttempt(
-  store: Store,
-  id: number,
-  nodeId: string,
-  outcome: { delivered: true; at: number } | { delivered: false; at: number; error: string; retryAt: number | null },
-): Promise<boolean> {
-  const [rs] = await write(store, [
-    outcome.delivered
-      ? {
-          sql: `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, ended_at = ?, node_id = NULL, lease_until = NULL, last_error = NULL
-                WHERE id = ? AND node_id = ? AND status = 'pending' RETURNING id`,
-          args: [outcome.at, id, nodeId],
-        }
-      : {
-          sql: `UPDATE deliveries SET status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END, attempts = attempts + 1,
-                  due_at = COALESCE(?, due_at), ended_at = CASE WHEN ? IS NULL THEN ? END, node_id = NULL, lease_until = NULL, last_error = ?
-                WHERE id = ? AND node_id = ? AND status = 'pending' RETURNING id`,
-          args: [outcome.retryAt, outcome.retryAt, outcome.retryAt, outcome.at, outcome.error, id, nodeId],
-        },
-  ]);
-  return rs.rows.length > 0;
-}
+/** Records an attempt of a delivery this node holds; false when the node no longer holds it. */
+export const recordAttempt = (store: Store, id: number, nodeId: string, outcome: AttemptOutcome) => recordAttemptAt(store, "deliveries", id, nodeId, outcome);
 
 /** Deletes a delivery that has nothing left to send (its run or job is gone). */
 export async function dropDelivery(store: Store, id: number): Promise<void> {

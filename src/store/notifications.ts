@@ -3,6 +3,7 @@
 // back a failure sent too soon after the last (min_interval), sends the rest, records the outcome.
 import type { InValue, Row } from "@libsql/client";
 import type { Store } from "./client.ts";
+import { type AttemptOutcome, nextDueAt, recordAttemptAt, releaseHeld, takeDue } from "./outbox.ts";
 import { andGuard, type Guard, guardArgs, json, num, read, type Stmt, str, write } from "./sql.ts";
 
 export interface NotificationRow {
@@ -101,28 +102,14 @@ export function notificationStatements({ items, failed, succeeded }: Notices, no
 }
 
 /** Puts back the notifications this node holds (at start and stop), for any node to send. */
-export async function releaseNotifications(store: Store, nodeId: string): Promise<void> {
-  await write(store, [{ sql: "UPDATE notifications SET node_id = NULL, lease_until = NULL WHERE node_id = ? AND status = 'pending'", args: [nodeId] }]);
-}
+export const releaseNotifications = (store: Store, nodeId: string) => releaseHeld(store, "notifications", nodeId);
 
 /** The earliest due time of a pending notification, or null. */
-export async function nextNotificationAt(store: Store): Promise<number | null> {
-  const [r] = await read(store, "SELECT min(due_at) AS at FROM notifications INDEXED BY notifications_pending WHERE status = 'pending'");
-  return num(r?.at);
-}
+export const nextNotificationAt = (store: Store) => nextDueAt(store, "notifications");
 
-/** Takes up to `limit` due notifications no node holds (or whose holder's lease lapsed), until `leaseUntil`. */
+/** Takes up to `limit` due notifications (outbox.ts takeDue), in the order they were written among those due together. */
 export async function takeNotifications(store: Store, nodeId: string, now: number, leaseUntil: number, limit: number): Promise<NotificationRow[]> {
-  const [rs] = await write(store, [
-    {
-      sql: `UPDATE notifications SET node_id = ?, lease_until = ? WHERE id IN (
-              SELECT id FROM notifications INDEXED BY notifications_pending WHERE status = 'pending' AND due_at <= ?
-                AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at, id LIMIT ?)
-            RETURNING ${COLUMNS}`,
-      args: [nodeId, leaseUntil, now, now, limit],
-    },
-  ]);
-  return rs.rows.map(rowOf).sort((a, b) => a.id - b.id);
+  return (await takeDue(store, "notifications", `${COLUMNS}, due_at`, nodeId, now, leaseUntil, limit)).map(rowOf);
 }
 
 /**
@@ -156,27 +143,9 @@ export async function takeWindow(store: Store, row: NotificationRow, nodeId: str
   return row.suppressed !== null ? { send: true, suppressed: row.suppressed } : null;
 }
 
-/** Records an attempt: delivered, failed for good (`retryAt` null) or to be retried at `retryAt`. */
-export async function recordNotification(
-  store: Store,
-  id: number,
-  nodeId: string,
-  outcome: { delivered: true; at: number } | { delivered: false; at: number; error: string; retryAt: number | null },
-): Promise<void> {
-  await write(store, [
-    outcome.delivered
-      ? {
-          sql: `UPDATE notifications SET status = 'delivered', attempts = attempts + 1, ended_at = ?, node_id = NULL, lease_until = NULL, last_error = NULL
-                WHERE id = ? AND node_id = ? AND status = 'pending'`,
-          args: [outcome.at, id, nodeId],
-        }
-      : {
-          sql: `UPDATE notifications SET status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END, attempts = attempts + 1,
-                  due_at = COALESCE(?, due_at), ended_at = CASE WHEN ? IS NULL THEN ? END, node_id = NULL, lease_until = NULL, last_error = ?
-                WHERE id = ? AND node_id = ? AND status = 'pending'`,
-          args: [outcome.retryAt, outcome.retryAt, outcome.retryAt, outcome.at, outcome.error, id, nodeId],
-        },
-  ]);
+/** Records an attempt at a notification this node holds. */
+export async function recordNotification(store: Store, id: number, nodeId: string, outcome: AttemptOutcome): Promise<void> {
+  await recordAttemptAt(store, "notifications", id, nodeId, outcome);
 }
 
 /** A namespace's notifications, newest first, older than `before` (an id). */
